@@ -1,0 +1,54 @@
+"""Shared plumbing for vzero's command lines: subcommands as modules, located errors, logging."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Callable, Mapping, Sequence
+
+
+class CommandError(Exception):
+    """A user-facing failure: printed as ``error: <message>`` with exit code 2, no traceback."""
+
+
+def build_main(
+    prog: str, description: str, commands: Mapping[str, str]
+) -> Callable[[Sequence[str] | None], int]:
+    """Make a ``main(argv)`` whose subcommands are the modules in ``commands`` (name -> module path)."""
+
+    def build_parser() -> argparse.ArgumentParser:
+        parser = argparse.ArgumentParser(prog=prog, description=description)
+        parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+        sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+        for name, module_path in commands.items():
+            module = importlib.import_module(module_path)
+            doc = (module.__doc__ or "").strip()
+            p = sub.add_parser(
+                name,
+                help=module.HELP,
+                description=doc or module.HELP,
+                formatter_class=argparse.RawDescriptionHelpFormatter,
+            )
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
+        return parser
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        args = build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            datefmt="%H:%M:%S",
+        )
+        try:
+            return int(args._run(args) or 0)
+        except CommandError as exc:
+            print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"{prog} {args.command}: interrupted", file=sys.stderr)
+            return 130
+
+    return main

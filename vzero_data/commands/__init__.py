@@ -1,0 +1,1 @@
+"""One module per ``vzero-data`` subcommand (see :mod:`vzero_data.cli`)."""

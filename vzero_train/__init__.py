@@ -1,0 +1,1 @@
+"""vzero_train: V-Zero gated on-policy distillation over vzero stores."""

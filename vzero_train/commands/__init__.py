@@ -1,0 +1,1 @@
+"""One module per ``vzero-train`` subcommand (see :mod:`vzero_train.cli`)."""
