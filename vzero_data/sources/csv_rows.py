@@ -1,0 +1,18 @@
+"""Generic CSV: a header row with vzero's documented fields; list fields (``bbox``, ``options``) as
+JSON text (``options`` may also be ``|``-separated)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from vzero_data.sources.base import RawItem, Rejected, SourceOptions, require_path
+from vzero_data.sources.generic import generic_items
+from vzero_data.sources.rows import iter_csv
+
+
+class CsvSource:
+    name = "csv"
+    description = "generic CSV with a header row (same fields as jsonl; lists as JSON text)"
+
+    def read(self, src: str, options: SourceOptions) -> Iterator[RawItem | Rejected]:
+        return generic_items(iter_csv(require_path(src, want_dir=False)), options, self.name)

@@ -1,0 +1,153 @@
+"""Where things live inside a store directory, and the one atomic operation: publishing a batch.
+
+::
+
+    STORE/
+      vzero-store.json                 marker + layout version
+      catalog.duckdb                   DuckDB views over the shards (rebuildable)
+      shards/<batch_id>/<table>.parquet  one directory per batch; published by one rename
+      shards/.tmp-<batch_id>/          a batch being written (invisible to readers)
+
+A batch holds whole samples only, so a sample is either completely visible or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vzero_data.store.schema import DEFAULT_ROW_GROUP_ROWS, ROW_GROUP_ROWS, TABLES
+
+MARKER = "vzero-store.json"
+LAYOUT_VERSION = 1
+SHARDS = "shards"
+CATALOG = "catalog.duckdb"
+TMP_PREFIX = ".tmp-"
+# An empty, zero-row file of every table, so every table's glob always matches at least one file.
+SCHEMA_BATCH = "00000000T000000000000Z-schema"
+STALE_TMP_SECONDS = 24 * 3600
+ZSTD_LEVEL = 3
+
+
+class StoreError(ValueError):
+    """A path that is not a store, or a store operation that cannot proceed."""
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def new_batch_id() -> str:
+    """Unique across concurrent writers on many machines; sorts roughly by creation time."""
+    now = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+    return f"{now}-{host}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def table_glob(root: Path, table: str) -> str:
+    return str(root / SHARDS / "*" / f"{table}.parquet")
+
+
+def batch_dirs(root: Path) -> list[Path]:
+    """Published batches in name (time) order; hidden temp dirs excluded."""
+    shards = root / SHARDS
+    return sorted(p for p in shards.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def write_batch(root: Path, tables: dict[str, pa.Table], batch_id: str | None = None) -> Path:
+    """Write ``tables`` into a hidden temp dir, fsync, then publish with one atomic rename."""
+    batch_id = batch_id or new_batch_id()
+    shards = root / SHARDS
+    tmp = shards / f"{TMP_PREFIX}{batch_id}"
+    final = shards / batch_id
+    tmp.mkdir(parents=True)
+    for name, table in tables.items():
+        path = tmp / f"{name}.parquet"
+        pq.write_table(
+            table,
+            path,
+            compression="zstd",
+            compression_level=ZSTD_LEVEL,
+            row_group_size=ROW_GROUP_ROWS.get(name, DEFAULT_ROW_GROUP_ROWS),
+        )
+        _fsync_path(path)
+    _fsync_path(tmp)
+    os.rename(tmp, final)
+    _fsync_path(shards)
+    return final
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale_tmp(root: Path, *, max_age_s: float = STALE_TMP_SECONDS) -> list[Path]:
+    """Remove temp batch dirs left by killed writers: same host and dead pid, or older than ``max_age_s``.
+
+    A live writer's temp dir (on this host or, within ``max_age_s``, on another) is left alone.
+    """
+    removed = []
+    host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
+    for path in (root / SHARDS).glob(f"{TMP_PREFIX}*"):
+        parts = path.name[len(TMP_PREFIX) :].split("-")
+        dead_here = False
+        if len(parts) >= 4 and parts[1] == host and parts[2].isdigit():
+            dead_here = not _pid_alive(int(parts[2])) or int(parts[2]) == os.getpid()
+        old = time.time() - path.stat().st_mtime > max_age_s
+        if dead_here or old:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def is_store(root: Path) -> bool:
+    return (root / MARKER).is_file() and (root / SHARDS).is_dir()
+
+
+def init_layout(root: Path) -> None:
+    """Create the directory layout, the marker and the schema batch (idempotent)."""
+    (root / SHARDS).mkdir(parents=True, exist_ok=True)
+    if not (root / SHARDS / SCHEMA_BATCH).exists():
+        empty = {name: schema.empty_table() for name, schema in TABLES.items()}
+        try:
+            write_batch(root, empty, SCHEMA_BATCH)
+        except OSError:
+            # Another process published it first.
+            if not (root / SHARDS / SCHEMA_BATCH).exists():
+                raise
+    marker = root / MARKER
+    if not marker.exists():
+        tmp = root / f"{MARKER}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps({"format": "vzero-store", "layout_version": LAYOUT_VERSION}) + "\n")
+        os.replace(tmp, marker)
+
+
+def check_layout(root: Path) -> None:
+    try:
+        info = json.loads((root / MARKER).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{root}: unreadable store marker {MARKER} ({exc})") from exc
+    version = info.get("layout_version")
+    if version != LAYOUT_VERSION:
+        raise StoreError(
+            f"{root}: store layout version {version!r}, this vzero reads version {LAYOUT_VERSION}"
+        )

@@ -1,0 +1,254 @@
+"""Reading training records back: one sample with its full image, positive crop and negative views.
+
+Reads batch by batch (a sample's rows live in one batch), so memory is bounded by one shard.
+Answers and options are exposed only as ``eval_answer`` / ``eval_options``: training never reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from PIL import Image
+
+from vzero_data.image_io import decode_image
+from vzero_data.sample import Sample
+
+if TYPE_CHECKING:
+    from vzero_data.store.store import Store
+
+log = logging.getLogger(__name__)
+
+VIEW_META_COLUMNS = ["sample_id", "config_hash", "kind", "strategy", "box", "valid", "view_id"]
+
+
+@dataclass
+class RecordCounts:
+    """What a record iteration yielded and what it skipped, and why."""
+
+    yielded: int = 0
+    missing_positive: int = 0
+    missing_strategy: Counter = field(default_factory=Counter)
+    missing_image: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return self.missing_positive + sum(self.missing_strategy.values()) + self.missing_image
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "yielded": self.yielded,
+            "skipped_missing_positive": self.missing_positive,
+            "skipped_missing_negative": dict(self.missing_strategy),
+            "skipped_missing_image": self.missing_image,
+        }
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """A training record with encoded image bytes (what exports write without re-encoding)."""
+
+    sample: dict[str, Any]  # the samples row
+    config_hash: str
+    image_bytes: bytes
+    positive_bytes: bytes
+    positive_box: list[float] | None
+    positive_strategy: str
+    negative_bytes: dict[str, bytes]
+    negative_boxes: dict[str, list[float] | None]
+
+
+@dataclass(frozen=True)
+class TrainingRecord:
+    """What the trainer consumes. ``eval_answer`` / ``eval_options`` are for evaluation only."""
+
+    sample_id: str
+    config_hash: str
+    question: str
+    image: Image.Image
+    positive: Image.Image
+    negatives: dict[str, Image.Image]
+    positive_box: list[float] | None
+    target: str | None
+    source: str
+    metadata: dict[str, Any]
+    eval_answer: str | None = None
+    eval_options: tuple[str, ...] | None = None
+    positive_strategy: str = ""
+    negative_boxes: dict[str, list[float] | None] = field(default_factory=dict)
+
+
+def _read(path: Path, columns: list[str] | None = None, filters: list | None = None):
+    return pq.read_table(path, columns=columns, filters=filters or None) if path.exists() else None
+
+
+def _config_filter(config_hash: str | None) -> list:
+    return [("config_hash", "=", config_hash)] if config_hash is not None else []
+
+
+def iter_raw_records(
+    store: Store,
+    strategies: list[str] | None = None,
+    config_hash: str | None = None,
+    limit: int | None = None,
+    *,
+    require_all: bool = True,
+    counts: RecordCounts | None = None,
+    positive_strategy: str | None = None,
+) -> Iterator[RawRecord]:
+    """Raw (encoded) training records, batch by batch; see :func:`iter_training_records`."""
+    counts = counts if counts is not None else RecordCounts()
+    wanted = list(dict.fromkeys(strategies)) if strategies else None
+    seen: set[tuple[str, str]] = set()
+    for batch in store.batches():
+        if limit is not None and counts.yielded >= limit:
+            return
+        views = _read(batch / "views.parquet", filters=[("valid", "=", True), *_config_filter(config_hash)])
+        if views is None or views.num_rows == 0:
+            continue
+        by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in views.to_pylist():
+            key = (row["sample_id"], row["config_hash"])
+            entry = by_key.setdefault(key, {"positive": None, "negatives": {}})
+            if row["kind"] == "positive":
+                ok = positive_strategy is None or row["strategy"] == positive_strategy
+                if ok and entry["positive"] is None:
+                    entry["positive"] = row
+            elif (wanted is None or row["strategy"] in wanted) and row["strategy"] not in entry["negatives"]:
+                entry["negatives"][row["strategy"]] = row
+        del views
+        samples = _sample_rows(store, batch, {k[0] for k in by_key})
+        images = _images_for(
+            store, batch, {samples[sid]["image_sha256"] for sid, _ in by_key if sid in samples}
+        )
+        for key, entry in by_key.items():
+            if key in seen:
+                continue
+            seen.add(key)
+            sample = samples.get(key[0])
+            if entry["positive"] is None:
+                counts.missing_positive += 1
+                continue
+            if sample is None or sample["image_sha256"] not in images:
+                counts.missing_image += 1
+                log.warning("sample %s has views but its sample row or image is missing", key[0])
+                continue
+            missing = [s for s in (wanted or []) if s not in entry["negatives"]]
+            if wanted and require_all and missing:
+                counts.missing_strategy[missing[0]] += 1
+                continue
+            pos = entry["positive"]
+            counts.yielded += 1
+            yield RawRecord(
+                sample=sample,
+                config_hash=key[1],
+                image_bytes=images[sample["image_sha256"]],
+                positive_bytes=pos["image_bytes"],
+                positive_box=pos["box"],
+                positive_strategy=pos["strategy"],
+                negative_bytes={s: v["image_bytes"] for s, v in entry["negatives"].items()},
+                negative_boxes={s: v["box"] for s, v in entry["negatives"].items()},
+            )
+            if limit is not None and counts.yielded >= limit:
+                return
+
+
+def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Sample rows for ``sample_ids``: from this batch, else from anywhere in the store."""
+    out: dict[str, dict[str, Any]] = {}
+    table = _read(batch / "samples.parquet")
+    if table is not None:
+        table = table.filter(pc.is_in(table.column("sample_id"), value_set=_array(sample_ids)))
+        for row in table.to_pylist():
+            out.setdefault(row["sample_id"], row)
+    missing = sorted(sample_ids - out.keys())
+    if missing:
+        from vzero_data.store.store import _sql_list
+
+        for row in store.query(
+            f"SELECT * FROM samples WHERE sample_id IN ({_sql_list(missing)})"
+        ).to_pylist():
+            out.setdefault(row["sample_id"], row)
+    return out
+
+
+def _images_for(store: Store, batch: Path, hashes: set[str]) -> dict[str, bytes]:
+    """Encoded bytes for ``hashes``: this batch's images file first, then the whole store."""
+    out: dict[str, bytes] = {}
+    table = _read(batch / "images.parquet", columns=["sha256", "bytes"])
+    if table is not None and hashes:
+        table = table.filter(pc.is_in(table.column("sha256"), value_set=_array(hashes)))
+        out.update(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
+    out.update(store.image_bytes(sorted(hashes - out.keys())))
+    return out
+
+
+def _array(values: set[str]):
+    import pyarrow as pa
+
+    return pa.array(sorted(values), type=pa.string())
+
+
+def sample_from_row(row: dict[str, Any]) -> Sample:
+    """Inverse of the writer's sample row."""
+    data = dict(row)
+    data["metadata"] = json.loads(row["metadata"] or "{}")
+    return Sample.from_dict(data)
+
+
+def to_training_record(raw: RawRecord, where: str) -> TrainingRecord:
+    s = raw.sample
+    sha = s["image_sha256"]
+    return TrainingRecord(
+        sample_id=s["sample_id"],
+        config_hash=raw.config_hash,
+        question=s["question"],
+        image=decode_image(raw.image_bytes, f"{where}: image {sha}"),
+        positive=decode_image(raw.positive_bytes, f"{where}: positive view of {s['sample_id']}"),
+        negatives={
+            k: decode_image(v, f"{where}: {k} view of {s['sample_id']}")
+            for k, v in raw.negative_bytes.items()
+        },
+        positive_box=raw.positive_box,
+        target=s["target"],
+        source=s["source"] or "",
+        metadata=json.loads(s["metadata"] or "{}"),
+        eval_answer=s["answer"],
+        eval_options=tuple(s["options"]) if s["options"] is not None else None,
+        positive_strategy=raw.positive_strategy,
+        negative_boxes=raw.negative_boxes,
+    )
+
+
+def iter_training_records(
+    store: Store,
+    strategies: list[str] | None = None,
+    config_hash: str | None = None,
+    limit: int | None = None,
+    *,
+    require_all: bool = True,
+    counts: RecordCounts | None = None,
+) -> Iterator[TrainingRecord]:
+    counts = counts if counts is not None else RecordCounts()
+    for raw in iter_raw_records(
+        store, strategies, config_hash, limit, require_all=require_all, counts=counts
+    ):
+        yield to_training_record(raw, str(store.root))
+    if counts.skipped:
+        log.warning("training records: %s", counts.as_dict())
+
+
+def iter_samples(store: Store, config_hash: str | None = None) -> Iterator[Sample]:
+    for batch in store.batches():
+        table = _read(batch / "samples.parquet", filters=_config_filter(config_hash))
+        if table is None:
+            continue
+        for row in table.to_pylist():
+            yield sample_from_row(row)

@@ -1,0 +1,188 @@
+"""``Store``: open a curation store, write to it, query it, rebuild its catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from vzero_data.store import catalog
+from vzero_data.store.layout import (
+    SHARDS,
+    StoreError,
+    batch_dirs,
+    check_layout,
+    clean_stale_tmp,
+    init_layout,
+    is_store,
+    write_batch,
+)
+from vzero_data.store.schema import RUNS
+from vzero_data.store.writer import DEFAULT_SHARD_MAX_BYTES, StoreWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from vzero_data.sample import Sample
+    from vzero_data.store.records import RecordCounts, TrainingRecord
+
+VERSIONED_PACKAGES = ("vzero", "pyarrow", "duckdb", "datasets", "pillow", "numpy", "torch", "transformers")
+
+
+def package_versions(names: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that shape stored data (without importing them)."""
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def _sql_list(values: list[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+class Store:
+    """A store directory: Parquet shards (the truth) and a DuckDB catalog over them."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.root)!r})"
+
+    # -- writing ----------------------------------------------------------------------------------
+    def writer(
+        self, run_id: str, config_hash: str, shard_max_bytes: int = DEFAULT_SHARD_MAX_BYTES
+    ) -> StoreWriter:
+        """A streaming writer (use as a context manager); images already stored are skipped."""
+        return StoreWriter(
+            self.root, run_id, config_hash, self.stored_image_hashes(), shard_max_bytes=shard_max_bytes
+        )
+
+    def record_run(
+        self,
+        run_id: str,
+        config_hash: str,
+        *,
+        recipe: str = "",
+        started_at: datetime | None = None,
+        finished_at: datetime | None = None,
+        timings: Mapping[str, Any] | None = None,
+        counts: Mapping[str, Any] | None = None,
+        status: str = "finished",
+        versions: Mapping[str, str] | None = None,
+    ) -> None:
+        """Append a row to ``runs`` (call at start with status 'running' and again at the end; the
+        ``runs`` view shows the latest row per run)."""
+        now = datetime.now(timezone.utc)
+        row = {
+            "run_id": run_id,
+            "config_hash": config_hash,
+            "recipe": recipe,
+            "started_at": started_at or now,
+            "finished_at": finished_at,
+            "package_versions": json.dumps(
+                dict(versions) if versions else package_versions(), sort_keys=True
+            ),
+            "timings": json.dumps(dict(timings or {}), sort_keys=True),
+            "counts": json.dumps(dict(counts or {}), sort_keys=True),
+            "status": status,
+            "recorded_at": now,
+        }
+        write_batch(self.root, {"runs": pa.Table.from_pylist([row], schema=RUNS)})
+
+    # -- reading ----------------------------------------------------------------------------------
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+        """Run SQL over the views ``samples, images, regions, views, rejects, runs``; an Arrow table."""
+        con = catalog.connect(self.root)
+        try:
+            rel = con.sql(sql, params=params or None)
+            if rel is None:  # a statement that returns nothing
+                return pa.table({})
+            return rel.to_arrow_table()
+        finally:
+            con.close()
+
+    def query_df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        return self.query(sql, params).to_pandas()
+
+    def stored_image_hashes(self) -> set[str]:
+        """Content hashes of every stored image (hashes only: bounded memory)."""
+        return set(self.query("SELECT DISTINCT sha256 FROM images").column("sha256").to_pylist())
+
+    def done_sample_ids(self, config_hash: str) -> set[str]:
+        """Samples finished (kept or rejected) under ``config_hash``: the resume keys."""
+        table = self.query(
+            "SELECT sample_id FROM samples WHERE config_hash = ? UNION SELECT sample_id FROM rejects WHERE config_hash = ?",
+            [config_hash, config_hash],
+        )
+        return set(table.column("sample_id").to_pylist())
+
+    def image_bytes(self, sha256s: list[str]) -> dict[str, bytes]:
+        """Encoded bytes of the given images, by hash (missing hashes are absent from the result)."""
+        if not sha256s:
+            return {}
+        table = self.query(f"SELECT sha256, bytes FROM images WHERE sha256 IN ({_sql_list(sha256s)})")
+        return dict(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
+
+    def iter_samples(self, config_hash: str | None = None) -> Iterator[Sample]:
+        """Stored samples as :class:`Sample` objects, streamed batch by batch."""
+        from vzero_data.store.records import iter_samples
+
+        return iter_samples(self, config_hash)
+
+    def iter_training_records(
+        self,
+        strategies: list[str] | None = None,
+        config_hash: str | None = None,
+        limit: int | None = None,
+        *,
+        require_all: bool = True,
+        counts: RecordCounts | None = None,
+    ) -> Iterator[TrainingRecord]:
+        """Sample + full image + positive crop + negative views (one per strategy), decoded RGB.
+
+        ``strategies`` limits the negatives; with ``require_all`` a sample lacking one of them is
+        skipped and counted in ``counts`` (and logged), never silently.
+        """
+        from vzero_data.store.records import iter_training_records
+
+        return iter_training_records(
+            self, strategies, config_hash, limit, require_all=require_all, counts=counts
+        )
+
+    def batches(self) -> list[Path]:
+        return batch_dirs(self.root)
+
+    # -- maintenance ------------------------------------------------------------------------------
+    def rebuild_catalog(self) -> Path:
+        """Recreate ``catalog.duckdb`` from the shards alone; also removes stale temp batches."""
+        clean_stale_tmp(self.root)
+        return catalog.build_catalog(self.root)
+
+
+def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
+    """Open the store at ``path``; with ``create`` make its layout (and catalog) if missing."""
+    root = Path(path)
+    if not is_store(root):
+        if not create:
+            if root.exists():
+                raise StoreError(f"{root}: not a vzero store (no {SHARDS}/ and marker file)")
+            raise StoreError(f"{root}: no such store (pass create=True to make one)")
+        if root.exists() and root.is_dir() and any(root.iterdir()) and not (root / SHARDS).exists():
+            raise StoreError(f"{root}: directory exists and is not empty; refusing to turn it into a store")
+        init_layout(root)
+        store = Store(root)
+        store.rebuild_catalog()
+        return store
+    check_layout(root)
+    return Store(root)

@@ -1,0 +1,227 @@
+"""Streaming, atomic store writer: rows buffer per sample, whole samples flush as one batch.
+
+Memory stays bounded by ``shard_max_bytes``: once the committed rows reach it they are written as a
+batch (one directory of Parquet files published by one rename) and dropped from memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from vzero_data.image_io import probe_image
+from vzero_data.sample import Sample
+from vzero_data.store.layout import StoreError, clean_stale_tmp, write_batch
+from vzero_data.store.schema import TABLES, VIEW_KINDS
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SHARD_MAX_BYTES = 256 << 20
+
+
+def _json(value: Any) -> str:
+    if value is None:
+        return "{}"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+
+
+def _box(value: Any, where: str) -> list[float] | None:
+    if value is None:
+        return None
+    values = value.to_list() if hasattr(value, "to_list") else list(value)
+    if len(values) != 4:
+        raise StoreError(f"{where}: box must have 4 numbers (xyxy), got {values!r}")
+    return [float(v) for v in values]
+
+
+def _row_bytes(row: Mapping[str, Any]) -> int:
+    """Rough in-memory size of a row: its binary and string payloads plus a small overhead."""
+    size = 64
+    for value in row.values():
+        if isinstance(value, (bytes, str)):
+            size += len(value)
+    return size
+
+
+def sample_row(sample: Sample, config_hash: str, run_id: str) -> dict[str, Any]:
+    d = sample.to_dict()
+    d["metadata"] = _json(d["metadata"])
+    d["config_hash"] = config_hash
+    d["run_id"] = run_id
+    return d
+
+
+class StoreWriter:
+    """Use through ``Store.writer(...)`` as a context manager; see :class:`vzero_data.store.Store`."""
+
+    def __init__(
+        self,
+        root: Path,
+        run_id: str,
+        config_hash: str,
+        stored_images: set[str],
+        *,
+        shard_max_bytes: int = DEFAULT_SHARD_MAX_BYTES,
+        on_flush: Any = None,
+    ) -> None:
+        if not run_id or not config_hash:
+            raise StoreError("writer needs a non-empty run_id and config_hash")
+        if shard_max_bytes <= 0:
+            raise StoreError(f"shard_max_bytes must be positive, got {shard_max_bytes}")
+        self.root = root
+        self.run_id = run_id
+        self.config_hash = config_hash
+        self.shard_max_bytes = shard_max_bytes
+        self._stored_images = stored_images
+        self._pending: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+        self._batch: dict[str, list[dict]] = defaultdict(list)
+        self._batch_bytes = 0
+        self._on_flush = on_flush
+        self.batches_written: list[Path] = []
+        self.samples_committed = 0
+        self.images_skipped = 0
+        self._closed = False
+        clean_stale_tmp(root)
+
+    # -- rows -------------------------------------------------------------------------------------
+    def add_image(self, sha256: str, data: bytes, width: int, height: int, fmt: str) -> bool:
+        """Store an encoded image once by content; returns False if it was already stored."""
+        self._check_open()
+        if sha256 in self._stored_images:
+            self.images_skipped += 1
+            return False
+        self._stored_images.add(sha256)
+        row = {"sha256": sha256, "format": fmt.lower(), "width": width, "height": height, "bytes": data}
+        self._batch["images"].append(row)
+        self._batch_bytes += _row_bytes(row)
+        return True
+
+    def add_sample(self, sample: Sample) -> None:
+        self._check_open()
+        self._pending[sample.sample_id]["samples"].append(sample_row(sample, self.config_hash, self.run_id))
+
+    def add_region(self, sample_id: str, region: Mapping[str, Any]) -> None:
+        """``region``: region_id, rank, box (xyxy), score, phrase, grounder, model, params, selected."""
+        self._check_open()
+        where = f"region of sample {sample_id}"
+        rank = int(region.get("rank", 0))
+        row = {
+            "region_id": region.get("region_id") or f"{sample_id}:{self.config_hash}:r{rank}",
+            "sample_id": sample_id,
+            "config_hash": self.config_hash,
+            "rank": rank,
+            "box": _box(region.get("box"), where),
+            "score": None if region.get("score") is None else float(region["score"]),
+            "phrase": region.get("phrase"),
+            "grounder": region.get("grounder"),
+            "model": region.get("model"),
+            "params": _json(region.get("params", region.get("thresholds"))),
+            "selected": bool(region.get("selected", False)),
+        }
+        self._pending[sample_id]["regions"].append(row)
+
+    def add_view(self, sample_id: str, view: Mapping[str, Any]) -> None:
+        """``view``: the views-table columns (see :mod:`vzero_data.store.schema`); ``view_id`` optional."""
+        self._check_open()
+        where = f"view of sample {sample_id}"
+        if view.get("kind") not in VIEW_KINDS:
+            raise StoreError(f"{where}: kind must be one of {VIEW_KINDS}, got {view.get('kind')!r}")
+        if not view.get("strategy"):
+            raise StoreError(f"{where}: strategy is required")
+        if not isinstance(view.get("image_bytes"), (bytes, bytearray)):
+            raise StoreError(f"{where}: image_bytes (encoded image) is required")
+        n = len(self._pending[sample_id]["views"])
+        row = {name: view.get(name) for name in TABLES["views"].names}
+        row.update(
+            view_id=view.get("view_id")
+            or f"{sample_id}:{self.config_hash}:{view['kind']}:{view['strategy']}:{n}",
+            sample_id=sample_id,
+            config_hash=self.config_hash,
+            params=_json(view.get("params")),
+            checks=_json(view.get("checks")),
+            box=_box(view.get("box"), where),
+            image_bytes=bytes(view["image_bytes"]),
+            valid=bool(view.get("valid", True)),
+        )
+        if row["width"] is None or row["height"] is None or row["image_format"] is None:
+            info = probe_image(row["image_bytes"], where)
+            row.update(width=info.width, height=info.height, image_format=info.format)
+        self._pending[sample_id]["views"].append(row)
+
+    def add_reject(self, sample_id: str, stage: str, reason: str, detail: str = "") -> None:
+        self._check_open()
+        row = {
+            "sample_id": sample_id,
+            "config_hash": self.config_hash,
+            "stage": stage,
+            "reason": reason,
+            "detail": detail,
+            "run_id": self.run_id,
+        }
+        self._pending[sample_id]["rejects"].append(row)
+
+    def commit_sample(self, sample_id: str) -> None:
+        """Mark a sample complete: its rows join the next batch (flushed when the cap is reached)."""
+        self._check_open()
+        rows = self._pending.pop(sample_id, None)
+        if not rows:
+            raise StoreError(f"commit_sample({sample_id!r}): no rows were added for this sample")
+        for table, table_rows in rows.items():
+            self._batch[table].extend(table_rows)
+            self._batch_bytes += sum(_row_bytes(r) for r in table_rows)
+        self.samples_committed += 1
+        if self._batch_bytes >= self.shard_max_bytes:
+            self.flush()
+
+    def discard_sample(self, sample_id: str) -> None:
+        """Drop a sample's uncommitted rows (e.g. after an error half-way through it)."""
+        self._pending.pop(sample_id, None)
+
+    # -- batches ----------------------------------------------------------------------------------
+    def flush(self) -> Path | None:
+        """Publish the committed rows as one batch; a no-op when nothing is buffered."""
+        if not any(self._batch.values()):
+            return None
+        tables = {
+            name: pa.Table.from_pylist(rows, schema=TABLES[name])
+            for name, rows in self._batch.items()
+            if rows
+        }
+        path = write_batch(self.root, tables)
+        log.debug("published batch %s (%d bytes buffered)", path.name, self._batch_bytes)
+        self.batches_written.append(path)
+        self._batch = defaultdict(list)
+        self._batch_bytes = 0
+        if self._on_flush is not None:
+            self._on_flush(path)
+        return path
+
+    def close(self) -> None:
+        """Flush committed samples; uncommitted ones are dropped (they are incomplete) and logged."""
+        if self._closed:
+            return
+        self.flush()
+        if self._pending:
+            log.warning(
+                "writer closed with %d uncommitted sample(s); their rows were not written: %s",
+                len(self._pending),
+                ", ".join(sorted(self._pending)[:5]),
+            )
+            self._pending.clear()
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreError("store writer is closed")
+
+    def __enter__(self) -> StoreWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
