@@ -13,6 +13,11 @@ from vzero_data.cli_support import build_main
 COMMANDS = {
     "synth": "vzero_data.commands.synth",
     "demo": "vzero_data.commands.demo",
+    "ingest": "vzero_data.commands.ingest",
+    "stats": "vzero_data.commands.stats",
+    "query": "vzero_data.commands.query",
+    "catalog": "vzero_data.commands.catalog",
+    "export": "vzero_data.commands.export",
 }
 
 DESCRIPTION = (

@@ -63,6 +63,7 @@ class RawRecord:
     positive_strategy: str
     negative_bytes: dict[str, bytes]
     negative_boxes: dict[str, list[float] | None]
+    extra_bytes: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,17 @@ def iter_raw_records(
     require_all: bool = True,
     counts: RecordCounts | None = None,
     positive_strategy: str | None = None,
+    extra_strategies: list[str] | None = None,
 ) -> Iterator[RawRecord]:
-    """Raw (encoded) training records, batch by batch; see :func:`iter_training_records`."""
+    """Raw (encoded) training records, batch by batch; see :func:`iter_training_records`.
+
+    The positive is the first valid positive view written for the sample, or the one of
+    ``positive_strategy``. ``extra_strategies`` are looked up among views of any kind (e.g. the
+    random-crop ablation) and are required: a sample lacking one is skipped and counted.
+    """
     counts = counts if counts is not None else RecordCounts()
     wanted = list(dict.fromkeys(strategies)) if strategies else None
+    extras = list(dict.fromkeys(extra_strategies or []))
     seen: set[tuple[str, str]] = set()
     for batch in store.batches():
         if limit is not None and counts.yielded >= limit:
@@ -113,16 +121,12 @@ def iter_raw_records(
         views = _read(batch / "views.parquet", filters=[("valid", "=", True), *_config_filter(config_hash)])
         if views is None or views.num_rows == 0:
             continue
-        by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        by_key: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         for row in views.to_pylist():
-            key = (row["sample_id"], row["config_hash"])
-            entry = by_key.setdefault(key, {"positive": None, "negatives": {}})
-            if row["kind"] == "positive":
-                ok = positive_strategy is None or row["strategy"] == positive_strategy
-                if ok and entry["positive"] is None:
-                    entry["positive"] = row
-            elif (wanted is None or row["strategy"] in wanted) and row["strategy"] not in entry["negatives"]:
-                entry["negatives"][row["strategy"]] = row
+            entry = by_key.setdefault(
+                (row["sample_id"], row["config_hash"]), {"positive": {}, "negative": {}}
+            )
+            entry[row["kind"]].setdefault(row["strategy"], row)
         del views
         samples = _sample_rows(store, batch, {k[0] for k in by_key})
         images = _images_for(
@@ -132,19 +136,26 @@ def iter_raw_records(
             if key in seen:
                 continue
             seen.add(key)
-            sample = samples.get(key[0])
-            if entry["positive"] is None:
+            positives, negatives = entry["positive"], entry["negative"]
+            pos = (
+                positives.get(positive_strategy)
+                if positive_strategy
+                else next(iter(positives.values()), None)
+            )
+            if pos is None:
                 counts.missing_positive += 1
                 continue
+            sample = samples.get(key[0])
             if sample is None or sample["image_sha256"] not in images:
                 counts.missing_image += 1
                 log.warning("sample %s has views but its sample row or image is missing", key[0])
                 continue
-            missing = [s for s in (wanted or []) if s not in entry["negatives"]]
-            if wanted and require_all and missing:
+            chosen = {s: v for s, v in negatives.items() if wanted is None or s in wanted}
+            missing = [s for s in (wanted or []) if s not in chosen] if require_all else []
+            missing += [s for s in extras if s not in negatives and s not in positives]
+            if missing:
                 counts.missing_strategy[missing[0]] += 1
                 continue
-            pos = entry["positive"]
             counts.yielded += 1
             yield RawRecord(
                 sample=sample,
@@ -153,8 +164,9 @@ def iter_raw_records(
                 positive_bytes=pos["image_bytes"],
                 positive_box=pos["box"],
                 positive_strategy=pos["strategy"],
-                negative_bytes={s: v["image_bytes"] for s, v in entry["negatives"].items()},
-                negative_boxes={s: v["box"] for s, v in entry["negatives"].items()},
+                negative_bytes={s: v["image_bytes"] for s, v in chosen.items()},
+                negative_boxes={s: v["box"] for s, v in chosen.items()},
+                extra_bytes={s: (negatives.get(s) or positives[s])["image_bytes"] for s in extras},
             )
             if limit is not None and counts.yielded >= limit:
                 return

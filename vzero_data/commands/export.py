@@ -1,0 +1,66 @@
+"""Export a store's training records: full image + positive crop + one negative view per sample.
+
+--format hf    a `datasets` dataset folder (Image features), read back with datasets.load_from_disk
+--format verl  one Parquet file with the upstream V-Zero trainer's columns (prompt, images,
+               teacher_raw_prompt, teacher_images, teacher_neg_raw_prompt, teacher_neg_images, ...)
+
+Samples lacking the chosen negative strategy are skipped and counted in the summary.
+
+examples:
+  vzero-data export data/store --format verl --out train.parquet --negative-strategy downsampled_distractor
+  vzero-data export data/store --format hf --out data/hf_export
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "export training records (hf dataset folder, or upstream verl Parquet)"
+FORMATS = ("hf", "verl")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="store directory")
+    parser.add_argument("--format", required=True, help=f"export format: {', '.join(FORMATS)}")
+    parser.add_argument("--out", required=True, help="output folder (hf) or .parquet file (verl)")
+    parser.add_argument(
+        "--negative-strategy", help="negative view strategy (needed when the store has several)"
+    )
+    parser.add_argument(
+        "--positive-strategy", help="positive view strategy (needed when the store has several)"
+    )
+    parser.add_argument("--random-strategy", help="verl: also write teacher_random_images from this strategy")
+    parser.add_argument("--config-hash", help="only records curated under this config hash")
+    parser.add_argument("--limit", type=int, help="export at most this many records")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vzero_data.cli_support import CommandError
+    from vzero_data.store import StoreError, open_store
+
+    if args.format not in FORMATS:
+        raise CommandError(f"unknown export format {args.format!r}; known: {', '.join(FORMATS)}")
+    common = dict(
+        negative_strategy=args.negative_strategy,
+        positive_strategy=args.positive_strategy,
+        config_hash=args.config_hash,
+        limit=args.limit,
+    )
+    try:
+        store = open_store(args.store)
+        if args.format == "hf":
+            if args.random_strategy:
+                raise CommandError("--random-strategy applies to --format verl only")
+            from vzero_data.store.export_hf import export_hf
+
+            summary = export_hf(store, args.out, **common)
+        else:
+            from vzero_data.store.export_verl import export_verl
+
+            summary = export_verl(store, args.out, random_strategy=args.random_strategy, **common)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    print(json.dumps(summary.as_dict(), indent=2) if args.json else summary.format_text())
+    return 0

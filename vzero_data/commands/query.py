@@ -1,0 +1,60 @@
+"""Run SQL over a store. Tables: samples, images, regions, views, rejects, runs (DuckDB views over
+the Parquet shards). Binary columns print as their size.
+
+examples:
+  vzero-data query data/store "SELECT source, count(*) FROM samples GROUP BY 1"
+  vzero-data query data/store "SELECT reason, detail FROM rejects LIMIT 20" --format csv
+"""
+
+from __future__ import annotations
+
+import argparse
+
+HELP = "run SQL over a store's tables"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="store directory")
+    parser.add_argument("sql", help="the SQL query")
+    parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    parser.add_argument(
+        "--max-rows", type=int, default=50, help="rows to print in table format (default: 50)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import duckdb
+    import pyarrow as pa
+
+    from vzero_data.cli_support import CommandError
+    from vzero_data.store import StoreError, open_store
+
+    try:
+        table = open_store(args.store).query(args.sql)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    except duckdb.Error as exc:
+        raise CommandError(f"query failed: {exc}") from exc
+    for i, field in enumerate(table.schema):
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            sizes = [None if v is None else f"<{len(v)} bytes>" for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(sizes, pa.string()))
+    df = table.to_pandas()
+    if args.format == "csv":
+        df.to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(df.to_json(orient="records", lines=True, force_ascii=False), end="")
+    else:
+        import pandas as pd
+
+        with pd.option_context(
+            "display.max_rows", args.max_rows, "display.max_columns", None, "display.width", 200
+        ):
+            print(
+                df.to_string(max_rows=args.max_rows, index=False)
+                if len(df)
+                else f"(no rows) columns: {list(df.columns)}"
+            )
+    return 0

@@ -1,0 +1,31 @@
+"""Summarize a store: counts by source, config, grounder and view strategy, rejects by reason, and the
+distribution of box area relative to image area.
+
+example:
+  vzero-data stats data/store
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+HELP = "summarize a store (sources, grounders, strategies, rejects, box areas)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("store", help="store directory")
+    parser.add_argument("--json", action="store_true", help="print as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vzero_data.cli_support import CommandError
+    from vzero_data.store import StoreError, open_store
+    from vzero_data.store.stats import format_stats, store_stats
+
+    try:
+        stats = store_stats(open_store(args.store))
+    except StoreError as exc:
+        raise CommandError(str(exc)) from exc
+    print(json.dumps(stats, indent=2, default=str) if args.json else format_stats(stats))
+    return 0
