@@ -6,9 +6,12 @@
       vzero-store.json                 marker + layout version
       catalog.duckdb                   DuckDB views over the shards (rebuildable)
       shards/<batch_id>/<table>.parquet  one directory per batch; published by one rename
-      shards/.tmp-<batch_id>/          a batch being written (invisible to readers)
+      .staging/<batch_id>/             a batch being written (outside every reader's glob)
 
-A batch holds whole samples only, so a sample is either completely visible or not at all.
+A batch holds whole samples only, so a sample is either completely visible or not at all. Batches
+are staged outside ``shards/`` rather than as hidden ``shards/.tmp-*`` dirs because DuckDB's glob
+``*`` does match names with a leading dot (checked: ``read_parquet('shards/*/t.parquet')`` reads
+``shards/.tmp-x/t.parquet``), and other tools' globs differ too.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ MARKER = "vzero-store.json"
 LAYOUT_VERSION = 1
 SHARDS = "shards"
 CATALOG = "catalog.duckdb"
-TMP_PREFIX = ".tmp-"
+STAGING = ".staging"
 # An empty, zero-row file of every table, so every table's glob always matches at least one file.
 SCHEMA_BATCH = "00000000T000000000000Z-schema"
 STALE_TMP_SECONDS = 24 * 3600
@@ -68,10 +71,10 @@ def batch_dirs(root: Path) -> list[Path]:
 
 
 def write_batch(root: Path, tables: dict[str, pa.Table], batch_id: str | None = None) -> Path:
-    """Write ``tables`` into a hidden temp dir, fsync, then publish with one atomic rename."""
+    """Write ``tables`` into a staging dir, fsync, then publish with one atomic rename into ``shards/``."""
     batch_id = batch_id or new_batch_id()
     shards = root / SHARDS
-    tmp = shards / f"{TMP_PREFIX}{batch_id}"
+    tmp = root / STAGING / batch_id
     final = shards / batch_id
     tmp.mkdir(parents=True)
     for name, table in tables.items():
@@ -101,14 +104,15 @@ def _pid_alive(pid: int) -> bool:
 
 
 def clean_stale_tmp(root: Path, *, max_age_s: float = STALE_TMP_SECONDS) -> list[Path]:
-    """Remove temp batch dirs left by killed writers: same host and dead pid, or older than ``max_age_s``.
+    """Remove staged batch dirs left by killed writers: same host and dead pid, or older than ``max_age_s``.
 
-    A live writer's temp dir (on this host or, within ``max_age_s``, on another) is left alone.
+    A live writer's staging dir (on this host or, within ``max_age_s``, on another) is left alone.
     """
     removed = []
     host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
-    for path in (root / SHARDS).glob(f"{TMP_PREFIX}*"):
-        parts = path.name[len(TMP_PREFIX) :].split("-")
+    staging = root / STAGING
+    for path in staging.iterdir() if staging.is_dir() else ():
+        parts = path.name.split("-")
         dead_here = False
         if len(parts) >= 4 and parts[1] == host and parts[2].isdigit():
             dead_here = not _pid_alive(int(parts[2])) or int(parts[2]) == os.getpid()
