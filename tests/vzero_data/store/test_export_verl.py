@@ -1,0 +1,113 @@
+import io
+import json
+
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from tests.vzero_data.store.conftest import curate
+from vzero_data.store import StoreError
+from vzero_data.store.export_verl import CROP_TOKEN, IMAGE_TOKEN, export_verl
+
+COLUMNS = [
+    "data_source",
+    "prompt",
+    "images",
+    "teacher_raw_prompt",
+    "teacher_images",
+    "teacher_neg_raw_prompt",
+    "teacher_neg_images",
+    "reward_model",
+    "extra_info",
+]
+
+
+def _decode(payload: dict) -> Image.Image:
+    assert set(payload) == {"bytes"}
+    img = Image.open(io.BytesIO(payload["bytes"]))
+    img.load()
+    return img
+
+
+def test_verl_export_fields(curated_store, tmp_path):
+    out = tmp_path / "train.parquet"
+    summary = export_verl(curated_store, out, progress=False)
+    assert summary.written == 3 and summary.negative_strategy == "corner"
+    assert summary.as_dict()["skipped_missing_negative"] == {"corner": 1}  # counted, never silent
+    table = pq.read_table(out)
+    assert table.column_names == COLUMNS
+    samples = {s.sample_id: s for s in curated_store.iter_samples("ingest")}
+    for i, row in enumerate(table.to_pylist()):
+        s = samples[row["extra_info"]["sample_id"]]
+        user = row["prompt"][0]
+        assert user["role"] == "user" and user["content"].count(IMAGE_TOKEN) == len(row["images"]) == 1
+        assert s.question in user["content"]
+        teacher = row["teacher_raw_prompt"][0]["content"]
+        assert (
+            teacher.count(IMAGE_TOKEN) == 1 and teacher.count(CROP_TOKEN) == len(row["teacher_images"]) == 1
+        )
+        assert teacher.index(IMAGE_TOKEN) < teacher.index(CROP_TOKEN)  # full image first, crop after
+        assert row["teacher_neg_raw_prompt"] == row["teacher_raw_prompt"]
+        assert len(row["teacher_neg_images"]) == len(row["teacher_images"])
+        assert _decode(row["images"][0]).size == (s.width, s.height)
+        assert _decode(row["teacher_neg_images"][0]).size == (24, 24)
+        box = s.boxes[0]
+        assert _decode(row["teacher_images"][0]).size == (round(box.width), round(box.height))
+        assert row["reward_model"] == {"ground_truth": s.answer}
+        assert row["extra_info"]["index"] == i and row["extra_info"]["question"] == s.question
+        assert row["extra_info"]["choices"] == list(s.options)
+        assert row["data_source"] == "synthetic"
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_verl_random_images_column(ingested_store, tmp_path):
+    curate(ingested_store, extra_negative="small")
+    summary = export_verl(
+        ingested_store,
+        tmp_path / "t.parquet",
+        negative_strategy="corner",
+        random_strategy="small",
+        progress=False,
+    )
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert summary.written == 4 and "teacher_random_images" in table.column_names
+    assert all(len(r) == 1 for r in table.column("teacher_random_images").to_pylist())
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"negative_strategy": "nope"}, "no valid negative views of strategy 'nope'.*known: corner, small"),
+        ({}, "several negative strategies .*--negative-strategy"),
+    ],
+)
+def test_verl_strategy_errors(ingested_store, tmp_path, kwargs, message):
+    curate(ingested_store, extra_negative="small")
+    with pytest.raises(StoreError, match=message):
+        export_verl(ingested_store, tmp_path / "t.parquet", progress=False, **kwargs)
+
+
+def test_verl_export_of_uncurated_store_is_an_error(ingested_store, tmp_path):
+    with pytest.raises(StoreError, match="no valid negative views"):
+        export_verl(ingested_store, tmp_path / "t.parquet", progress=False)
+
+
+def test_question_with_placeholder_is_skipped_and_counted(curated_store, tmp_path):
+    s = next(iter(curated_store.iter_samples("ingest")))
+    from dataclasses import replace
+
+    from vzero_data.image_io import decode_image, encode_image
+
+    bad = replace(s, sample_id="bad-question", question=f"Is there a {CROP_TOKEN} here?")
+    image = decode_image(curated_store.image_bytes([s.image_sha256])[s.image_sha256])
+    with curated_store.writer("r", "cfg-test") as w:
+        w.add_sample(bad)
+        for kind, strategy in (("positive", "crop"), ("negative", "corner")):
+            w.add_view(
+                bad.sample_id,
+                {"kind": kind, "strategy": strategy, "image_bytes": encode_image(image.crop((0, 0, 8, 8)))},
+            )
+        w.commit_sample(bad.sample_id)
+    summary = export_verl(curated_store, tmp_path / "t.parquet", progress=False)
+    assert summary.written == 3 and summary.skipped_placeholder == 1
+    assert json.dumps(summary.as_dict())

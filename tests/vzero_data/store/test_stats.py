@@ -1,0 +1,24 @@
+from vzero_data.store.stats import format_stats, store_stats
+
+
+def test_stats_counts_everything(curated_store):
+    stats = store_stats(curated_store)
+    assert stats["totals"]["samples"] == 4 and stats["totals"]["sample_rows"] == 8
+    assert stats["samples_by_source"] == {"synthetic": 4}
+    assert stats["samples_by_config"] == {"ingest": 4, "cfg-test": 4}
+    assert stats["regions_by_grounder"] == {"oracle (none)": 4}
+    assert stats["views_by_strategy"] == {"negative/corner": 3, "positive/crop": 4}
+    area = stats["sample_box_area"]
+    assert area["n"] == 4 and 0 < area["min"] <= area["median"] <= area["max"] < 0.02
+    assert sum(area["histogram"].values()) == 4
+    assert stats["selected_region_area"]["n"] == 4
+    text = format_stats(stats)
+    assert "synthetic: 4" in text and "negative/corner: 3" in text
+
+
+def test_stats_counts_rejects_by_reason(ingested_store):
+    with ingested_store.writer("r", "c") as w:
+        for i, reason in enumerate(["no_box", "no_box", "tiny"]):
+            w.add_reject(f"s{i}", "grounding", reason)
+            w.commit_sample(f"s{i}")
+    assert store_stats(ingested_store)["rejects_by_reason"] == {"grounding/no_box": 2, "grounding/tiny": 1}
