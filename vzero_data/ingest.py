@@ -7,6 +7,7 @@ re-running gives no duplicates. A row that cannot become a sample is recorded in
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from vzero_data.sources import SourceError, SourceOptions, build_items, get_source
 from vzero_data.sources.base import Rejected, default_root
 from vzero_data.sources.build import Skipped, SourceItem
-from vzero_data.store import Store
+from vzero_data.store import Store, open_store
 from vzero_data.store.layout import new_batch_id
 
 INGEST_CONFIG_HASH = "ingest"
@@ -46,7 +47,7 @@ class IngestSummary:
 def ingest(
     src: str,
     fmt: str,
-    store: Store,
+    store: Store | str | os.PathLike[str],
     *,
     options: SourceOptions | None = None,
     run_id: str | None = None,
@@ -55,7 +56,8 @@ def ingest(
     progress: bool = True,
     shard_max_bytes: int | None = None,
 ) -> IngestSummary:
-    """Read ``src`` with the ``fmt`` adapter and write its samples into ``store``.
+    """Read ``src`` with the ``fmt`` adapter and write its samples into ``store`` (a path is opened,
+    and created if missing, only once the source has opened without error).
 
     With ``strict`` the first rejected row raises :class:`SourceError` (naming file and row) instead
     of being recorded.
@@ -66,6 +68,9 @@ def ingest(
     source = get_source(fmt)
     run_id = run_id or f"ingest-{new_batch_id()}"
     root = default_root(src, options)
+    raw_items = source.read(str(src), options)  # fails here, before any store is created, if unreadable
+    if not isinstance(store, Store):
+        store = open_store(store, create=True)
     summary = IngestSummary(format=fmt, src=str(src), run_id=run_id)
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
@@ -84,9 +89,7 @@ def ingest(
     status = "failed"
     try:
         with store.writer(run_id, INGEST_CONFIG_HASH, **kwargs) as writer:
-            items = build_items(
-                source.read(str(src), options), Path(root), max_pixels=options.max_pixels, skip_ids=done
-            )
+            items = build_items(raw_items, Path(root), max_pixels=options.max_pixels, skip_ids=done)
             for item in tqdm(items, desc=f"ingest {fmt}", unit="row", disable=not progress):
                 if isinstance(item, Skipped):
                     summary.skipped_done += 1

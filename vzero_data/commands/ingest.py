@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from vzero_data.cli_support import CommandError
     from vzero_data.image_io import DEFAULT_MAX_PIXELS
     from vzero_data.ingest import ingest
-    from vzero_data.sources import SourceError, SourceOptions, get_source
-    from vzero_data.store import StoreError, open_store
+    from vzero_data.sources import SourceError, SourceOptions
+    from vzero_data.store import StoreError
 
     field_map = {}
     for item in args.field:
@@ -61,9 +61,9 @@ def run(args: argparse.Namespace) -> int:
         question_template=args.question_template,
     )
     try:
-        get_source(args.format)  # an unknown format fails before anything is created
-        store = open_store(args.out, create=True)
-        summary = ingest(args.src, args.format, store, options=options, strict=args.strict, limit=args.limit)
+        summary = ingest(
+            args.src, args.format, args.out, options=options, strict=args.strict, limit=args.limit
+        )
     except (SourceError, StoreError) as exc:
         raise CommandError(str(exc)) from exc
     if args.json:

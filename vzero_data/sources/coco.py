@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
 from vzero_data.sources.fields import FieldError, optional_str, parse_xywh_boxes
@@ -34,7 +35,9 @@ class CocoSource:
             or not isinstance(data.get("annotations"), list)
         ):
             raise SourceError(f"{path}: not COCO-style JSON (needs 'images' and 'annotations' lists)")
-        template = options.question_template or DEFAULT_QUESTION_TEMPLATE
+        return self._items(path, data, options.question_template or DEFAULT_QUESTION_TEMPLATE)
+
+    def _items(self, path: Path, data: dict, template: str) -> Iterator[RawItem | Rejected]:
         categories = {
             c.get("id"): str(c.get("name")) for c in data.get("categories") or [] if isinstance(c, dict)
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterator
+from pathlib import Path
 
 from vzero_data.sources.base import RawItem, Rejected, SourceOptions, require_path
 from vzero_data.sources.fields import FieldError, optional_str, parse_boxes, parse_options
@@ -20,7 +21,10 @@ class TreeBenchSource:
     description = "TreeBench-style Parquet (base64 image, target_instances xyxy)"
 
     def read(self, src: str, options: SourceOptions) -> Iterator[RawItem | Rejected]:
-        for where, row in iter_parquet(require_path(src)):
+        return self._items(require_path(src))
+
+    def _items(self, path: Path) -> Iterator[RawItem | Rejected]:
+        for where, row in iter_parquet(path):
             key = optional_str(row.get("index")) or where
             try:
                 raw = row.get("image")

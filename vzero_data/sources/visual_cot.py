@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from vzero_data.sources.base import RawItem, Rejected, SourceOptions, require_path
 from vzero_data.sources.fields import FieldError, optional_str, parse_boxes
@@ -17,7 +18,10 @@ class VisualCotSource:
     description = "Visual-CoT meta JSONL (bboxs xyxy pixels, dataset/split, width/height)"
 
     def read(self, src: str, options: SourceOptions) -> Iterator[RawItem | Rejected]:
-        for entry in iter_jsonl(require_path(src, want_dir=False)):
+        return self._items(require_path(src, want_dir=False))
+
+    def _items(self, path: Path) -> Iterator[RawItem | Rejected]:
+        for entry in iter_jsonl(path):
             if isinstance(entry, Rejected):
                 yield entry
                 continue

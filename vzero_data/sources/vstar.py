@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
 from vzero_data.sources.fields import FieldError, parse_options, parse_xywh_boxes
@@ -23,6 +24,9 @@ class VStarSource:
         files = sorted(root.rglob("*.json"))
         if not files:
             raise SourceError(f"{src}: no per-item .json files found (expected V* Bench subtask folders)")
+        return self._items(root, files)
+
+    def _items(self, root: Path, files: list[Path]) -> Iterator[RawItem | Rejected]:
         for file in files:
             where = str(file)
             rel = file.relative_to(root)
