@@ -82,15 +82,25 @@ def write_batch(root: Path, tables: dict[str, pa.Table], batch_id: str | None = 
         pq.write_table(
             table,
             path,
-            compression="zstd",
-            compression_level=ZSTD_LEVEL,
             row_group_size=ROW_GROUP_ROWS.get(name, DEFAULT_ROW_GROUP_ROWS),
+            **_encoding(table.schema),
         )
         _fsync_path(path)
     _fsync_path(tmp)
     os.rename(tmp, final)
     _fsync_path(shards)
     return final
+
+
+def _encoding(schema: pa.Schema) -> dict:
+    """zstd everywhere except encoded-image columns (PNG/JPEG do not compress further: zstd there
+    only costs time); no dictionary encoding for those unique blobs either."""
+    blobs = {f.name for f in schema if pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)}
+    return {
+        "compression": {f.name: ("none" if f.name in blobs else "zstd") for f in schema},
+        "compression_level": {f.name: ZSTD_LEVEL for f in schema if f.name not in blobs},
+        "use_dictionary": [f.name for f in schema if f.name not in blobs],
+    }
 
 
 def _pid_alive(pid: int) -> bool:
