@@ -239,19 +239,11 @@ def to_training_record(raw: RawRecord, where: str) -> TrainingRecord:
     )
 
 
-def iter_training_records(
-    store: Store,
-    strategies: list[str] | None = None,
-    config_hash: str | None = None,
-    limit: int | None = None,
-    *,
-    require_all: bool = True,
-    counts: RecordCounts | None = None,
-) -> Iterator[TrainingRecord]:
-    counts = counts if counts is not None else RecordCounts()
-    for raw in iter_raw_records(
-        store, strategies, config_hash, limit, require_all=require_all, counts=counts
-    ):
+def iter_training_records(store: Store, *args: Any, **kwargs: Any) -> Iterator[TrainingRecord]:
+    """Decoded training records; takes the arguments of :func:`iter_raw_records`."""
+    counts = kwargs.get("counts") or RecordCounts()
+    kwargs["counts"] = counts
+    for raw in iter_raw_records(store, *args, **kwargs):
         yield to_training_record(raw, str(store.root))
     if counts.skipped:
         log.warning("training records: %s", counts.as_dict())

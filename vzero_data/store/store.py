@@ -148,16 +148,24 @@ class Store:
         *,
         require_all: bool = True,
         counts: RecordCounts | None = None,
+        positive_strategy: str | None = None,
     ) -> Iterator[TrainingRecord]:
         """Sample + full image + positive crop + negative views (one per strategy), decoded RGB.
 
         ``strategies`` limits the negatives; with ``require_all`` a sample lacking one of them is
-        skipped and counted in ``counts`` (and logged), never silently.
+        skipped and counted in ``counts`` (and logged), never silently. The positive is the first
+        valid positive view written for a sample, or the one of ``positive_strategy``.
         """
         from vzero_data.store.records import iter_training_records
 
         return iter_training_records(
-            self, strategies, config_hash, limit, require_all=require_all, counts=counts
+            self,
+            strategies,
+            config_hash,
+            limit,
+            require_all=require_all,
+            counts=counts,
+            positive_strategy=positive_strategy,
         )
 
     def batches(self) -> list[Path]:
