@@ -6,7 +6,7 @@ import math
 
 from pydantic import Field
 
-from vzero_data.boxes import Box
+from vzero_data.boxes import Box, union_box
 from vzero_data.views.params import StrictParams
 
 
@@ -20,8 +20,6 @@ class CropPolicy(StrictParams):
     it is resized up (at most ``max_upscale`` times per side) so small crops survive a processor's
     minimum-pixel resize with detail intact. The crop box is recorded in original coordinates.
     """
-
-    owner = "crop policy"
 
     margin_ratio: float = Field(0.0, ge=0.0, le=10.0)
     margin_px: float = Field(0.0, ge=0.0)
@@ -64,7 +62,7 @@ def crop_box(target: Box, width: int, height: int, policy: CropPolicy) -> Box:
     elif box.height > policy.max_aspect * box.width:
         box = _grow_to(box, box.height / policy.max_aspect, 0.0)
     box = _grow_to(box, policy.min_side, policy.min_side)
-    box = shift_into(box, width, height)
+    box = union_box([shift_into(box, width, height), target])  # exact containment despite float rounding
     x1, y1, x2, y2 = box.round_out()
     return Box(max(0, x1), max(0, y1), min(width, x2), min(height, y2))
 

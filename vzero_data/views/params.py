@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-from vzero_data.views.errors import ViewParamsError
 
 
 def format_validation_error(what: str, exc: ValidationError) -> str:
@@ -20,16 +18,13 @@ def format_validation_error(what: str, exc: ValidationError) -> str:
 
 
 class StrictParams(BaseModel):
-    """Frozen, no unknown fields; a bad value raises :class:`ViewParamsError` naming the owner."""
+    """Frozen, no unknown fields, validated at construction (pydantic's errors name the field).
+
+    No custom ``__init__``: models nest cleanly in a recipe's pydantic schema, whose errors then
+    carry the full field path.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    owner: ClassVar[str] = "params"
-
-    def __init__(self, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise ViewParamsError(format_validation_error(self.owner, exc)) from exc
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready parameters with every default filled in (what a view records)."""

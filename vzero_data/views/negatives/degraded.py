@@ -19,7 +19,7 @@ from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyConte
 
 class DegradedParams(NegativeParams):
     mode: Literal["blur", "pixelate"] = "blur"
-    strength: float = Field(0.1, gt=0.0, le=1.0)
+    strength: float = Field(0.15, gt=0.0, le=1.0)
 
 
 @lru_cache(maxsize=256)
