@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import cv2
 import numpy as np
 
 from vzero_data.boxes import Box
@@ -17,6 +18,12 @@ from vzero_data.views.registry import get_strategy
 from vzero_data.views.seeds import attempt_rng
 from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyContext
 from vzero_data.views.view import View
+
+
+def pixel_std(pixels: np.ndarray) -> float:
+    """Mean over channels of the pixel standard deviation: near 0 flags a flat, uninformative view."""
+    _, std = cv2.meanStdDev(np.ascontiguousarray(pixels))
+    return round(float(std.mean()), 4)
 
 
 def validate_params(name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -101,7 +108,7 @@ def _to_view(
     checks = {
         "target_box": target.to_list(),
         "attempts": attempts,
-        "pixel_std": round(float(cand.pixels.std()), 4),
+        "pixel_std": pixel_std(cand.pixels),
         **cand.checks,
     }
     return View(

@@ -50,3 +50,15 @@ def test_cross_image_same_position_and_small_pool_images():
     assert view.source_image_sha256 == "big"
     assert view.checks["source_box"] == [70.0, 70.0, 90.0, 90.0]  # the positive's window, shifted to fit
     assert np.array_equal(view.pixels, big[70:90, 70:90])
+
+
+def test_cross_image_skips_a_pool_copy_of_this_image():
+    image = noise_image(64, 64)
+    target = Box(10, 10, 20, 20)
+    pos = positive_view(image, target, CropPolicy(min_side=16))
+    pool = InMemoryImagePool({"renamed-copy": image.copy(), "other": noise_image(64, 64, seed=9)})
+    for seed in range(10):
+        view = negative_view(
+            "cross_image", image, target, None, seed, positive=pos, pool=pool, image_sha256="own"
+        )
+        assert view.source_image_sha256 == "other"
