@@ -78,8 +78,11 @@ def negative_view(
     check_rgb(image)
     height, width = image.shape[:2]
     target = target_in_image(target, width, height)
-    if positive.box is None:
-        raise ValueError("positive must be a crop of this image (its box is None)")
+    if positive.box is None or not Box(0, 0, width, height).contains(positive.box):
+        raise ValueError(
+            f"positive must be a crop of this {width}x{height} image; its box is "
+            f"{positive.box.to_list() if positive.box else None}"
+        )
     ctx = StrategyContext(positive=positive, pool=pool, image_sha256=image_sha256)
     last: ViewRejected | None = None
     for attempt in range(p.max_attempts):

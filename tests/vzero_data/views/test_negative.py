@@ -150,3 +150,10 @@ def test_negatives_of_an_upscaled_positive_match_its_pixel_size():
         assert (view.width, view.height) == (60, 60), name
     assert negative_view("downsampled_view", image, target, None, 1, positive=pos).width == 30
     assert np.isfinite(pos.overlap_iou)
+
+
+def test_a_positive_of_another_image_is_refused():
+    big, small = noise_image(200, 200), noise_image(50, 50)
+    pos = positive_view(big, Box(150, 150, 170, 170))
+    with pytest.raises(ValueError, match="positive must be a crop of this 50x50 image"):
+        negative_view("distractor", small, Box(10, 10, 20, 20), None, 0, positive=pos)
