@@ -63,11 +63,16 @@ def cxcywh_normalized_to_xyxy(boxes: np.ndarray, width: int, height: int) -> np.
 
 
 def resized_size(width: int, height: int, shortest: int, longest: int) -> tuple[int, int]:
-    """``(width, height)`` after the original code's RandomResize([shortest], max_size=longest)."""
-    scale = shortest / min(width, height)
-    if max(width, height) * scale > longest:
-        scale = longest / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    """``(width, height)`` after the original code's ``RandomResize([shortest], max_size=longest)``
+    (DETR's rule: the short side becomes ``shortest`` unless the long side would pass ``longest``;
+    the other side is truncated, not rounded)."""
+    short, long = min(width, height), max(width, height)
+    size = shortest
+    if long / short * size > longest:
+        size = int(round(longest * short / long))
+    if width < height:
+        return size, int(size * height / width)
+    return int(size * width / height), size
 
 
 class GroundingDinoPyGrounder(ModelGrounder):
