@@ -44,3 +44,13 @@ def test_register_grounder_adds_a_name(monkeypatch):
 
     registry.register_grounder("mine", "vzero_data.grounding.backends.annotated:AnnotatedGrounder")
     assert registry.grounder_class("mine") is AnnotatedGrounder
+
+
+def test_builtin_classes_satisfy_the_grounder_protocol():
+    from vzero_data.grounding import Grounder
+    from vzero_data.grounding.registry import grounder_class
+
+    assert isinstance(AnnotatedGrounder(), Grounder)
+    for name in GROUNDERS:
+        cls = grounder_class(name)
+        assert all(hasattr(cls, attr) for attr in ("locate", "provenance", "device", "Options", "name"))
