@@ -14,6 +14,7 @@ COMMANDS = {
     "synth": "vzero_data.commands.synth",
     "demo": "vzero_data.commands.demo",
     "eval-grounding": "vzero_data.commands.eval_grounding",
+    "preview": "vzero_data.commands.preview",
 }
 
 DESCRIPTION = (
