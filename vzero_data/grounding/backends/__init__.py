@@ -1,0 +1,1 @@
+"""One module per grounding backend; see :mod:`vzero_data.grounding.registry` for their names."""
