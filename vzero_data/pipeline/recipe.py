@@ -1,0 +1,223 @@
+"""Recipe files: one YAML document that says what to curate and how, validated before any work.
+
+A recipe has the sections ``source``, ``grounding``, ``crop``, ``negatives``, ``checks``, ``store``
+and ``execution``. Every section is a strict pydantic model (unknown keys are errors), and the
+plugin-specific parts (the source adapter, the grounding backend, each negative strategy and its
+params) are checked against their registries, so a typo fails at load time with a located message
+such as ``recipe.yaml: negatives[2].params.k: expected an integer >= 2, got 'x'``.
+
+``execution`` holds the knobs that change how fast a run goes but not what it produces (workers,
+batch sizes, device, limit, executor); it is left out of the config hash, so a run resumed with more
+workers, or on another machine, continues the same results.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot run; the message names the file and the field path."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Section):
+    """Where samples come from: a registered source adapter and its keyword options."""
+
+    adapter: str = Field(min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TilingConfig(_Section):
+    """Run the grounder on overlapping tiles of large images (small targets in 4K/8K images)."""
+
+    enabled: bool = False
+    tile_size: int = Field(1024, ge=64)
+    overlap: float = Field(0.2, ge=0.0, lt=1.0)
+
+
+class SelectionConfig(_Section):
+    """Which detected region becomes the target box (or why the sample is rejected)."""
+
+    min_score: float = Field(0.0, ge=0.0, le=1.0)
+    max_area_fraction: float = Field(0.5, gt=0.0, le=1.0)
+    min_side: float = Field(4.0, ge=1.0)
+    max_regions: int = Field(1, ge=1)
+
+
+class GroundingConfig(_Section):
+    """How the question-relevant region is found: ``annotated`` boxes or a detector model."""
+
+    backend: str = Field("annotated", min_length=1)
+    model: str | None = None
+    box_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    text_threshold: float = Field(0.25, ge=0.0, le=1.0)
+    tiling: TilingConfig = Field(default_factory=TilingConfig)
+    selection: SelectionConfig = Field(default_factory=SelectionConfig)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class CropConfig(_Section):
+    """The positive crop around the target box."""
+
+    margin_ratio: float = Field(0.1, ge=0.0, le=5.0)
+    margin_pixels: float = Field(0.0, ge=0.0)
+    min_side: int = Field(16, ge=1)
+    square: bool = False
+
+
+class NegativeConfig(_Section):
+    """One negative-view strategy, how many views of it per sample, and its parameters."""
+
+    strategy: str = Field(min_length=1)
+    count: int = Field(1, ge=1, le=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChecksConfig(_Section):
+    """Per-view quality checks; a view that fails one rejects its sample with the check's name."""
+
+    min_view_side: int = Field(8, ge=1)
+    max_target_overlap: float = Field(0.0, ge=0.0, le=1.0)
+    min_pixel_std: float = Field(1.0, ge=0.0)
+    reject_duplicate_views: bool = True
+
+
+class StoreConfig(_Section):
+    """How view images are encoded and how big a Parquet shard may grow."""
+
+    image_format: Literal["png", "jpeg", "webp"] = "png"
+    quality: int = Field(95, ge=1, le=100)
+    shard_max_mb: float = Field(256.0, gt=0.0)
+
+
+class RayConfig(_Section):
+    """Resources for ``--executor ray``: actor pools for model stages, tasks for CPU stages."""
+
+    address: str | None = None
+    grounding_actors: int = Field(1, ge=1)
+    gpus_per_actor: float = Field(0.0, ge=0.0)
+    cpus_per_task: float = Field(1.0, gt=0.0)
+
+
+class ExecutionConfig(_Section):
+    """How the run is executed; none of this changes the rows a run writes."""
+
+    executor: Literal["local", "ray"] = "local"
+    workers: int = Field(2, ge=0, le=512)
+    grounding_batch_size: int = Field(8, ge=1)
+    samples_per_task: int = Field(4, ge=1)
+    max_in_flight: int | None = Field(None, ge=1)
+    device: str = "auto"
+    limit: int | None = Field(None, ge=1)
+    progress: bool = True
+    ray: RayConfig = Field(default_factory=RayConfig)
+
+    @field_validator("device")
+    @classmethod
+    def _device_known(cls, value: str) -> str:
+        head = value.split(":", 1)[0]
+        if head not in ("auto", "cpu", "cuda", "mps", "xpu"):
+            raise ValueError(f"expected 'auto', 'cpu', 'cuda[:N]', 'mps' or 'xpu', got {value!r}")
+        return value
+
+
+class Recipe(_Section):
+    """A whole curation recipe."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    source: SourceConfig
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
+    crop: CropConfig = Field(default_factory=CropConfig)
+    negatives: list[NegativeConfig] = Field(min_length=1)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"execution.workers=4"`` -> ``(["execution", "workers"], 4)``; the value is parsed as YAML."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"override {text!r}: expected KEY.PATH=VALUE")
+    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``data`` with each ``dotted.key=value`` override set (creating mappings as needed)."""
+    out: dict[str, Any] = _deep_copy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for i, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise RecipeError(f"override {text!r}: {'.'.join(path[: i + 1])} is not a mapping")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def recipe_from_mapping(data: Any, where: str = "recipe") -> Recipe:
+    """Validate a parsed recipe; raise :class:`RecipeError` listing every located problem."""
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"{where}: expected a mapping of sections, got {type(data).__name__}")
+    try:
+        recipe = Recipe.model_validate(dict(data))
+    except ValidationError as exc:
+        raise RecipeError(join_errors(describe_errors(exc, Recipe, where))) from None
+    problems = check_plugins(recipe, where)
+    if problems:
+        raise RecipeError(join_errors(problems))
+    return recipe
+
+
+def load_recipe(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Recipe:
+    """Read, override and validate a recipe file. Nothing runs until this succeeds."""
+    path = Path(path)
+    where = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(f"{where}: not valid YAML{at}: {problem}") from None
+    if data is None:
+        raise RecipeError(f"{where}: the recipe is empty")
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"{where}: expected a mapping of sections, got {type(data).__name__}")
+    return recipe_from_mapping(apply_overrides(data, overrides), where)
+
+
+def check_plugins(recipe: Recipe, where: str) -> list[str]:
+    """Check the registry-backed names and params (source adapter, grounder, negative strategies)."""
+    from vzero_data.pipeline.plugins import plugin_problems
+
+    return [f"{where}: {line}" for line in plugin_problems(recipe)]
