@@ -2,8 +2,8 @@
 
 It is the SHA-256 of the canonical JSON (sorted keys, no whitespace) of the validated recipe with
 every default filled in, minus the fields that change how a run executes but not what it writes,
-plus the vzero version. Two recipes that differ only in workers, limit, batch sizes, device, shard
-size, name or description share a hash (a resumed run may change them); any other change gives a
+plus the vzero version. Two recipes that differ only in workers, limit, batch sizes, device, store
+path, shard size, name or description share a hash (a resumed run may change them); any other change gives a
 new hash, whose results never mix with the old ones.
 """
 
@@ -22,6 +22,7 @@ EXECUTION_ONLY_FIELDS: tuple[str, ...] = (
     "name",
     "description",
     "execution",
+    "store.path",
     "store.shard_max_mb",
 )
 

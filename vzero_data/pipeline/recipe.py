@@ -95,8 +95,9 @@ class ChecksConfig(_Section):
 
 
 class StoreConfig(_Section):
-    """How view images are encoded and how big a Parquet shard may grow."""
+    """Where the store is (``--out`` overrides), how view images are encoded, how big a shard may grow."""
 
+    path: str | None = None
     image_format: Literal["png", "jpeg", "webp"] = "png"
     quality: int = Field(95, ge=1, le=100)
     shard_max_mb: float = Field(256.0, gt=0.0)

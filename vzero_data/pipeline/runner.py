@@ -128,7 +128,6 @@ def curate(
     store_path: str | os.PathLike[str],
     *,
     shard: ShardSpec = ALL,
-    recipe_text: str = "",
     items: Iterable[Sample | SampleResult] | None = None,
 ) -> CurateOutcome:
     """Curate ``recipe``'s source into the store at ``store_path``; see the module docstring.
@@ -139,6 +138,7 @@ def curate(
     from vzero_data.store import open_store
 
     chash = config_hash(recipe)
+    recipe_text = recipe.model_dump_json()
     store = open_store(store_path, create=True)
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))

@@ -95,3 +95,21 @@ def default_workers() -> int:
     except AttributeError:
         cpus = os.cpu_count() or 1
     return max(1, cpus - 1)
+
+
+def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Iterator[Any]:
+    """The local executor: grounding batched in this process, views in ``workers`` processes.
+
+    Results come back in source order; the store writer stays in the caller (this process).
+    """
+    from functools import partial
+
+    from vzero_data.pipeline.stages import build_views_chunk, ground_stream
+
+    ex = plan.recipe.execution
+    grounded = ground_stream(items, plan.make_grounding(), ex.grounding_batch_size, summary, bars)
+    with LocalExecutor(ex.workers, chunk_size=ex.samples_per_task, max_in_flight=ex.max_in_flight) as pool:
+        for result in pool.map_ordered(partial(build_views_chunk, plan=plan), grounded):
+            summary.add_time("views", result.seconds)
+            bars.update("views")
+            yield result
