@@ -1,16 +1,16 @@
-"""Pipeline-level quality checks on a sample's finished views, configured by the recipe's ``checks``.
+"""Pipeline-level quality checks on finished views, configured by the recipe's ``checks`` section.
 
-Each check is a pure function of the views; the first failure rejects the sample with the check's
-name as the reason, so the store's ``rejects`` table says exactly which check refused what. The
-view strategies enforce their own geometric rules when they build a view; these checks guard the
-result whatever strategy (or plugin) produced it.
+The view strategies enforce their own geometric rules (overlap with the target, minimum side) when
+they build a view; these checks guard the result whatever strategy, or plugin, produced it. Each
+check is a pure function returning ``None`` (pass) or a detail string; the check's name is the
+reason code recorded in the store's ``rejects`` table.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 import numpy as np
 
@@ -21,70 +21,54 @@ class CheckedView(Protocol):
     kind: str
     strategy: str
     pixels: np.ndarray
-    overlap_target: float
 
 
-# A check returns None when the views pass, else a human-readable detail.
-Check = Callable[[Sequence[CheckedView], ChecksConfig], "str | None"]
+def pixels_key(pixels: np.ndarray) -> tuple[tuple[int, ...], str]:
+    """Shape and content digest: equal keys mean identical pixels."""
+    return pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16).hexdigest()
 
 
-def _label(i: int, view: CheckedView) -> str:
-    return f"view {i} ({view.kind} {view.strategy})"
-
-
-def view_too_small(views: Sequence[CheckedView], cfg: ChecksConfig) -> str | None:
-    for i, v in enumerate(views):
-        h, w = v.pixels.shape[:2]
-        if min(h, w) < cfg.min_view_side:
-            return f"{_label(i, v)} is {w}x{h}, below min_view_side {cfg.min_view_side}"
+def view_too_small(view: CheckedView, cfg: ChecksConfig) -> str | None:
+    h, w = view.pixels.shape[:2]
+    if min(h, w) < cfg.min_view_side:
+        return f"{view.kind} view {view.strategy!r} is {w}x{h}, below min_view_side {cfg.min_view_side}"
     return None
 
 
-def negative_shows_target(views: Sequence[CheckedView], cfg: ChecksConfig) -> str | None:
-    for i, v in enumerate(views):
-        if v.kind == "negative" and v.overlap_target > cfg.max_target_overlap + 1e-9:
-            return (
-                f"{_label(i, v)} contains {v.overlap_target:.1%} of the target box, "
-                f"above max_target_overlap {cfg.max_target_overlap:.1%}"
-            )
-    return None
-
-
-def flat_view(views: Sequence[CheckedView], cfg: ChecksConfig) -> str | None:
+def flat_view(view: CheckedView, cfg: ChecksConfig) -> str | None:
     if cfg.min_pixel_std <= 0:
         return None
-    for i, v in enumerate(views):
-        std = float(np.asarray(v.pixels, dtype=np.float32).std())
-        if std < cfg.min_pixel_std:
-            return f"{_label(i, v)} is nearly uniform (pixel std {std:.2f} < {cfg.min_pixel_std})"
+    std = float(np.asarray(view.pixels, dtype=np.float32).std())
+    if std < cfg.min_pixel_std:
+        return (
+            f"{view.kind} view {view.strategy!r} is nearly uniform "
+            f"(pixel std {std:.2f} < min_pixel_std {cfg.min_pixel_std})"
+        )
     return None
 
 
-def duplicate_view(views: Sequence[CheckedView], cfg: ChecksConfig) -> str | None:
-    if not cfg.reject_duplicate_views:
-        return None
-    seen: dict[tuple[Any, str], int] = {}
-    for i, v in enumerate(views):
-        key = (v.pixels.shape, hashlib.blake2b(np.ascontiguousarray(v.pixels).data).hexdigest())
-        if key in seen:
-            j = seen[key]
-            return f"{_label(i, v)} has the same pixels as {_label(j, views[j])}"
-        seen[key] = i
-    return None
-
-
-CHECKS: dict[str, Check] = {
+VIEW_CHECKS: dict[str, Callable[[CheckedView, ChecksConfig], str | None]] = {
     "view_too_small": view_too_small,
-    "negative_shows_target": negative_shows_target,
     "flat_view": flat_view,
-    "duplicate_view": duplicate_view,
 }
 
 
-def first_failure(views: Sequence[CheckedView], cfg: ChecksConfig) -> tuple[str, str] | None:
-    """``(check name, detail)`` of the first failing check, or None when all pass."""
-    for name, check in CHECKS.items():
-        detail = check(views, cfg)
+def view_failure(
+    view: CheckedView, cfg: ChecksConfig, seen: set[tuple[tuple[int, ...], str]] | None = None
+) -> tuple[str, str] | None:
+    """``(check name, detail)`` of the first check ``view`` fails, or None.
+
+    ``seen`` holds the :func:`pixels_key` of the sample's views accepted so far; with
+    ``reject_duplicate_views`` a view with the same pixels as one of them fails ``duplicate_view``
+    (it would teach nothing new). The caller adds accepted views' keys.
+    """
+    for name, check in VIEW_CHECKS.items():
+        detail = check(view, cfg)
         if detail is not None:
             return name, detail
+    if cfg.reject_duplicate_views and seen is not None and pixels_key(view.pixels) in seen:
+        return (
+            "duplicate_view",
+            f"{view.kind} view {view.strategy!r} has the same pixels as an earlier view of this sample",
+        )
     return None

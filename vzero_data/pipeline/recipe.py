@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+from vzero_data.views.crop_policy import CropPolicy
 
 
 class RecipeError(ValueError):
@@ -68,30 +69,30 @@ class GroundingConfig(_Section):
     options: dict[str, Any] = Field(default_factory=dict)
 
 
-class CropConfig(_Section):
-    """The positive crop around the target box."""
-
-    margin_ratio: float = Field(0.1, ge=0.0, le=5.0)
-    margin_pixels: float = Field(0.0, ge=0.0)
-    min_side: int = Field(16, ge=1)
-    square: bool = False
-
-
 class NegativeConfig(_Section):
     """One negative-view strategy, how many views of it per sample, and its parameters."""
 
     strategy: str = Field(min_length=1)
     count: int = Field(1, ge=1, le=64)
     params: dict[str, Any] = Field(default_factory=dict)
+    pool: str | None = Field(
+        None, description="folder of images that strategies drawing from other images (cross_image) use"
+    )
 
 
 class ChecksConfig(_Section):
-    """Per-view quality checks; a view that fails one rejects its sample with the check's name."""
+    """Checks on finished views, on top of each strategy's own geometric rules.
+
+    A positive that fails rejects its sample. A negative that fails (or that its strategy could not
+    make) is recorded in ``rejects`` with its reason; with ``require_all_negatives`` it also rejects
+    the sample, so every kept sample has every configured negative (what training expects), while
+    without it a sample is kept as long as one negative was made (useful for strategy ablations).
+    """
 
     min_view_side: int = Field(8, ge=1)
-    max_target_overlap: float = Field(0.0, ge=0.0, le=1.0)
     min_pixel_std: float = Field(1.0, ge=0.0)
     reject_duplicate_views: bool = True
+    require_all_negatives: bool = True
 
 
 class StoreConfig(_Section):
@@ -141,7 +142,7 @@ class Recipe(_Section):
     description: str = ""
     source: SourceConfig
     grounding: GroundingConfig = Field(default_factory=GroundingConfig)
-    crop: CropConfig = Field(default_factory=CropConfig)
+    crop: CropPolicy = Field(default_factory=CropPolicy)
     negatives: list[NegativeConfig] = Field(min_length=1)
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)

@@ -36,8 +36,9 @@ class StoredImage:
 class SampleResult:
     """Everything the store writes for one sample.
 
-    A kept sample has its image, regions and views; a rejected one has ``reject`` set (and may still
-    carry the regions its grounding found, for inspection).
+    A kept sample has its image, regions and views, plus in ``dropped`` the negatives that could not
+    be made (recorded as rejects of the sample; it is kept when the recipe allows partial negatives).
+    A rejected one has ``reject`` set and may still carry the regions its grounding found.
     """
 
     sample: Sample
@@ -45,6 +46,7 @@ class SampleResult:
     views: list[dict[str, Any]] = field(default_factory=list)
     image: StoredImage | None = None
     reject: Reject | None = None
+    dropped: list[Reject] = field(default_factory=list)
     seconds: float = 0.0
 
     @property

@@ -97,14 +97,15 @@ def write_result(writer: Any, result: SampleResult) -> None:
         writer.add_region(sid, region)
     for view in result.views:
         writer.add_view(sid, view)
-    if result.reject is not None:
-        r = result.reject
+    for r in [*result.dropped, *([result.reject] if result.reject is not None else [])]:
         writer.add_reject(sid, r.stage, r.reason, r.detail)
     writer.commit_sample(sid)
 
 
 def _record(summary: RunSummary, result: SampleResult, bars: StageBars) -> None:
     bars.update("store")
+    for r in result.dropped:
+        summary.drop(r.stage, r.reason)
     if result.reject is None:
         summary.kept += 1
         summary.views += len(result.views)

@@ -10,13 +10,13 @@ import time
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from vzero_data.boxes import Box
-from vzero_data.pipeline.checks import first_failure
+from vzero_data.pipeline.checks import pixels_key, view_failure
 from vzero_data.pipeline.recipe import Recipe
-from vzero_data.pipeline.results import SampleResult, StoredImage, error_reason, rejected
+from vzero_data.pipeline.results import Reject, SampleResult, StoredImage, error_reason, rejected
 from vzero_data.sample import Sample
 
 
@@ -29,10 +29,12 @@ def iter_source(recipe: Recipe) -> Iterator[Sample | SampleResult]:
 
 @dataclass
 class Grounded:
-    """A sample with its target box chosen, on its way to the view stage."""
+    """A sample with its target box chosen and its encoded image, on its way to the view stage."""
 
     sample: Sample
     target: Box
+    image_bytes: bytes
+    image_format: str
     regions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -104,5 +106,71 @@ def build_views(item: Grounded, recipe: Recipe) -> SampleResult:
     return result
 
 
+@lru_cache(maxsize=8)
+def image_pool(path: str) -> Any:
+    """The image pool over a folder, built once per process (strategies that draw other images)."""
+    from vzero_data.views import pool_from_paths
+
+    return pool_from_paths(path)
+
+
 def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
-    raise NotImplementedError
+    from vzero_data.views import POSITIVE_STRATEGY, ViewRejected, negative_view, positive_view, view_seed
+    from vzero_data.views.encoding import decode_rgb
+
+    sample, target, sid = item.sample, item.target, item.sample_id
+    image = decode_rgb(item.image_bytes, f"sample {sid} image {sample.image}")
+    checks = recipe.checks
+    try:
+        positive = positive_view(image, target, recipe.crop, seed=view_seed(sid, POSITIVE_STRATEGY, 0))
+    except ViewRejected as exc:
+        return rejected(sample, "views", exc.reason, f"positive: {exc.message}", regions=item.regions)
+    failure = view_failure(positive, checks)
+    if failure is not None:
+        return rejected(sample, "checks", failure[0], f"positive: {failure[1]}", regions=item.regions)
+
+    views = [positive]
+    seen = {pixels_key(positive.pixels)}
+    dropped: list[Reject] = []
+    per_strategy: dict[str, int] = {}
+    for i, neg in enumerate(recipe.negatives):
+        pool = image_pool(neg.pool) if neg.pool else None
+        for _ in range(neg.count):
+            index = per_strategy.get(neg.strategy, 0)
+            per_strategy[neg.strategy] = index + 1
+            label = f"negatives[{i}] {neg.strategy} #{index}"
+            try:
+                view = negative_view(
+                    neg.strategy,
+                    image,
+                    target,
+                    neg.params,
+                    view_seed(sid, neg.strategy, index),
+                    positive=positive,
+                    pool=pool,
+                    image_sha256=sample.image_sha256,
+                )
+            except ViewRejected as exc:
+                dropped.append(Reject("views", exc.reason, f"{label}: {exc.message}"))
+                continue
+            failure = view_failure(view, checks, seen)
+            if failure is not None:
+                dropped.append(Reject("checks", failure[0], f"{label}: {failure[1]}"))
+                continue
+            seen.add(pixels_key(view.pixels))
+            views.append(view)
+
+    if len(views) == 1 or (dropped and checks.require_all_negatives):
+        first = dropped[0]
+        more = f" (and {len(dropped) - 1} more)" if len(dropped) > 1 else ""
+        return rejected(sample, first.stage, first.reason, first.detail + more, regions=item.regions)
+    fmt, quality = recipe.store.image_format, recipe.store.quality
+    return SampleResult(
+        sample=sample,
+        regions=item.regions,
+        views=[v.to_row(sid, image_format=fmt, quality=quality) for v in views],
+        image=StoredImage(
+            sample.image_sha256, item.image_bytes, sample.width, sample.height, item.image_format
+        ),
+        dropped=dropped,
+    )

@@ -24,6 +24,7 @@ class RunSummary:
     kept: int = 0
     views: int = 0
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dropped: Counter[tuple[str, str]] = field(default_factory=Counter)
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
@@ -41,7 +42,12 @@ class RunSummary:
         self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
 
     def reject(self, stage: str, reason: str) -> None:
+        """Count a sample rejected at ``stage``."""
         self.rejected[(stage, reason)] += 1
+
+    def drop(self, stage: str, reason: str) -> None:
+        """Count one negative view left out of a kept sample."""
+        self.dropped[(stage, reason)] += 1
 
     @property
     def processed(self) -> int:
@@ -68,6 +74,10 @@ class RunSummary:
                 {"stage": stage, "reason": reason, "count": n}
                 for (stage, reason), n in sorted(self.rejected.items())
             ],
+            "dropped_views": [
+                {"stage": stage, "reason": reason, "count": n}
+                for (stage, reason), n in sorted(self.dropped.items())
+            ],
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "wall_seconds": round(self.wall_seconds, 3),
         }
@@ -83,6 +93,10 @@ class RunSummary:
         ]
         for (stage, reason), n in sorted(self.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"    {stage}: {reason}: {n}")
+        if self.dropped:
+            lines.append(f"  negatives left out of kept samples: {sum(self.dropped.values())}")
+            for (stage, reason), n in sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0])):
+                lines.append(f"    {stage}: {reason}: {n}")
         if self.already_done or self.other_shards or self.duplicates:
             lines.append(
                 f"  skipped: {self.already_done} already curated, {self.other_shards} in other shards, "
