@@ -33,11 +33,32 @@ def source_problems(recipe: Recipe) -> list[str]:
 
 def grounding_problems(recipe: Recipe) -> list[str]:
     from vzero_data.grounding import GROUNDERS
+    from vzero_data.grounding.registry import grounder_class
+    from vzero_data.grounding.tiling import TilingConfig
+    from vzero_data.pipeline.stages import grounder_options
 
-    name = recipe.grounding.backend
-    if name not in GROUNDERS:
-        return [_unknown("grounding.backend", "grounding backend", name, list(GROUNDERS))]
-    return []
+    cfg = recipe.grounding
+    if cfg.backend not in GROUNDERS:
+        return [_unknown("grounding.backend", "grounding backend", cfg.backend, list(GROUNDERS))]
+    options_model = grounder_class(cfg.backend).Options
+    fields = options_model.model_fields
+    problems = []
+    if cfg.model is not None and "model" not in fields:
+        problems.append(f"grounding.model: backend {cfg.backend!r} takes no model (got {cfg.model!r})")
+    if cfg.tiling != TilingConfig() and "tiling" not in fields:
+        problems.append(f"grounding.tiling: backend {cfg.backend!r} does not tile images")
+    if problems:
+        return problems
+    try:
+        options_model.model_validate(grounder_options(recipe, fields))
+    except ValidationError as exc:
+        lines = describe_errors(exc, options_model, "", prefix=("grounding", "options"))
+        problems.extend(line.removeprefix(": ") for line in lines)
+    return problems
+
+
+# Strategies that draw pixels from other images need an image pool (NegativeConfig.pool).
+POOL_STRATEGIES = frozenset({"cross_image"})
 
 
 def negative_problems(recipe: Recipe) -> list[str]:
@@ -55,6 +76,13 @@ def negative_problems(recipe: Recipe) -> list[str]:
         except ValidationError as exc:
             lines = describe_errors(exc, strategy.params_model, "", prefix=("negatives", i, "params"))
             problems.extend(line.removeprefix(": ") for line in lines)
+        if neg.strategy in POOL_STRATEGIES and neg.pool is None:
+            problems.append(
+                f"negatives[{i}].pool: strategy {neg.strategy!r} draws from other images: "
+                "set pool to a folder of images"
+            )
+        elif neg.pool is not None and neg.strategy not in POOL_STRATEGIES:
+            problems.append(f"negatives[{i}].pool: strategy {neg.strategy!r} uses no image pool")
     return problems
 
 

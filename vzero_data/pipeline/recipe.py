@@ -21,6 +21,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from vzero_data.grounding.selection import SelectionPolicy
+from vzero_data.grounding.tiling import TilingConfig
+from vzero_data.image_io import DEFAULT_MAX_PIXELS
 from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
 from vzero_data.views.crop_policy import CropPolicy
 
@@ -34,39 +37,32 @@ class _Section(BaseModel):
 
 
 class SourceConfig(_Section):
-    """Where samples come from: a registered source adapter and its keyword options."""
+    """Where samples come from: a registered source adapter (``vzero_data.sources.SOURCES``), the path
+    it reads, and the adapter options. Relative paths are relative to the working directory."""
 
     adapter: str = Field(min_length=1)
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-class TilingConfig(_Section):
-    """Run the grounder on overlapping tiles of large images (small targets in 4K/8K images)."""
-
-    enabled: bool = False
-    tile_size: int = Field(1024, ge=64)
-    overlap: float = Field(0.2, ge=0.0, lt=1.0)
-
-
-class SelectionConfig(_Section):
-    """Which detected region becomes the target box (or why the sample is rejected)."""
-
-    min_score: float = Field(0.0, ge=0.0, le=1.0)
-    max_area_fraction: float = Field(0.5, gt=0.0, le=1.0)
-    min_side: float = Field(4.0, ge=1.0)
-    max_regions: int = Field(1, ge=1)
+    path: str = Field(min_length=1, description="file or folder the adapter reads (an HF dataset id for hf)")
+    image_root: str | None = Field(None, description="folder image paths are relative to (default: the source's)")
+    split: str | None = None
+    max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="decompression-bomb guard")
+    field_map: dict[str, str] = Field(default_factory=dict, description="our field name -> the source's column")
+    question_template: str | None = None
 
 
 class GroundingConfig(_Section):
-    """How the question-relevant region is found: ``annotated`` boxes or a detector model."""
+    """How the question-relevant region is found.
+
+    ``backend`` names a grounder (``vzero_data.grounding.GROUNDERS``): ``annotated`` takes the boxes
+    the data set has; model backends (``grounding-dino``, ``owlv2``, ``qwen-vl``) run ``model`` with
+    their ``options`` (thresholds, dtype, ...). ``tiling`` splits large images; ``selection`` picks
+    the evidence box or rejects the sample with a reason. Device and batch size are in ``execution``.
+    """
 
     backend: str = Field("annotated", min_length=1)
-    model: str | None = None
-    box_threshold: float = Field(0.35, ge=0.0, le=1.0)
-    text_threshold: float = Field(0.25, ge=0.0, le=1.0)
-    tiling: TilingConfig = Field(default_factory=TilingConfig)
-    selection: SelectionConfig = Field(default_factory=SelectionConfig)
+    model: str | None = Field(None, description="hub id or local folder (model backends)")
     options: dict[str, Any] = Field(default_factory=dict)
+    tiling: TilingConfig = Field(default_factory=TilingConfig)
+    selection: SelectionPolicy = Field(default_factory=SelectionPolicy)
 
 
 class NegativeConfig(_Section):

@@ -36,12 +36,14 @@ class StoredImage:
 class SampleResult:
     """Everything the store writes for one sample.
 
-    A kept sample has its image, regions and views, plus in ``dropped`` the negatives that could not
+    ``sample`` is None only for a source row that never became a sample (then ``sample_id`` is the
+    row's key, e.g. ``file.jsonl:7``). A kept sample has its image, regions and views, plus in ``dropped`` the negatives that could not
     be made (recorded as rejects of the sample; it is kept when the recipe allows partial negatives).
     A rejected one has ``reject`` set and may still carry the regions its grounding found.
     """
 
-    sample: Sample
+    sample_id: str
+    sample: Sample | None = None
     regions: list[dict[str, Any]] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
     image: StoredImage | None = None
@@ -50,17 +52,15 @@ class SampleResult:
     seconds: float = 0.0
 
     @property
-    def sample_id(self) -> str:
-        return self.sample.sample_id
-
-    @property
     def kept(self) -> bool:
         return self.reject is None
 
 
-def rejected(sample: Sample, stage: str, reason: str, detail: str = "", **kw: Any) -> SampleResult:
-    """A ``SampleResult`` for a sample refused at ``stage``."""
-    return SampleResult(sample=sample, reject=Reject(stage, reason, detail), **kw)
+def rejected(sample: Sample | str, stage: str, reason: str, detail: str = "", **kw: Any) -> SampleResult:
+    """A ``SampleResult`` for a sample (or a source row without a sample: its key) refused at ``stage``."""
+    if isinstance(sample, Sample):
+        return SampleResult(sample.sample_id, sample, reject=Reject(stage, reason, detail), **kw)
+    return SampleResult(sample, None, reject=Reject(stage, reason, detail), **kw)
 
 
 def error_reason(exc: BaseException) -> str:

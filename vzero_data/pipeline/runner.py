@@ -14,17 +14,17 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import chain, islice
+from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from vzero_data.pipeline.config_hash import config_hash
 from vzero_data.pipeline.progress import StageBars
-from vzero_data.pipeline.recipe import Recipe
+from vzero_data.pipeline.recipe import Recipe, RecipeError
 from vzero_data.pipeline.results import SampleResult, error_reason, rejected
 from vzero_data.pipeline.sharding import ALL, ShardSpec
-from vzero_data.pipeline.stages import StagePlan, iter_source
+from vzero_data.pipeline.stages import SkipIds, StagePlan, iter_source
 from vzero_data.pipeline.summary import RunSummary
-from vzero_data.sample import Sample
 
 log = logging.getLogger(__name__)
 
@@ -45,24 +45,16 @@ def new_run_id() -> str:
 
 
 def pending_samples(
-    items: Iterable[Sample | SampleResult],
-    *,
-    done: set[str],
-    shard: ShardSpec,
-    limit: int | None,
-    summary: RunSummary,
-    bars: StageBars,
-) -> Iterator[Sample | SampleResult]:
-    """The source's items that this run must process, in source order.
+    items: Iterable[Any], *, done: set[str], shard: ShardSpec, summary: RunSummary, bars: StageBars
+) -> Iterator[Any]:
+    """The source's items this run must process, in source order: ``SourceItem``s to curate, and
+    rows the source refused as rejected ``SampleResult``s (recorded once, by the owning shard).
 
-    ``limit`` counts source items before the shard filter, so ``--limit N --shard i/K`` over all
-    ``i`` covers exactly the first N items. Items the source could not turn into samples arrive as
-    rejected ``SampleResult``s and are passed on to be recorded.
+    ``Skipped`` items (already curated, or another shard's) were never decoded; they are counted.
     """
-    seen: set[str] = set()
+    from vzero_data.sources import Rejected, SourceItem
+
     it = iter(items)
-    if limit is not None:
-        it = islice(it, limit)
     while True:
         with summary.timed("ingest"):
             item = next(it, None)
@@ -70,25 +62,26 @@ def pending_samples(
             return
         summary.seen += 1
         bars.update("ingest")
-        sample_id = item.sample_id
+        if isinstance(item, SourceItem):
+            yield item
+            continue
+        sample_id = item.key if isinstance(item, Rejected) else item.sample_id
         if not shard.owns(sample_id):
             summary.other_shards += 1
-            continue
-        if sample_id in done:
+        elif sample_id in done:
             summary.already_done += 1
-            continue
-        if sample_id in seen:
-            summary.duplicates += 1
-            log.info("sample %s appears again in the source; the first occurrence is kept", sample_id)
-            continue
-        seen.add(sample_id)
-        yield item
+        elif isinstance(item, Rejected):
+            if item.reason == "duplicate_sample":
+                summary.duplicates += 1
+            yield rejected(sample_id, "ingest", item.reason, item.detail)
+        else:
+            raise TypeError(f"unexpected source item {item!r}")
 
 
 def write_result(writer: Any, result: SampleResult) -> None:
     """Add one sample's rows to the store and commit them as a unit."""
     sid = result.sample_id
-    if result.reject is None:
+    if result.reject is None and result.sample is not None:
         if result.image is not None:
             img = result.image
             writer.add_image(img.sha256, img.data, img.width, img.height, img.fmt)
@@ -124,35 +117,31 @@ def make_executor(recipe: Recipe) -> Callable[..., Iterator[SampleResult]]:
     return run_local
 
 
-def curate(
-    recipe: Recipe,
-    store_path: str | os.PathLike[str],
-    *,
-    shard: ShardSpec = ALL,
-    items: Iterable[Sample | SampleResult] | None = None,
-) -> CurateOutcome:
+def preflight(recipe: Recipe) -> None:
+    """Checks that need the file system, run before the store is touched: image pools exist."""
+    for i, neg in enumerate(recipe.negatives):
+        if neg.pool is not None and not Path(neg.pool).is_dir():
+            raise RecipeError(f"negatives[{i}].pool: {neg.pool!r} is not a folder")
+
+
+def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:
     """Curate ``recipe``'s source into the store at ``store_path``; see the module docstring.
 
-    ``items`` replaces the recipe's source (tests, notebooks); by default the source adapter named
-    in the recipe is opened.
+    Raises :class:`RecipeError` or ``SourceError`` before touching the store when the recipe's
+    files are missing; per-sample problems never raise, they become rejects.
     """
     from vzero_data.store import open_store
 
+    preflight(recipe)
     chash = config_hash(recipe)
     recipe_text = recipe.model_dump_json()
+    execution = recipe.execution
     store = open_store(store_path, create=True)
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))
-    execution = recipe.execution
+    source = iter_source(recipe, SkipIds(done, shard), execution.limit)
     with StageBars(execution.progress) as bars:
-        stream = pending_samples(
-            items if items is not None else iter_source(recipe),
-            done=done,
-            shard=shard,
-            limit=execution.limit,
-            summary=summary,
-            bars=bars,
-        )
+        stream = pending_samples(source, done=done, shard=shard, summary=summary, bars=bars)
         first = next(stream, None)
         if first is None:
             summary.finish()
@@ -172,7 +161,7 @@ def curate(
                             write_result(writer, result)
                         except Exception as exc:  # a row the store refuses: record, keep going
                             writer.discard_sample(result.sample_id)
-                            result = rejected(result.sample, "store", error_reason(exc), str(exc))
+                            result = rejected(result.sample_id, "store", error_reason(exc), str(exc))
                             write_result(writer, result)
                     _record(summary, result, bars)
             status = "finished"

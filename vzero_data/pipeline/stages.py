@@ -11,20 +11,56 @@ import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
-from vzero_data.boxes import Box
+from vzero_data.boxes import Box, union_box
 from vzero_data.pipeline.checks import pixels_key, view_failure
 from vzero_data.pipeline.recipe import Recipe
 from vzero_data.pipeline.results import Reject, SampleResult, StoredImage, error_reason, rejected
+from vzero_data.pipeline.sharding import ShardSpec
 from vzero_data.sample import Sample
 
 
-def iter_source(recipe: Recipe) -> Iterator[Sample | SampleResult]:
-    """The recipe's source adapter, opened with its options."""
-    from vzero_data.sources import get_source
+class SkipIds:
+    """Sample ids the source need not build (decode): already curated, or owned by another shard.
 
-    return iter(get_source(recipe.source.adapter)(**recipe.source.options))
+    Passed as ``skip_ids`` to :func:`vzero_data.sources.build_items`, which checks membership after
+    hashing an image and before decoding it, so skipped samples cost a read and a hash only.
+    """
+
+    def __init__(self, done: set[str], shard: ShardSpec) -> None:
+        self.done = done
+        self.shard = shard
+
+    def __contains__(self, sample_id: object) -> bool:
+        return sample_id in self.done or not self.shard.owns(str(sample_id))
+
+
+def iter_source(recipe: Recipe, skip: SkipIds | None = None, limit: int | None = None) -> Iterator[Any]:
+    """The recipe's source as ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`).
+
+    ``limit`` counts the source's raw rows, so ``--limit N`` always means the first N rows whatever
+    the shard or what is already done. Opening a missing or malformed source raises ``SourceError``.
+    """
+    from itertools import islice
+
+    from vzero_data.sources import SourceOptions, build_items, get_source
+    from vzero_data.sources.base import default_root
+
+    cfg = recipe.source
+    options = SourceOptions(
+        image_root=Path(cfg.image_root) if cfg.image_root else None,
+        split=cfg.split,
+        max_pixels=cfg.max_pixels,
+        field_map=dict(cfg.field_map),
+        question_template=cfg.question_template,
+    )
+    raw = get_source(cfg.adapter).read(cfg.path, options)
+    if limit is not None:
+        raw = islice(raw, limit)
+    root = default_root(cfg.path, options)
+    return build_items(raw, root, max_pixels=cfg.max_pixels, skip_ids=skip or frozenset())
 
 
 @dataclass
@@ -52,18 +88,120 @@ class StagePlan:
         return GroundingStage(self.recipe)
 
 
+def grounder_options(recipe: Recipe, fields: Iterable[str]) -> dict[str, Any]:
+    """The options the recipe gives its grounder: ``grounding.options`` plus model and tiling, and
+    the execution knobs (device, batch size) where the backend's options have such fields."""
+    cfg, ex = recipe.grounding, recipe.execution
+    fields = set(fields)
+    options = dict(cfg.options)
+    extra = {
+        "model": cfg.model,
+        "tiling": cfg.tiling.model_dump(),
+        "device": ex.device,
+        "batch_size": ex.grounding_batch_size,
+        "progress": False,
+    }
+    for key, value in extra.items():
+        if key in fields and value is not None:
+            options.setdefault(key, value)
+    return options
+
+
 class GroundingStage:
-    """Locate the question-relevant region for a batch of samples on one device."""
+    """Locate the question-relevant region for a batch of samples on one device, then select it.
+
+    The grounder (and any model weights) is built on first use, so a run with nothing to do never
+    loads a model. Failures of one sample (no phrase, no acceptable box) become rejects; a failure of
+    the whole batch (the model call itself) rejects every sample in it with the error.
+    """
 
     def __init__(self, recipe: Recipe) -> None:
         self.recipe = recipe
 
     @cached_property
     def grounder(self) -> Any:
-        raise NotImplementedError
+        from vzero_data.grounding import get_grounder
+        from vzero_data.grounding.registry import grounder_class
 
-    def __call__(self, samples: list[Sample]) -> list[Grounded | SampleResult]:
-        raise NotImplementedError
+        name = self.recipe.grounding.backend
+        fields = grounder_class(name).Options.model_fields
+        return get_grounder(name, **grounder_options(self.recipe, fields))
+
+    def __call__(self, items: list[Any]) -> list[Grounded | SampleResult]:
+        from vzero_data.grounding import extract_phrase
+
+        out: list[Grounded | SampleResult | None] = [None] * len(items)
+        todo: list[tuple[int, Any, str]] = []
+        for i, item in enumerate(items):
+            try:
+                todo.append((i, item, extract_phrase(item.sample)))
+            except ValueError as exc:
+                out[i] = rejected(item.sample, "grounding", "no_phrase", str(exc))
+        if todo:
+            try:
+                images = [_lazy_image(item) for _, item, _ in todo]
+                regions = self.grounder.locate(
+                    images, [phrase for _, _, phrase in todo], samples=[item.sample for _, item, _ in todo]
+                )
+            except Exception as exc:  # the batch failed: record it on each of its samples
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                for i, item, _ in todo:
+                    out[i] = rejected(item.sample, "grounding", error_reason(exc), detail)
+            else:
+                for (i, item, _), found in zip(todo, regions, strict=True):
+                    out[i] = self._select(item, found)
+        return [o for o in out if o is not None]
+
+    def _select(self, item: Any, found: list[Any]) -> Grounded | SampleResult:
+        from vzero_data.grounding import GroundingRejected, select_regions
+
+        sample = item.sample
+        try:
+            chosen = select_regions(found, sample.width, sample.height, self.recipe.grounding.selection)
+        except GroundingRejected as exc:
+            return rejected(sample, "grounding", exc.reason, exc.detail, regions=region_rows(found, []))
+        target = chosen[0].box if len(chosen) == 1 else union_box([r.box for r in chosen])
+        return Grounded(
+            sample=sample,
+            target=target,
+            image_bytes=item.image_bytes,
+            image_format=item.image.format,
+            regions=region_rows(found, chosen),
+        )
+
+
+def _lazy_image(item: Any) -> Any:
+    """A PIL image of the item's bytes, opened lazily: header only until a model reads its pixels.
+
+    The source already decoded it once under the recipe's pixel limit, so it is known to be sound.
+    """
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(item.image_bytes))
+
+
+def region_rows(found: list[Any], chosen: list[Any]) -> list[dict[str, Any]]:
+    """Rows for the store's ``regions`` table: every region found, the chosen ones marked selected
+    (a region that selection made, such as a ``union`` of several, is added as a selected row)."""
+    merged = [c for c in chosen if c not in found]
+    rows = []
+    for rank, region in enumerate([*found, *merged]):
+        prov = dict(region.provenance)
+        rows.append(
+            {
+                "rank": rank,
+                "box": region.box.to_list(),
+                "score": region.score,
+                "phrase": region.phrase,
+                "grounder": prov.get("backend"),
+                "model": prov.get("model"),
+                "params": prov.get("params", {}),
+                "selected": region in chosen,
+            }
+        )
+    return rows
 
 
 def ground_stream(
@@ -166,7 +304,8 @@ def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
         return rejected(sample, first.stage, first.reason, first.detail + more, regions=item.regions)
     fmt, quality = recipe.store.image_format, recipe.store.quality
     return SampleResult(
-        sample=sample,
+        sid,
+        sample,
         regions=item.regions,
         views=[v.to_row(sid, image_format=fmt, quality=quality) for v in views],
         image=StoredImage(
