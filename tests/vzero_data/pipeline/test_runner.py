@@ -71,10 +71,7 @@ def test_shards_together_equal_one_full_run(make_recipe, tmp_path):
 
 
 def test_partial_negatives_kept_when_allowed(make_recipe, tmp_path):
-    # A 10000-pixel pool folder that does not hold any image: cross_image cannot make its view.
-    empty_pool = tmp_path / "pool"
-    empty_pool.mkdir()
-    (empty_pool / "only.png").write_bytes(b"not a png")
+    # random_positive with an impossible min_side can never make its view.
     strict = curate(
         make_recipe("negatives=[{strategy: masked}, {strategy: random_positive, params: {min_side: 100000}}]"),
         tmp_path / "strict",
