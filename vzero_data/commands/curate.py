@@ -70,7 +70,12 @@ def run(args: argparse.Namespace) -> int:
     store_path = args.out or recipe.store.path
     if not store_path:
         raise CommandError(f"{args.recipe}: no store given: pass --out STORE or set store.path in the recipe")
-    outcome = curate(recipe, store_path, shard=shard)
+    from vzero_data.sources import SourceError
+
+    try:
+        outcome = curate(recipe, store_path, shard=shard)
+    except (RecipeError, SourceError) as exc:
+        raise CommandError(str(exc)) from None
     summary = outcome.summary
     if args.json:
         print(

@@ -42,10 +42,14 @@ class SourceConfig(_Section):
 
     adapter: str = Field(min_length=1)
     path: str = Field(min_length=1, description="file or folder the adapter reads (an HF dataset id for hf)")
-    image_root: str | None = Field(None, description="folder image paths are relative to (default: the source's)")
+    image_root: str | None = Field(
+        None, description="folder image paths are relative to (default: the source's)"
+    )
     split: str | None = None
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="decompression-bomb guard")
-    field_map: dict[str, str] = Field(default_factory=dict, description="our field name -> the source's column")
+    field_map: dict[str, str] = Field(
+        default_factory=dict, description="our field name -> the source's column"
+    )
     question_template: str | None = None
 
 

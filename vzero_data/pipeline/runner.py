@@ -23,7 +23,7 @@ from vzero_data.pipeline.progress import StageBars
 from vzero_data.pipeline.recipe import Recipe, RecipeError
 from vzero_data.pipeline.results import SampleResult, error_reason, rejected
 from vzero_data.pipeline.sharding import ALL, ShardSpec
-from vzero_data.pipeline.stages import SkipIds, StagePlan, iter_source
+from vzero_data.pipeline.stages import SkipIds, StagePlan, build_source_items, open_source
 from vzero_data.pipeline.summary import RunSummary
 
 log = logging.getLogger(__name__)
@@ -136,10 +136,11 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     chash = config_hash(recipe)
     recipe_text = recipe.model_dump_json()
     execution = recipe.execution
+    raw = open_source(recipe, execution.limit)
     store = open_store(store_path, create=True)
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))
-    source = iter_source(recipe, SkipIds(done, shard), execution.limit)
+    source = build_source_items(recipe, raw, SkipIds(done, shard))
     with StageBars(execution.progress) as bars:
         stream = pending_samples(source, done=done, shard=shard, summary=summary, bars=bars)
         first = next(stream, None)

@@ -37,30 +37,39 @@ class SkipIds:
         return sample_id in self.done or not self.shard.owns(str(sample_id))
 
 
-def iter_source(recipe: Recipe, skip: SkipIds | None = None, limit: int | None = None) -> Iterator[Any]:
-    """The recipe's source as ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`).
-
-    ``limit`` counts the source's raw rows, so ``--limit N`` always means the first N rows whatever
-    the shard or what is already done. Opening a missing or malformed source raises ``SourceError``.
-    """
-    from itertools import islice
-
-    from vzero_data.sources import SourceOptions, build_items, get_source
-    from vzero_data.sources.base import default_root
+def _source_options(recipe: Recipe) -> Any:
+    from vzero_data.sources import SourceOptions
 
     cfg = recipe.source
-    options = SourceOptions(
+    return SourceOptions(
         image_root=Path(cfg.image_root) if cfg.image_root else None,
         split=cfg.split,
         max_pixels=cfg.max_pixels,
         field_map=dict(cfg.field_map),
         question_template=cfg.question_template,
     )
-    raw = get_source(cfg.adapter).read(cfg.path, options)
-    if limit is not None:
-        raw = islice(raw, limit)
-    root = default_root(cfg.path, options)
-    return build_items(raw, root, max_pixels=cfg.max_pixels, skip_ids=skip or frozenset())
+
+
+def open_source(recipe: Recipe, limit: int | None = None) -> Iterator[Any]:
+    """The recipe's source adapter's raw rows; a missing or malformed source raises ``SourceError``
+    here, before any work. ``limit`` counts raw rows, so ``--limit N`` always means the first N rows
+    whatever the shard or what is already done."""
+    from itertools import islice
+
+    from vzero_data.sources import get_source
+
+    raw = get_source(recipe.source.adapter).read(recipe.source.path, _source_options(recipe))
+    return islice(raw, limit) if limit is not None else raw
+
+
+def build_source_items(recipe: Recipe, raw: Iterable[Any], skip: SkipIds | None = None) -> Iterator[Any]:
+    """Raw rows to ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`); images of
+    skipped ids are hashed but never decoded."""
+    from vzero_data.sources import build_items
+    from vzero_data.sources.base import default_root
+
+    root = default_root(recipe.source.path, _source_options(recipe))
+    return build_items(raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset())
 
 
 @dataclass

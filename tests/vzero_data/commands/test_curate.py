@@ -41,7 +41,10 @@ def test_cli_runs_then_says_nothing_to_do(scenes, tmp_path):
     assert summary["kept"] + sum(r["count"] for r in summary["rejected"]) == N_ROWS
     second = run(curate_cmd(recipe, tmp_path / "store"))
     assert second.returncode == 0, second.stderr
-    assert f"nothing to do: {N_ROWS} samples already curated for config {summary['config_hash']}" in second.stdout
+    assert (
+        f"nothing to do: {N_ROWS} samples already curated for config {summary['config_hash']}"
+        in second.stdout
+    )
 
 
 @pytest.mark.parametrize(
@@ -49,11 +52,13 @@ def test_cli_runs_then_says_nothing_to_do(scenes, tmp_path):
     [
         (["negatives=[{strategy: masked, count: x}]"], [], "r.yaml: negatives[0].count: expected an integer"),
         ([], ["--shard", "2/2"], "shard 2/2: expected i/N"),
-        ([], ["--workers", "-1"], "r.yaml: execution.workers: expected an integer >= 0, got -1"),
+        ([], ["--workers", "-1"], "r.yaml: execution.workers: expected an integer >= 0 and <= 512, got -1"),
         (["source.path=/no/such/dir"], [], "/no/such/dir: no such file or directory"),
     ],
 )
-def test_cli_reports_bad_input_without_touching_the_store(scenes, tmp_path, overrides, extra, message, capsys):
+def test_cli_reports_bad_input_without_touching_the_store(
+    scenes, tmp_path, overrides, extra, message, capsys
+):
     from vzero_data.cli import main
     from vzero_data.pipeline.recipe import apply_overrides
 

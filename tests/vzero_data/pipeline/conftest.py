@@ -11,7 +11,12 @@ from vzero_data.synth import write_scenes
 N_SCENES = 8
 SCENE_SIZE = 384
 BAD_ROWS = [
-    {"id": "bad-missing-image", "image": "images/nope.png", "question": "What colour is the dot?", "bbox": [1, 1, 9, 9]},
+    {
+        "id": "bad-missing-image",
+        "image": "images/nope.png",
+        "question": "What colour is the dot?",
+        "bbox": [1, 1, 9, 9],
+    },
     {"id": "bad-no-box", "image": "images/synth-s0-000000.png", "question": "Is there a box at all?"},
 ]
 # Samples the fixture's source yields that a run keeps / rejects.
@@ -67,4 +72,6 @@ def snapshot(store_path) -> dict[str, list]:
         "views": "*",
         "rejects": "* EXCLUDE (run_id)",
     }
-    return {t: sorted(store.query(f"SELECT {cols} FROM {t}").to_pylist(), key=repr) for t, cols in tables.items()}
+    return {
+        t: sorted(store.query(f"SELECT {cols} FROM {t}").to_pylist(), key=repr) for t, cols in tables.items()
+    }

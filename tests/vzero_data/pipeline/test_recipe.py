@@ -33,7 +33,9 @@ def test_good_recipe_loads_with_defaults(tmp_path):
 def test_overrides_are_validated_like_the_file(tmp_path):
     path = write(tmp_path, GOOD)
     assert load_recipe(path, ["execution.workers=5"]).execution.workers == 5
-    with pytest.raises(RecipeError, match=r"recipe.yaml: execution.workers: expected an integer >= 0, got -2"):
+    with pytest.raises(
+        RecipeError, match=r"recipe.yaml: execution.workers: expected an integer >= 0, got -2"
+    ):
         load_recipe(path, ["execution.workers=-2"])
 
 
@@ -52,17 +54,26 @@ def test_overrides_are_validated_like_the_file(tmp_path):
             ["negatives=[{strategy: masked, params: {colour: red}}]"],
             "recipe.yaml: negatives[0].params.colour: unknown field",
         ),
-        (["negatives=[{strategy: maskd}]"], "negatives[0].strategy: unknown negative strategy 'maskd' (did you mean 'masked'?)"),
+        (
+            ["negatives=[{strategy: maskd}]"],
+            "negatives[0].strategy: unknown negative strategy 'maskd' (did you mean 'masked'?)",
+        ),
         (["negatives=[{strategy: masked, count: 0}]"], "negatives[0].count: expected an integer >= 1"),
         (["negatives=[]"], "recipe.yaml: negatives: list should have at least 1 item"),
         (["negativs=[]"], "recipe.yaml: negativs: unknown field (allowed: name, description, source"),
         (["source.adapter=jsonx"], "recipe.yaml: source.adapter: unknown source adapter 'jsonx'"),
         (["source.path=x"], "recipe.yaml: source.path: unknown field (allowed: adapter, options)"),
         (["grounding.backend=dino"], "recipe.yaml: grounding.backend: unknown grounding backend 'dino'"),
-        (["grounding.box_threshold=1.5"], "grounding.box_threshold: expected a number >= 0.0 and <= 1.0, got 1.5"),
+        (
+            ["grounding.box_threshold=1.5"],
+            "grounding.box_threshold: expected a number >= 0.0 and <= 1.0, got 1.5",
+        ),
         (["crop.margin_ratio=big"], "recipe.yaml: crop.margin_ratio: expected a number"),
         (["store.image_format=gif"], "store.image_format: expected 'png', 'jpeg' or 'webp', got 'gif'"),
-        (["execution.device=tpu"], "execution.device: expected 'auto', 'cpu', 'cuda[:N]', 'mps' or 'xpu', got 'tpu'"),
+        (
+            ["execution.device=tpu"],
+            "execution.device: expected 'auto', 'cpu', 'cuda[:N]', 'mps' or 'xpu', got 'tpu'",
+        ),
         (["execution.executor=slurm"], "execution.executor: expected 'local' or 'ray', got 'slurm'"),
         (["execution=4"], "recipe.yaml: execution: expected a mapping, got 4"),
         (["name="], "recipe.yaml: name: "),
@@ -126,5 +137,3 @@ def test_shipped_recipes_validate_and_start_with_their_command(path):
 def test_every_shipped_recipe_exists():
     names = {p.name for p in (ROOT / "recipes").glob("*.yaml")}
     assert {"demo.yaml", "groundingdino_vstar.yaml", "ablation_negatives.yaml"} <= names
-
-

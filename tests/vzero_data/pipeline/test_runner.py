@@ -73,7 +73,9 @@ def test_shards_together_equal_one_full_run(make_recipe, tmp_path):
 def test_partial_negatives_kept_when_allowed(make_recipe, tmp_path):
     # random_positive with an impossible min_side can never make its view.
     strict = curate(
-        make_recipe("negatives=[{strategy: masked}, {strategy: random_positive, params: {min_side: 100000}}]"),
+        make_recipe(
+            "negatives=[{strategy: masked}, {strategy: random_positive, params: {min_side: 100000}}]"
+        ),
         tmp_path / "strict",
     ).summary
     assert strict.kept == 0 and strict.rejected[("views", "degenerate_view")] == N_SCENES
