@@ -13,7 +13,8 @@ import yaml
 
 from vzero_data.synth import write_scenes
 
-from ..pipeline.conftest import N_ROWS, recipe_data, scenes, snapshot  # noqa: F401  (scenes: shared fixture)
+from ..pipeline.conftest import N_ROWS, recipe_data, snapshot
+from ..pipeline.conftest import scenes as scenes_fixture  # noqa: F401  (shared fixture, used as `scenes`)
 
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

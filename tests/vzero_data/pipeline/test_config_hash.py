@@ -5,7 +5,7 @@ from vzero_data.pipeline.recipe import Recipe, apply_overrides
 
 BASE = {
     "name": "t",
-    "source": {"adapter": "synthetic", "options": {"path": "data/synth"}},
+    "source": {"adapter": "synthetic", "path": "data/synth"},
     "negatives": [{"strategy": "masked"}],
 }
 
@@ -36,11 +36,12 @@ def test_execution_only_fields_keep_the_hash(override):
 @pytest.mark.parametrize(
     "override",
     [
-        "source.options.path=data/other",
+        "source.path=data/other",
         "crop.margin_ratio=0.5",
         "negatives=[{strategy: masked, count: 2}]",
         "negatives=[{strategy: masked, params: {max_attempts: 3}}]",
-        "grounding.box_threshold=0.3",
+        "grounding.selection.max_area_ratio=0.3",
+        "grounding.options.score=0.5",
         "checks.min_view_side=9",
         "store.image_format=jpeg",
     ],
