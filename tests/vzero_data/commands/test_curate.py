@@ -13,8 +13,7 @@ import yaml
 
 from vzero_data.synth import write_scenes
 
-from ..pipeline.conftest import N_ROWS, recipe_data, snapshot
-from ..pipeline.conftest import scenes as scenes_fixture  # noqa: F401  (shared fixture, used as `scenes`)
+from ..pipeline.conftest import N_ROWS, recipe_data, snapshot, write_test_scenes
 
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -27,6 +26,11 @@ def curate_cmd(recipe: Path, store: Path, *extra: str) -> list[str]:
 def write_recipe(path: Path, data: dict) -> Path:
     path.write_text("# vzero-data curate " + path.name + " --out STORE\n" + yaml.safe_dump(data))
     return path
+
+
+@pytest.fixture(scope="module")
+def scenes(tmp_path_factory) -> Path:
+    return write_test_scenes(tmp_path_factory.mktemp("scenes"))
 
 
 def run(cmd: list[str]) -> subprocess.CompletedProcess:

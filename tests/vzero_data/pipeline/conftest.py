@@ -23,15 +23,18 @@ BAD_ROWS = [
 N_ROWS = N_SCENES + len(BAD_ROWS)
 
 
-@pytest.fixture(scope="session")
-def scenes(tmp_path_factory) -> Path:
+def write_test_scenes(out: Path) -> Path:
     """``N_SCENES`` small synthetic scenes plus two rows that must become rejects."""
-    out = tmp_path_factory.mktemp("scenes")
     manifest = write_scenes(out, N_SCENES, size=SCENE_SIZE, seed=0, progress=False)
     with open(manifest, "a", encoding="utf-8") as fh:
         for row in BAD_ROWS:
             fh.write(json.dumps(row) + "\n")
     return out
+
+
+@pytest.fixture(scope="session")
+def scenes(tmp_path_factory) -> Path:
+    return write_test_scenes(tmp_path_factory.mktemp("scenes"))
 
 
 def recipe_data(scenes: Path, *overrides: str) -> dict:

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 GOOD = {
     "name": "t",
-    "source": {"adapter": "synthetic", "options": {"path": "data/synth"}},
+    "source": {"adapter": "synthetic", "path": "data/synth"},
     "negatives": [
         {"strategy": "downsampled_distractor", "params": {"factor": 2}},
         {"strategy": "masked", "count": 2},
@@ -62,7 +62,22 @@ def test_overrides_are_validated_like_the_file(tmp_path):
         (["negatives=[]"], "recipe.yaml: negatives: list should have at least 1 item"),
         (["negativs=[]"], "recipe.yaml: negativs: unknown field (allowed: name, description, source"),
         (["source.adapter=jsonx"], "recipe.yaml: source.adapter: unknown source adapter 'jsonx'"),
-        (["source.path=x"], "recipe.yaml: source.path: unknown field (allowed: adapter, options)"),
+        (["source.paths=x"], "recipe.yaml: source.paths: unknown field (allowed: adapter, path, image_root"),
+        (
+            ["grounding.selection.mode=best"],
+            "grounding.selection.mode: expected 'top1', 'all' or 'union', got 'best'",
+        ),
+        (["grounding.model=foo"], "grounding.model: backend 'annotated' takes no model"),
+        (
+            ["grounding.backend=grounding-dino", "grounding.options.threshold=2"],
+            "recipe.yaml: grounding.options.threshold: expected a number >= 0.0 and <= 1.0, got 2",
+        ),
+        (["grounding.tiling.tile_size=8"], "grounding.tiling.tile_size: expected an integer >= 32, got 8"),
+        (
+            ["negatives=[{strategy: cross_image}]"],
+            "negatives[0].pool: strategy 'cross_image' draws from other images",
+        ),
+        (["crop.min_side=0"], "recipe.yaml: crop.min_side: expected an integer >= 1, got 0"),
         (["grounding.backend=dino"], "recipe.yaml: grounding.backend: unknown grounding backend 'dino'"),
         (
             ["grounding.box_threshold=1.5"],
