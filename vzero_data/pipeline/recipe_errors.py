@@ -146,7 +146,8 @@ def describe_errors(
             if allowed:
                 expected += f" (allowed: {', '.join(allowed)})"
         line = f"{where}: {format_loc((*prefix, *loc))}: {expected}"
-        if error["type"] != "missing" and "input" in error and not isinstance(error["input"], dict):
+        shows_input = error["type"] not in ("missing", "extra_forbidden")
+        if shows_input and "input" in error and not isinstance(error["input"], dict):
             line += f", got {error['input']!r}"
         lines.append(line)
     return lines

@@ -34,7 +34,7 @@ def test_overrides_are_validated_like_the_file(tmp_path):
     path = write(tmp_path, GOOD)
     assert load_recipe(path, ["execution.workers=5"]).execution.workers == 5
     with pytest.raises(
-        RecipeError, match=r"recipe.yaml: execution.workers: expected an integer >= 0, got -2"
+        RecipeError, match=r"recipe.yaml: execution.workers: expected an integer >= 0 and <= 512, got -2"
     ):
         load_recipe(path, ["execution.workers=-2"])
 
@@ -79,10 +79,6 @@ def test_overrides_are_validated_like_the_file(tmp_path):
         ),
         (["crop.min_side=0"], "recipe.yaml: crop.min_side: expected an integer >= 1, got 0"),
         (["grounding.backend=dino"], "recipe.yaml: grounding.backend: unknown grounding backend 'dino'"),
-        (
-            ["grounding.box_threshold=1.5"],
-            "grounding.box_threshold: expected a number >= 0.0 and <= 1.0, got 1.5",
-        ),
         (["crop.margin_ratio=big"], "recipe.yaml: crop.margin_ratio: expected a number"),
         (["store.image_format=gif"], "store.image_format: expected 'png', 'jpeg' or 'webp', got 'gif'"),
         (
