@@ -111,6 +111,7 @@ class RayConfig(_Section):
     grounding_actors: int = Field(1, ge=1)
     gpus_per_actor: float = Field(0.0, ge=0.0)
     cpus_per_task: float = Field(1.0, gt=0.0)
+    window: int = Field(256, ge=1, description="samples submitted to Ray at a time (bounds driver memory)")
 
 
 class ExecutionConfig(_Section):

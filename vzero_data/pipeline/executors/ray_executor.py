@@ -3,7 +3,7 @@
 The driver keeps what it does locally: it reads the source, filters shards and finished samples,
 and writes the returned results through the store writer, so resume, sharding and the store are
 exactly those of the local executor. Work is submitted in windows of ``WINDOW`` samples to bound the
-driver's memory. Ray is an optional extra: ``pip install "vzero[ray]"``.
+driver's memory (the items carry encoded images). Ray is an optional extra: ``pip install "vzero[ray]"``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from typing import Any
 from vzero_data.pipeline.results import SampleResult
 from vzero_data.pipeline.stages import StagePlan, build_views_chunk
 
-WINDOW = 2048
 ITEM = "item"
 
 
@@ -55,13 +54,17 @@ def ensure_ray(address: str | None) -> Any:
     """Connect to (or start) Ray once per process."""
     ray = _require_ray()
     if not ray.is_initialized():
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, ignore_reinit_error=True)
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="WARNING",
+            ignore_reinit_error=True,
+        )
     return ray
 
 
-def run_ray(
-    items: Iterable[Any], plan: StagePlan, summary: Any, bars: Any, *, window: int = WINDOW
-) -> Iterator[SampleResult]:
+def run_ray(items: Iterable[Any], plan: StagePlan, summary: Any, bars: Any) -> Iterator[SampleResult]:
     """The Ray executor; yields each sample's result as it comes back to the driver."""
     ex = plan.recipe.execution
     ray = ensure_ray(ex.ray.address)
@@ -69,7 +72,7 @@ def run_ray(
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = False
     it = iter(items)
-    while chunk := list(islice(it, window)):
+    while chunk := list(islice(it, ex.ray.window)):
         ds = ray.data.from_items([{ITEM: pickle.dumps(x, protocol=pickle.HIGHEST_PROTOCOL)} for x in chunk])
         ds = ds.map_batches(
             GroundingActor,
