@@ -11,6 +11,10 @@ from typing import Any
 STAGES = ("ingest", "grounding", "views", "store")
 
 
+def _count_rows(counts: Counter[tuple[str, str]]) -> list[dict[str, Any]]:
+    return [{"stage": stage, "reason": reason, "count": n} for (stage, reason), n in sorted(counts.items())]
+
+
 @dataclass
 class RunSummary:
     """Counters and per-stage seconds of one run; ``format()`` is the end-of-run report."""
@@ -70,14 +74,8 @@ class RunSummary:
             "duplicates": self.duplicates,
             "kept": self.kept,
             "views": self.views,
-            "rejected": [
-                {"stage": stage, "reason": reason, "count": n}
-                for (stage, reason), n in sorted(self.rejected.items())
-            ],
-            "dropped_views": [
-                {"stage": stage, "reason": reason, "count": n}
-                for (stage, reason), n in sorted(self.dropped.items())
-            ],
+            "rejected": _count_rows(self.rejected),
+            "dropped_views": _count_rows(self.dropped),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "wall_seconds": round(self.wall_seconds, 3),
         }
