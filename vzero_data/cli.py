@@ -20,6 +20,7 @@ COMMANDS = {
     "export": "vzero_data.commands.export",
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",
+    "curate": "vzero_data.commands.curate",
 }
 
 DESCRIPTION = (

@@ -1,7 +1,11 @@
-"""Run the vzero demo on the embedded default data set (synthetic scenes), on CPU in minutes.
+"""Run the vzero demo end to end on the embedded data set (synthetic scenes), on CPU in about a minute:
 
-Today the demo synthesizes scenes and summarizes them; it grows into the full
-curate-and-train demo as the pipeline lands.
+  1. synthesize cluttered scenes, each with a question about one small target and its exact box
+  2. curate them with recipes/demo.yaml: positive crops and one view of every negative strategy
+  3. summarize the store (samples, views per strategy, rejects, box areas)
+  4. write a preview (contact sheet + HTML gallery) of the curated views
+
+Run it again and the curation step finds nothing to do (the store is resumable).
 
 example:
   vzero-data demo --out demo_out
@@ -11,24 +15,85 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "run the end-to-end demo on synthetic scenes"
+HELP = "run the end-to-end demo on synthetic scenes (synthesize, curate, stats, preview)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     parser.add_argument("--n", type=int, default=16, help="number of synthetic scenes (default: 16)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--workers", type=int, help="curation worker processes (default: the recipe's)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def demo_recipe_path():
+    """``recipes/demo.yaml`` of this checkout (the demo runs from a source checkout / editable install)."""
+    from pathlib import Path
+
+    import vzero_data
+
+    return Path(vzero_data.__file__).resolve().parents[1] / "recipes" / "demo.yaml"
+
+
+def demo_recipe(out, overrides: list[str]):
+    """The demo recipe with its ``demo_out/`` paths moved under ``out``."""
+    import yaml
+
+    from vzero_data.cli_support import CommandError
+    from vzero_data.pipeline.recipe import apply_overrides, recipe_from_mapping
+
+    path = demo_recipe_path()
+    if not path.is_file():
+        raise CommandError(f"{path} not found: the demo runs from a source checkout (pip install -e .)")
+    data = apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides)
+
+    def moved(value: str) -> str:
+        return str(out / value.removeprefix("demo_out/")) if value.startswith("demo_out/") else value
+
+    data["source"]["path"] = moved(data["source"]["path"])
+    for neg in data["negatives"]:
+        if neg.get("pool"):
+            neg["pool"] = moved(neg["pool"])
+    return recipe_from_mapping(data, path.name)
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vzero_data.commands.synth import format_summary
+    from vzero_data.pipeline.runner import curate
+    from vzero_data.preview import items_from_store, write_preview
+    from vzero_data.store import open_store
+    from vzero_data.store.stats import format_stats, store_stats
     from vzero_data.synth import summarize, write_scenes
 
     out = Path(args.out)
-    print(f"[1/1] synthesizing {args.n} scenes into {out / 'synth'}")
-    manifest = write_scenes(out / "synth", args.n, size=1024, seed=args.seed)
+    overrides = [f"execution.workers={args.workers}"] if args.workers is not None else []
+    if args.no_progress:
+        overrides.append("execution.progress=false")
+    recipe = demo_recipe(out, overrides)
+    store_dir = out / "store"
+
+    print(f"[1/4] synthesizing {args.n} scenes into {out / 'synth'}", flush=True)
+    manifest = write_scenes(out / "synth", args.n, size=1024, seed=args.seed, progress=not args.no_progress)
     print(format_summary(summarize(manifest)))
-    print(f"demo finished: outputs under {out}/")
+
+    print(f"\n[2/4] curating with {demo_recipe_path().name} into {store_dir}", flush=True)
+    outcome = curate(recipe, store_dir)
+    if outcome.nothing_to_do:
+        print(
+            f"nothing to do: {outcome.already_curated} samples already curated for config "
+            f"{outcome.summary.config_hash}"
+        )
+    else:
+        print(outcome.summary.format())
+
+    print(f"\n[3/4] store summary ({store_dir})", flush=True)
+    print(format_stats(store_stats(open_store(store_dir))))
+
+    print(f"\n[4/4] preview of the curated views into {out / 'preview'}", flush=True)
+    items = list(items_from_store(store_dir, 8, config_hash=outcome.summary.config_hash))
+    sheet, gallery = write_preview(items, out / "preview")
+    print(f"contact sheet: {sheet}\ngallery: {gallery}")
+    print(f"\ndemo finished: outputs under {out}/")
     return 0

@@ -1,0 +1,99 @@
+from collections import Counter
+
+import pytest
+
+from vzero_data.pipeline.runner import curate
+from vzero_data.pipeline.sharding import ShardSpec
+
+from .conftest import N_ROWS, N_SCENES, snapshot
+
+
+def test_run_keeps_good_samples_and_records_bad_rows(make_recipe, tmp_path):
+    outcome = curate(make_recipe(), tmp_path / "store")
+    s = outcome.summary
+    assert not outcome.nothing_to_do
+    assert (s.kept, s.processed) == (N_SCENES, N_ROWS)
+    assert s.rejected == Counter({("ingest", "image_missing"): 1, ("grounding", "no_box"): 1})
+    rows = snapshot(tmp_path / "store")
+    assert len(rows["samples"]) == N_SCENES
+    assert len({r["sample_id"] for r in rows["samples"]}) == N_SCENES
+    # positive + downsampled_distractor + masked + 2 shuffled + cross_image per kept sample
+    per_sample = Counter(r["sample_id"] for r in rows["views"])
+    assert set(per_sample.values()) == {6}
+    strategies = Counter(r["strategy"] for r in rows["views"])
+    assert strategies["shuffled"] == 2 * N_SCENES and strategies["crop"] == N_SCENES
+    assert {r["reason"] for r in rows["rejects"]} == {"image_missing", "no_box"}
+    assert all(r["selected"] for r in rows["regions"])
+    assert len(rows["images"]) == N_SCENES  # the full images training reads
+
+
+def test_second_run_does_nothing_and_changes_nothing(make_recipe, tmp_path):
+    curate(make_recipe(), tmp_path / "store")
+    before = snapshot(tmp_path / "store")
+    again = curate(make_recipe("execution.workers=1"), tmp_path / "store")
+    assert again.nothing_to_do and again.already_curated == N_ROWS
+    assert snapshot(tmp_path / "store") == before
+
+
+def test_same_recipe_same_rows_in_a_new_store(make_recipe, tmp_path):
+    curate(make_recipe(), tmp_path / "a")
+    curate(make_recipe(), tmp_path / "b")
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+
+
+def test_changed_recipe_gets_its_own_results(make_recipe, tmp_path):
+    first = curate(make_recipe(), tmp_path / "store").summary
+    second = curate(make_recipe("crop.margin_ratio=1.0"), tmp_path / "store").summary
+    assert first.config_hash != second.config_hash
+    assert second.processed == N_ROWS  # nothing reused from the other config
+    rows = snapshot(tmp_path / "store")
+    assert Counter(r["config_hash"] for r in rows["samples"]) == {
+        first.config_hash: N_SCENES,
+        second.config_hash: N_SCENES,
+    }
+
+
+def test_limit_then_full_run_completes_the_rest(make_recipe, tmp_path):
+    part = curate(make_recipe("execution.limit=3"), tmp_path / "store").summary
+    assert part.processed == 3
+    rest = curate(make_recipe(), tmp_path / "store").summary
+    assert (rest.already_done, rest.processed) == (3, N_ROWS - 3)
+    curate(make_recipe(), tmp_path / "full")
+    assert snapshot(tmp_path / "store") == snapshot(tmp_path / "full")
+
+
+def test_shards_together_equal_one_full_run(make_recipe, tmp_path):
+    counts = [curate(make_recipe(), tmp_path / "sharded", shard=ShardSpec(i, 2)).summary for i in range(2)]
+    assert sum(s.processed for s in counts) == N_ROWS
+    assert all(s.processed > 0 for s in counts)
+    curate(make_recipe(), tmp_path / "full")
+    assert snapshot(tmp_path / "sharded") == snapshot(tmp_path / "full")
+
+
+def test_partial_negatives_kept_when_allowed(make_recipe, tmp_path):
+    # random_positive with an impossible min_side can never make its view.
+    strict = curate(
+        make_recipe(
+            "negatives=[{strategy: masked}, {strategy: random_positive, params: {min_side: 100000}}]"
+        ),
+        tmp_path / "strict",
+    ).summary
+    assert strict.kept == 0 and strict.rejected[("views", "degenerate_view")] == N_SCENES
+    lenient = curate(
+        make_recipe(
+            "negatives=[{strategy: masked}, {strategy: random_positive, params: {min_side: 100000}}]",
+            "checks.require_all_negatives=false",
+        ),
+        tmp_path / "lenient",
+    ).summary
+    assert lenient.kept == N_SCENES and lenient.dropped[("views", "degenerate_view")] == N_SCENES
+    rows = snapshot(tmp_path / "lenient")
+    assert Counter(r["strategy"] for r in rows["views"]) == {"crop": N_SCENES, "masked": N_SCENES}
+    assert sum(r["reason"] == "degenerate_view" for r in rows["rejects"]) == N_SCENES
+
+
+@pytest.mark.slow
+def test_worker_count_does_not_change_rows(make_recipe, tmp_path):
+    curate(make_recipe("execution.workers=0"), tmp_path / "w0")
+    curate(make_recipe("execution.workers=2", "execution.samples_per_task=1"), tmp_path / "w2")
+    assert snapshot(tmp_path / "w0") == snapshot(tmp_path / "w2")

@@ -1,0 +1,74 @@
+"""Pipeline-level quality checks on finished views, configured by the recipe's ``checks`` section.
+
+The view strategies enforce their own geometric rules (overlap with the target, minimum side) when
+they build a view; these checks guard the result whatever strategy, or plugin, produced it. Each
+check is a pure function returning ``None`` (pass) or a detail string; the check's name is the
+reason code recorded in the store's ``rejects`` table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from vzero_data.pipeline.recipe import ChecksConfig
+
+
+class CheckedView(Protocol):
+    kind: str
+    strategy: str
+    pixels: np.ndarray
+
+
+def pixels_key(pixels: np.ndarray) -> tuple[tuple[int, ...], str]:
+    """Shape and content digest: equal keys mean identical pixels."""
+    return pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16).hexdigest()
+
+
+def view_too_small(view: CheckedView, cfg: ChecksConfig) -> str | None:
+    h, w = view.pixels.shape[:2]
+    if min(h, w) < cfg.min_view_side:
+        return f"{view.kind} view {view.strategy!r} is {w}x{h}, below min_view_side {cfg.min_view_side}"
+    return None
+
+
+def flat_view(view: CheckedView, cfg: ChecksConfig) -> str | None:
+    if cfg.min_pixel_std <= 0:
+        return None
+    std = float(np.asarray(view.pixels, dtype=np.float32).std())
+    if std < cfg.min_pixel_std:
+        return (
+            f"{view.kind} view {view.strategy!r} is nearly uniform "
+            f"(pixel std {std:.2f} < min_pixel_std {cfg.min_pixel_std})"
+        )
+    return None
+
+
+VIEW_CHECKS: dict[str, Callable[[CheckedView, ChecksConfig], str | None]] = {
+    "view_too_small": view_too_small,
+    "flat_view": flat_view,
+}
+
+
+def view_failure(
+    view: CheckedView, cfg: ChecksConfig, seen: set[tuple[tuple[int, ...], str]] | None = None
+) -> tuple[str, str] | None:
+    """``(check name, detail)`` of the first check ``view`` fails, or None.
+
+    ``seen`` holds the :func:`pixels_key` of the sample's views accepted so far; with
+    ``reject_duplicate_views`` a view with the same pixels as one of them fails ``duplicate_view``
+    (it would teach nothing new). The caller adds accepted views' keys.
+    """
+    for name, check in VIEW_CHECKS.items():
+        detail = check(view, cfg)
+        if detail is not None:
+            return name, detail
+    if cfg.reject_duplicate_views and seen is not None and pixels_key(view.pixels) in seen:
+        return (
+            "duplicate_view",
+            f"{view.kind} view {view.strategy!r} has the same pixels as an earlier view of this sample",
+        )
+    return None

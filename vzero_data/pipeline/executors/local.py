@@ -1,0 +1,115 @@
+"""Run a CPU stage over a stream on one machine: worker processes, bounded in-flight work, input order.
+
+``map_ordered`` pulls items lazily from its input, keeps at most ``max_in_flight`` chunks submitted,
+and yields results in input order, so memory stays bounded however long the stream is and the
+output does not depend on the worker count. ``workers=0`` runs everything in the calling process
+(useful for debugging and for tiny runs where process start-up dominates).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is fast and shares the already-imported modules; fall back to spawn where unavailable.
+    # "forkserver" avoids forking a process that may hold threads (torch, tqdm's monitor).
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+class LocalExecutor:
+    """Map a picklable per-chunk function over a stream with ``workers`` processes."""
+
+    def __init__(
+        self,
+        workers: int,
+        *,
+        chunk_size: int = 4,
+        max_in_flight: int | None = None,
+        initializer: Callable[..., Any] | None = None,
+        initargs: tuple = (),
+    ) -> None:
+        if workers < 0:
+            raise ValueError(f"workers must be >= 0, got {workers}")
+        self.workers = workers
+        self.chunk_size = max(1, chunk_size)
+        self.max_in_flight = max_in_flight or max(2, 2 * workers)
+        self.initializer = initializer
+        self.initargs = initargs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> LocalExecutor:
+        if self.workers > 0:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_pool_context(),
+                initializer=self.initializer,
+                initargs=self.initargs,
+            )
+        elif self.initializer is not None:
+            self.initializer(*self.initargs)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            # On an error or interrupt do not wait for queued chunks: their results would be discarded.
+            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
+            self._pool = None
+
+    def map_ordered(self, fn: Callable[[list[T]], list[R]], items: Iterable[T]) -> Iterator[R]:
+        """Yield ``fn(chunk)`` results item by item, in input order, with bounded work in flight."""
+        chunks = _chunks(items, self.chunk_size)
+        if self._pool is None:
+            for chunk in chunks:
+                yield from fn(chunk)
+            return
+        pending: deque[Future] = deque()
+        for chunk in chunks:
+            pending.append(self._pool.submit(fn, chunk))
+            while len(pending) >= self.max_in_flight:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def default_workers() -> int:
+    """A sensible worker count: the CPUs this process may use, minus one for the main process."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
+
+
+def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Iterator[Any]:
+    """The local executor: grounding batched in this process, views in ``workers`` processes.
+
+    Results come back in source order; the store writer stays in the caller (this process).
+    """
+    from functools import partial
+
+    from vzero_data.pipeline.stages import build_views_chunk, ground_stream
+
+    ex = plan.recipe.execution
+    grounded = ground_stream(items, plan.make_grounding(), ex.grounding_batch_size, summary, bars)
+    with LocalExecutor(ex.workers, chunk_size=ex.samples_per_task, max_in_flight=ex.max_in_flight) as pool:
+        for result in pool.map_ordered(partial(build_views_chunk, plan=plan), grounded):
+            summary.add_time("views", result.seconds)
+            bars.update("views")
+            yield result

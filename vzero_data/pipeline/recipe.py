@@ -1,0 +1,226 @@
+"""Recipe files: one YAML document that says what to curate and how, validated before any work.
+
+A recipe has the sections ``source``, ``grounding``, ``crop``, ``negatives``, ``checks``, ``store``
+and ``execution``. Every section is a strict pydantic model (unknown keys are errors), and the
+plugin-specific parts (the source adapter, the grounding backend, each negative strategy and its
+params) are checked against their registries, so a typo fails at load time with a located message
+such as ``recipe.yaml: negatives[2].params.k: expected an integer >= 2, got 'x'``.
+
+``execution`` holds the knobs that change how fast a run goes but not what it produces (workers,
+batch sizes, device, limit, executor); it is left out of the config hash, so a run resumed with more
+workers, or on another machine, continues the same results.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from vzero_data.grounding.selection import SelectionPolicy
+from vzero_data.grounding.tiling import TilingConfig
+from vzero_data.image_io import DEFAULT_MAX_PIXELS
+from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+from vzero_data.views.crop_policy import CropPolicy
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot run; the message names the file and the field path."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceConfig(_Section):
+    """Where samples come from: a registered source adapter (``vzero_data.sources.SOURCES``), the path
+    it reads, and the adapter options. Relative paths are relative to the working directory."""
+
+    adapter: str = Field(min_length=1)
+    path: str = Field(min_length=1, description="file or folder the adapter reads (an HF dataset id for hf)")
+    image_root: str | None = Field(
+        None, description="folder image paths are relative to (default: the source's)"
+    )
+    split: str | None = None
+    max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="decompression-bomb guard")
+    field_map: dict[str, str] = Field(
+        default_factory=dict, description="our field name -> the source's column"
+    )
+    question_template: str | None = None
+
+
+class GroundingConfig(_Section):
+    """How the question-relevant region is found.
+
+    ``backend`` names a grounder (``vzero_data.grounding.GROUNDERS``): ``annotated`` takes the boxes
+    the data set has; model backends (``grounding-dino``, ``owlv2``, ``qwen-vl``) run ``model`` with
+    their ``options`` (thresholds, dtype, ...). ``tiling`` splits large images; ``selection`` picks
+    the evidence box or rejects the sample with a reason. Device and batch size are in ``execution``.
+    """
+
+    backend: str = Field("annotated", min_length=1)
+    model: str | None = Field(None, description="hub id or local folder (model backends)")
+    options: dict[str, Any] = Field(default_factory=dict)
+    tiling: TilingConfig = Field(default_factory=TilingConfig)
+    selection: SelectionPolicy = Field(default_factory=SelectionPolicy)
+
+
+class NegativeConfig(_Section):
+    """One negative-view strategy, how many views of it per sample, and its parameters."""
+
+    strategy: str = Field(min_length=1)
+    count: int = Field(1, ge=1, le=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    pool: str | None = Field(
+        None, description="folder of images that strategies drawing from other images (cross_image) use"
+    )
+
+
+class ChecksConfig(_Section):
+    """Checks on finished views, on top of each strategy's own geometric rules.
+
+    A positive that fails rejects its sample. A negative that fails (or that its strategy could not
+    make) is recorded in ``rejects`` with its reason; with ``require_all_negatives`` it also rejects
+    the sample, so every kept sample has every configured negative (what training expects), while
+    without it a sample is kept as long as one negative was made (useful for strategy ablations).
+    """
+
+    min_view_side: int = Field(8, ge=1)
+    min_pixel_std: float = Field(1.0, ge=0.0)
+    reject_duplicate_views: bool = True
+    require_all_negatives: bool = True
+
+
+class StoreConfig(_Section):
+    """Where the store is (``--out`` overrides), how view images are encoded, how big a shard may grow."""
+
+    path: str | None = None
+    image_format: Literal["png", "jpeg", "webp"] = "png"
+    quality: int = Field(95, ge=1, le=100)
+    shard_max_mb: float = Field(256.0, gt=0.0)
+
+
+class RayConfig(_Section):
+    """Resources for ``--executor ray``: actor pools for model stages, tasks for CPU stages."""
+
+    address: str | None = None
+    grounding_actors: int = Field(1, ge=1)
+    gpus_per_actor: float = Field(0.0, ge=0.0)
+    cpus_per_task: float = Field(1.0, gt=0.0)
+    window: int = Field(256, ge=1, description="samples submitted to Ray at a time (bounds driver memory)")
+
+
+class ExecutionConfig(_Section):
+    """How the run is executed; none of this changes the rows a run writes."""
+
+    executor: Literal["local", "ray"] = "local"
+    workers: int = Field(2, ge=0, le=512)
+    grounding_batch_size: int = Field(8, ge=1)
+    samples_per_task: int = Field(4, ge=1)
+    max_in_flight: int | None = Field(None, ge=1)
+    device: str = "auto"
+    limit: int | None = Field(None, ge=1)
+    progress: bool = True
+    ray: RayConfig = Field(default_factory=RayConfig)
+
+    @field_validator("device")
+    @classmethod
+    def _device_known(cls, value: str) -> str:
+        head = value.split(":", 1)[0]
+        if head not in ("auto", "cpu", "cuda", "mps", "xpu"):
+            raise ValueError(f"expected 'auto', 'cpu', 'cuda[:N]', 'mps' or 'xpu', got {value!r}")
+        return value
+
+
+class Recipe(_Section):
+    """A whole curation recipe."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    source: SourceConfig
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
+    crop: CropPolicy = Field(default_factory=CropPolicy)
+    negatives: list[NegativeConfig] = Field(min_length=1)
+    checks: ChecksConfig = Field(default_factory=ChecksConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"execution.workers=4"`` -> ``(["execution", "workers"], 4)``; the value is parsed as YAML."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"override {text!r}: expected KEY.PATH=VALUE")
+    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """A copy of ``data`` with each ``dotted.key=value`` override set (creating mappings as needed)."""
+    out: dict[str, Any] = _deep_copy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for i, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise RecipeError(f"override {text!r}: {'.'.join(path[: i + 1])} is not a mapping")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
+
+
+def recipe_from_mapping(data: Any, where: str = "recipe") -> Recipe:
+    """Validate a parsed recipe; raise :class:`RecipeError` listing every located problem."""
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"{where}: expected a mapping of sections, got {type(data).__name__}")
+    try:
+        recipe = Recipe.model_validate(dict(data))
+    except ValidationError as exc:
+        raise RecipeError(join_errors(describe_errors(exc, Recipe, where))) from None
+    problems = check_plugins(recipe, where)
+    if problems:
+        raise RecipeError(join_errors(problems))
+    return recipe
+
+
+def load_recipe(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Recipe:
+    """Read, override and validate a recipe file. Nothing runs until this succeeds."""
+    path = Path(path)
+    where = path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(f"{where}: not valid YAML{at}: {problem}") from None
+    if data is None:
+        raise RecipeError(f"{where}: the recipe is empty")
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"{where}: expected a mapping of sections, got {type(data).__name__}")
+    return recipe_from_mapping(apply_overrides(data, overrides), where)
+
+
+def check_plugins(recipe: Recipe, where: str) -> list[str]:
+    """Check the registry-backed names and params (source adapter, grounder, negative strategies)."""
+    from vzero_data.pipeline.plugins import plugin_problems
+
+    return [f"{where}: {line}" for line in plugin_problems(recipe)]

@@ -1,0 +1,184 @@
+"""``curate``: run a validated recipe into a store, resumably.
+
+The driver (this process) reads the source, drops samples that belong to other shards or are
+already curated under this config hash, hands the rest to an executor (local worker processes or
+Ray) and writes each finished sample through the store's writer, which publishes whole samples
+atomically. Killed at any moment, a run loses only uncommitted samples; the next run redoes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import chain
+from pathlib import Path
+from typing import Any
+
+from vzero_data.pipeline.config_hash import config_hash
+from vzero_data.pipeline.progress import StageBars
+from vzero_data.pipeline.recipe import Recipe, RecipeError
+from vzero_data.pipeline.results import SampleResult, error_reason, rejected
+from vzero_data.pipeline.sharding import ALL, ShardSpec
+from vzero_data.pipeline.stages import SkipIds, StagePlan, build_source_items, open_source
+from vzero_data.pipeline.summary import RunSummary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CurateOutcome:
+    """The result of :func:`curate`: its summary, and whether there was anything left to do."""
+
+    summary: RunSummary
+    nothing_to_do: bool
+    already_curated: int
+    run_id: str | None
+
+
+def new_run_id() -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def pending_samples(
+    items: Iterable[Any], *, done: set[str], shard: ShardSpec, summary: RunSummary, bars: StageBars
+) -> Iterator[Any]:
+    """The source's items this run must process, in source order: ``SourceItem``s to curate, and
+    rows the source refused as rejected ``SampleResult``s (recorded once, by the owning shard).
+
+    ``Skipped`` items (already curated, or another shard's) were never decoded; they are counted.
+    """
+    from vzero_data.sources import Rejected, SourceItem
+
+    it = iter(items)
+    while True:
+        with summary.timed("ingest"):
+            item = next(it, None)
+        if item is None:
+            return
+        summary.seen += 1
+        bars.update("ingest")
+        if isinstance(item, SourceItem):
+            yield item
+            continue
+        sample_id = item.key if isinstance(item, Rejected) else item.sample_id
+        if not shard.owns(sample_id):
+            summary.other_shards += 1
+        elif sample_id in done:
+            summary.already_done += 1
+        elif isinstance(item, Rejected):
+            if item.reason == "duplicate_sample":
+                summary.duplicates += 1
+            yield rejected(sample_id, "ingest", item.reason, item.detail)
+        else:
+            raise TypeError(f"unexpected source item {item!r}")
+
+
+def write_result(writer: Any, result: SampleResult) -> None:
+    """Add one sample's rows to the store and commit them as a unit."""
+    sid = result.sample_id
+    if result.reject is None and result.sample is not None:
+        if result.image is not None:
+            img = result.image
+            writer.add_image(img.sha256, img.data, img.width, img.height, img.fmt)
+        writer.add_sample(result.sample)
+    for region in result.regions:
+        writer.add_region(sid, region)
+    for view in result.views:
+        writer.add_view(sid, view)
+    for r in [*result.dropped, *([result.reject] if result.reject is not None else [])]:
+        writer.add_reject(sid, r.stage, r.reason, r.detail)
+    writer.commit_sample(sid)
+
+
+def _record(summary: RunSummary, result: SampleResult, bars: StageBars) -> None:
+    bars.update("store")
+    for r in result.dropped:
+        summary.drop(r.stage, r.reason)
+    if result.reject is None:
+        summary.kept += 1
+        summary.views += len(result.views)
+    else:
+        summary.reject(result.reject.stage, result.reject.reason)
+
+
+def make_executor(recipe: Recipe) -> Callable[..., Iterator[SampleResult]]:
+    """The ``run(items, plan, summary, bars)`` function of the recipe's executor."""
+    if recipe.execution.executor == "ray":
+        from vzero_data.pipeline.executors.ray_executor import run_ray
+
+        return run_ray
+    from vzero_data.pipeline.executors.local import run_local
+
+    return run_local
+
+
+def preflight(recipe: Recipe) -> None:
+    """Checks that need the file system, run before the store is touched: image pools exist."""
+    for i, neg in enumerate(recipe.negatives):
+        if neg.pool is not None and not Path(neg.pool).is_dir():
+            raise RecipeError(f"negatives[{i}].pool: {neg.pool!r} is not a folder")
+
+
+def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:
+    """Curate ``recipe``'s source into the store at ``store_path``; see the module docstring.
+
+    Raises :class:`RecipeError` or ``SourceError`` before touching the store when the recipe's
+    files are missing; per-sample problems never raise, they become rejects.
+    """
+    from vzero_data.store import open_store
+
+    preflight(recipe)
+    chash = config_hash(recipe)
+    recipe_text = recipe.model_dump_json()
+    execution = recipe.execution
+    raw = open_source(recipe, execution.limit)
+    store = open_store(store_path, create=True)
+    done = store.done_sample_ids(chash)
+    summary = RunSummary(config_hash=chash, shard=str(shard))
+    source = build_source_items(recipe, raw, SkipIds(done, shard))
+    with StageBars(execution.progress) as bars:
+        stream = pending_samples(source, done=done, shard=shard, summary=summary, bars=bars)
+        first = next(stream, None)
+        if first is None:
+            summary.finish()
+            return CurateOutcome(summary, nothing_to_do=True, already_curated=len(done), run_id=None)
+
+        run_id = new_run_id()
+        started = datetime.now(timezone.utc)
+        store.record_run(run_id, chash, recipe=recipe_text, started_at=started, status="running")
+        status = "failed"
+        plan = StagePlan(recipe)
+        run = make_executor(recipe)
+        try:
+            with store.writer(run_id, chash, int(recipe.store.shard_max_mb * (1 << 20))) as writer:
+                for result in run(chain([first], stream), plan, summary, bars):
+                    with summary.timed("store"):
+                        try:
+                            write_result(writer, result)
+                        except Exception as exc:  # a row the store refuses: record, keep going
+                            writer.discard_sample(result.sample_id)
+                            result = rejected(result.sample_id, "store", error_reason(exc), str(exc))
+                            write_result(writer, result)
+                    _record(summary, result, bars)
+            status = "finished"
+        except KeyboardInterrupt:
+            status = "interrupted"
+            raise
+        finally:
+            summary.finish()
+            store.record_run(
+                run_id,
+                chash,
+                recipe=recipe_text,
+                started_at=started,
+                finished_at=datetime.now(timezone.utc),
+                timings=summary.stage_seconds,
+                counts=summary.to_dict(),
+                status=status,
+            )
+    return CurateOutcome(summary, nothing_to_do=False, already_curated=len(done), run_id=run_id)

@@ -1,0 +1,324 @@
+"""The pipeline's stages as plain functions: source, grounding (batched, one device), views (CPU).
+
+The executors decide where each runs (main process, worker processes, Ray actors and tasks); the
+stages themselves are the same everywhere, so every executor writes the same rows.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from vzero_data.boxes import Box, union_box
+from vzero_data.pipeline.checks import pixels_key, view_failure
+from vzero_data.pipeline.recipe import Recipe
+from vzero_data.pipeline.results import Reject, SampleResult, StoredImage, error_reason, rejected
+from vzero_data.pipeline.sharding import ShardSpec
+from vzero_data.sample import Sample
+
+
+class SkipIds:
+    """Sample ids the source need not build (decode): already curated, or owned by another shard.
+
+    Passed as ``skip_ids`` to :func:`vzero_data.sources.build_items`, which checks membership after
+    hashing an image and before decoding it, so skipped samples cost a read and a hash only.
+    """
+
+    def __init__(self, done: set[str], shard: ShardSpec) -> None:
+        self.done = done
+        self.shard = shard
+
+    def __contains__(self, sample_id: object) -> bool:
+        return sample_id in self.done or not self.shard.owns(str(sample_id))
+
+
+def _source_options(recipe: Recipe) -> Any:
+    from vzero_data.sources import SourceOptions
+
+    cfg = recipe.source
+    return SourceOptions(
+        image_root=Path(cfg.image_root) if cfg.image_root else None,
+        split=cfg.split,
+        max_pixels=cfg.max_pixels,
+        field_map=dict(cfg.field_map),
+        question_template=cfg.question_template,
+    )
+
+
+def open_source(recipe: Recipe, limit: int | None = None) -> Iterator[Any]:
+    """The recipe's source adapter's raw rows; a missing or malformed source raises ``SourceError``
+    here, before any work. ``limit`` counts raw rows, so ``--limit N`` always means the first N rows
+    whatever the shard or what is already done."""
+    from itertools import islice
+
+    from vzero_data.sources import get_source
+
+    raw = get_source(recipe.source.adapter).read(recipe.source.path, _source_options(recipe))
+    return islice(raw, limit) if limit is not None else raw
+
+
+def build_source_items(recipe: Recipe, raw: Iterable[Any], skip: SkipIds | None = None) -> Iterator[Any]:
+    """Raw rows to ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`); images of
+    skipped ids are hashed but never decoded."""
+    from vzero_data.sources import build_items
+    from vzero_data.sources.base import default_root
+
+    root = default_root(recipe.source.path, _source_options(recipe))
+    return build_items(raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset())
+
+
+@dataclass
+class Grounded:
+    """A sample with its target box chosen and its encoded image, on its way to the view stage."""
+
+    sample: Sample
+    target: Box
+    image_bytes: bytes
+    image_format: str
+    regions: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def sample_id(self) -> str:
+        return self.sample.sample_id
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """Everything a stage needs, picklable: sent once to each worker, actor or task."""
+
+    recipe: Recipe
+
+    def make_grounding(self) -> GroundingStage:
+        return GroundingStage(self.recipe)
+
+
+def grounder_options(recipe: Recipe, fields: Iterable[str]) -> dict[str, Any]:
+    """The options the recipe gives its grounder: ``grounding.options`` plus model and tiling, and
+    the execution knobs (device, batch size) where the backend's options have such fields."""
+    cfg, ex = recipe.grounding, recipe.execution
+    fields = set(fields)
+    options = dict(cfg.options)
+    extra = {
+        "model": cfg.model,
+        "tiling": cfg.tiling.model_dump(),
+        "device": ex.device,
+        "batch_size": ex.grounding_batch_size,
+        "progress": False,
+    }
+    for key, value in extra.items():
+        if key in fields and value is not None:
+            options.setdefault(key, value)
+    return options
+
+
+class GroundingStage:
+    """Locate the question-relevant region for a batch of samples on one device, then select it.
+
+    The grounder (and any model weights) is built on first use, so a run with nothing to do never
+    loads a model. Failures of one sample (no phrase, no acceptable box) become rejects; a failure of
+    the whole batch (the model call itself) rejects every sample in it with the error.
+    """
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+
+    @cached_property
+    def grounder(self) -> Any:
+        from vzero_data.grounding import get_grounder
+        from vzero_data.grounding.registry import grounder_class
+
+        name = self.recipe.grounding.backend
+        fields = grounder_class(name).Options.model_fields
+        return get_grounder(name, **grounder_options(self.recipe, fields))
+
+    def __call__(self, items: list[Any]) -> list[Grounded | SampleResult]:
+        from vzero_data.grounding import extract_phrase
+
+        out: list[Grounded | SampleResult | None] = [None] * len(items)
+        todo: list[tuple[int, Any, str]] = []
+        for i, item in enumerate(items):
+            try:
+                todo.append((i, item, extract_phrase(item.sample)))
+            except ValueError as exc:
+                out[i] = rejected(item.sample, "grounding", "no_phrase", str(exc))
+        if todo:
+            try:
+                images = [_lazy_image(item) for _, item, _ in todo]
+                regions = self.grounder.locate(
+                    images, [phrase for _, _, phrase in todo], samples=[item.sample for _, item, _ in todo]
+                )
+            except Exception as exc:  # the batch failed: record it on each of its samples
+                detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+                for i, item, _ in todo:
+                    out[i] = rejected(item.sample, "grounding", error_reason(exc), detail)
+            else:
+                for (i, item, _), found in zip(todo, regions, strict=True):
+                    out[i] = self._select(item, found)
+        return [o for o in out if o is not None]
+
+    def _select(self, item: Any, found: list[Any]) -> Grounded | SampleResult:
+        from vzero_data.grounding import GroundingRejected, select_regions
+
+        sample = item.sample
+        try:
+            chosen = select_regions(found, sample.width, sample.height, self.recipe.grounding.selection)
+        except GroundingRejected as exc:
+            return rejected(sample, "grounding", exc.reason, exc.detail, regions=region_rows(found, []))
+        target = chosen[0].box if len(chosen) == 1 else union_box([r.box for r in chosen])
+        return Grounded(
+            sample=sample,
+            target=target,
+            image_bytes=item.image_bytes,
+            image_format=item.image.format,
+            regions=region_rows(found, chosen),
+        )
+
+
+def _lazy_image(item: Any) -> Any:
+    """A PIL image of the item's bytes, opened lazily: header only until a model reads its pixels.
+
+    The source already decoded it once under the recipe's pixel limit, so it is known to be sound.
+    """
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(item.image_bytes))
+
+
+def region_rows(found: list[Any], chosen: list[Any]) -> list[dict[str, Any]]:
+    """Rows for the store's ``regions`` table: every region found, the chosen ones marked selected
+    (a region that selection made, such as a ``union`` of several, is added as a selected row)."""
+    merged = [c for c in chosen if c not in found]
+    rows = []
+    for rank, region in enumerate([*found, *merged]):
+        prov = dict(region.provenance)
+        rows.append(
+            {
+                "rank": rank,
+                "box": region.box.to_list(),
+                "score": region.score,
+                "phrase": region.phrase,
+                "grounder": prov.get("backend"),
+                "model": prov.get("model"),
+                "params": prov.get("params", {}),
+                "selected": region in chosen,
+            }
+        )
+    return rows
+
+
+def ground_stream(
+    items: Iterable[Sample | SampleResult], stage: GroundingStage, batch_size: int, summary: Any, bars: Any
+) -> Iterator[Grounded | SampleResult]:
+    """Group samples into batches for ``stage``; pass already-rejected items straight through."""
+    batch: list[Sample] = []
+
+    def flush() -> Iterator[Grounded | SampleResult]:
+        with summary.timed("grounding"):
+            out = stage(batch)
+        bars.update("grounding", len(batch))
+        batch.clear()
+        yield from out
+
+    for item in items:
+        if isinstance(item, SampleResult):
+            yield item
+            continue
+        batch.append(item)
+        if len(batch) >= batch_size:
+            yield from flush()
+    if batch:
+        yield from flush()
+
+
+def build_views_chunk(items: list[Grounded | SampleResult], plan: StagePlan) -> list[SampleResult]:
+    """The CPU stage for a chunk of samples: decode, crop, check, encode. Never raises per sample."""
+    return [item if isinstance(item, SampleResult) else build_views(item, plan.recipe) for item in items]
+
+
+def build_views(item: Grounded, recipe: Recipe) -> SampleResult:
+    start = time.perf_counter()
+    try:
+        result = _build_views(item, recipe)
+    except Exception as exc:  # one bad sample must never end the run: record it
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        result = rejected(item.sample, "views", error_reason(exc), detail, regions=item.regions)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+@lru_cache(maxsize=8)
+def image_pool(path: str) -> Any:
+    """The image pool over a folder, built once per process (strategies that draw other images)."""
+    from vzero_data.views import pool_from_paths
+
+    return pool_from_paths(path)
+
+
+def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
+    from vzero_data.views import POSITIVE_STRATEGY, ViewRejected, negative_view, positive_view, view_seed
+    from vzero_data.views.encoding import decode_rgb
+
+    sample, target, sid = item.sample, item.target, item.sample_id
+    image = decode_rgb(item.image_bytes, f"sample {sid} image {sample.image}")
+    checks = recipe.checks
+    try:
+        positive = positive_view(image, target, recipe.crop, seed=view_seed(sid, POSITIVE_STRATEGY, 0))
+    except ViewRejected as exc:
+        return rejected(sample, "views", exc.reason, f"positive: {exc.message}", regions=item.regions)
+    failure = view_failure(positive, checks)
+    if failure is not None:
+        return rejected(sample, "checks", failure[0], f"positive: {failure[1]}", regions=item.regions)
+
+    views = [positive]
+    seen = {pixels_key(positive.pixels)}
+    dropped: list[Reject] = []
+    per_strategy: dict[str, int] = {}
+    for i, neg in enumerate(recipe.negatives):
+        pool = image_pool(neg.pool) if neg.pool else None
+        for _ in range(neg.count):
+            index = per_strategy.get(neg.strategy, 0)
+            per_strategy[neg.strategy] = index + 1
+            label = f"negatives[{i}] {neg.strategy} #{index}"
+            try:
+                view = negative_view(
+                    neg.strategy,
+                    image,
+                    target,
+                    neg.params,
+                    view_seed(sid, neg.strategy, index),
+                    positive=positive,
+                    pool=pool,
+                    image_sha256=sample.image_sha256,
+                )
+            except ViewRejected as exc:
+                dropped.append(Reject("views", exc.reason, f"{label}: {exc.message}"))
+                continue
+            failure = view_failure(view, checks, seen)
+            if failure is not None:
+                dropped.append(Reject("checks", failure[0], f"{label}: {failure[1]}"))
+                continue
+            seen.add(pixels_key(view.pixels))
+            views.append(view)
+
+    if len(views) == 1 or (dropped and checks.require_all_negatives):
+        first = dropped[0]
+        more = f" (and {len(dropped) - 1} more)" if len(dropped) > 1 else ""
+        return rejected(sample, first.stage, first.reason, first.detail + more, regions=item.regions)
+    fmt, quality = recipe.store.image_format, recipe.store.quality
+    return SampleResult(
+        sid,
+        sample,
+        regions=item.regions,
+        views=[v.to_row(sid, image_format=fmt, quality=quality) for v in views],
+        image=StoredImage(
+            sample.image_sha256, item.image_bytes, sample.width, sample.height, item.image_format
+        ),
+        dropped=dropped,
+    )
