@@ -9,7 +9,8 @@ runs reproducible and resumable without depending on the global RNG.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+import contextlib
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +96,28 @@ def trim_responses(
     return response_ids[:, :width], mask[:, :width], None if logprobs is None else logprobs[:, :width]
 
 
+@contextlib.contextmanager
+def only_these_settings(model: Any, config: Any) -> Iterator[None]:
+    """Hide the model's own ``generation_config`` during ``generate``.
+
+    transformers fills every setting left unset in the passed config from the model's generation
+    config (a checkpoint's repetition penalty, top-k, min-p, suppressed tokens...), which would make
+    the samples come from a different distribution than the policy being trained.
+    """
+    from transformers import GenerationConfig
+
+    saved = model.generation_config
+    model.generation_config = GenerationConfig(
+        eos_token_id=config.eos_token_id,
+        pad_token_id=config.pad_token_id,
+        bos_token_id=getattr(saved, "bos_token_id", None),
+    )
+    try:
+        yield
+    finally:
+        model.generation_config = saved
+
+
 class HFRollout:
     """Sampling with ``model.generate``; each prompt is encoded G times (one row per sample)."""
 
@@ -148,7 +171,7 @@ class HFRollout:
         step = self.batch_size or len(rows_prompts)
         chunks: list[tuple[torch.Tensor, torch.Tensor | None]] = []
         devices = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), torch.no_grad():
+        with torch.random.fork_rng(devices=devices), torch.no_grad(), only_these_settings(model, config):
             torch.manual_seed(seed)
             for start in range(0, len(rows_prompts), step):
                 enc = encode_prompts(
