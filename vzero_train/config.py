@@ -54,6 +54,9 @@ class TinyModelConfig(_Section):
 class DataConfig(_Section):
     negative: str = Field("random", description="negative view strategy name, or 'random' among `strategies`")
     strategies: list[str] | None = Field(None, description="negative strategies to read (None: all stored)")
+    positive_strategy: str | None = Field(
+        None, description="positive view strategy (None: the store's first)"
+    )
     config_hash: str | None = None
     limit: int | None = Field(None, ge=1)
     shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")

@@ -91,9 +91,11 @@ def store_records(config: TrainConfig) -> RecordSource:
     data = config.data
     strategies = data.strategies or (None if data.negative == "random" else [data.negative])
 
+    extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
+
     def records():
         return open_store(config.store).iter_training_records(
-            strategies=strategies, config_hash=data.config_hash, limit=data.limit
+            strategies=strategies, config_hash=data.config_hash, limit=data.limit, **extra
         )
 
     return records
