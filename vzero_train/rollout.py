@@ -227,5 +227,7 @@ def make_rollout_backend(
     if name == "vllm":
         from vzero_train.rollout_vllm import VLLMRollout
 
-        return VLLMRollout(processor, sampling, **kwargs)
+        return VLLMRollout(
+            processor, sampling, model_path=kwargs["model_path"], llm_kwargs=kwargs.get("llm_kwargs")
+        )
     raise ValueError(f"unknown rollout backend {name!r}; known: hf, vllm")

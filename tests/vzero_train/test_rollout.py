@@ -82,3 +82,12 @@ def test_rollout_groups_and_seeding(tiny_vlm, records):
     assert not torch.equal(a.response_ids[0], a.response_ids[1]), "G samples of one prompt differ"
     batched = HFRollout(vlm.processor, backend.sampling, nested_images=False, batch_size=2)
     assert batched.generate(vlm.model, prompts, images, [10, 11], seed=1).response_ids.shape[0] == 6
+
+
+def test_vllm_backend_explains_a_missing_install():
+    import importlib.util
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(ImportError, match="rollout.backend 'vllm' needs vLLM"):
+        make_rollout_backend("vllm", None, SamplingConfig(), nested_images=False, model_path="x")
