@@ -83,6 +83,23 @@ def eos_token_ids(model: Any, tokenizer: Any) -> list[int]:
     return ids
 
 
+IMAGE_TOKEN_ATTRIBUTES = (
+    "image_token_id",
+    "image_token_index",
+    "video_token_id",
+    "vision_start_token_id",
+    "vision_end_token_id",
+)
+
+
+def image_placeholder_ids(model: Any) -> list[int]:
+    """Token ids that stand for image content in the prompt (Qwen's ``<|image_pad|>``, Idefics'
+    ``<image>``...). A response containing one would be read as an image slot when replayed."""
+    config = getattr(model, "config", None)
+    ids = {getattr(config, attr, None) for attr in IMAGE_TOKEN_ATTRIBUTES}
+    return sorted(i for i in ids if isinstance(i, int) and i >= 0)
+
+
 def expand_groups(items: Sequence[Any], group_size: int) -> list[Any]:
     """Each item repeated ``group_size`` times in place: [a, b] -> [a, a, b, b] for G = 2."""
     return [item for item in items for _ in range(group_size)]
@@ -135,6 +152,7 @@ class HFRollout:
         self.batch_size = batch_size
 
     def generation_config(self, model: Any, *, return_logprobs: bool = False) -> Any:
+        """Exactly the configured sampling; image placeholder tokens can never be sampled."""
         from transformers import GenerationConfig
 
         s = self.sampling
@@ -149,6 +167,7 @@ class HFRollout:
             pad_token_id=tok.pad_token_id if tok.pad_token_id is not None else eos_token_ids(model, tok)[0],
             return_dict_in_generate=True,
             output_logits=return_logprobs,
+            suppress_tokens=image_placeholder_ids(model) or None,
         )
 
     def generate(

@@ -50,6 +50,8 @@ def test_generation_config_has_exactly_the_sampling_settings(tiny_vlm):
     assert config.do_sample and config.temperature == 0.7 and config.top_p == 0.9
     assert config.top_k == 0 and config.max_new_tokens == 5
     assert config.eos_token_id == [vlm.tokenizer.eos_token_id]
+    image_pad = vlm.tokenizer.convert_tokens_to_ids("<|image_pad|>")
+    assert image_pad in config.suppress_tokens, "a sampled image token would break every replay"
 
 
 def test_checkpoint_generation_defaults_do_not_leak_into_sampling(tiny_vlm, records):
