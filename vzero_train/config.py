@@ -132,6 +132,9 @@ class TrainConfig(_Section):
     micro_batch_size: int = Field(4, ge=1, description="sequences per forward/backward in the update")
     replay_batch_size: int = Field(8, ge=1, description="sequences per teacher/old-log-prob forward")
     gradient_checkpointing: bool = False
+    ddp_find_unused_parameters: bool = Field(
+        False, description="for models with parameters a forward may skip"
+    )
     logprob_chunk_size: int = Field(256, ge=1, description="positions per log-softmax chunk")
     save_every: int = Field(20, ge=1)
     keep_last: int | None = Field(3, ge=1, description="checkpoints kept (None: all)")

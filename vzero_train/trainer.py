@@ -120,11 +120,15 @@ class Trainer:
         resume: bool = True,
     ) -> None:
         from accelerate import Accelerator
-        from accelerate.utils import DistributedType
+        from accelerate.utils import DistributedDataParallelKwargs, DistributedType
 
         self.config = config
         self.accelerator = accelerator or Accelerator(
-            cpu=config.device == "cpu", mixed_precision=_mixed_precision(config)
+            cpu=config.device == "cpu",
+            mixed_precision=_mixed_precision(config),
+            kwargs_handlers=[
+                DistributedDataParallelKwargs(find_unused_parameters=config.ddp_find_unused_parameters)
+            ],
         )
         acc = self.accelerator
         self.output_dir = Path(config.output_dir)
