@@ -135,7 +135,62 @@ def only_these_settings(model: Any, config: Any) -> Iterator[None]:
         model.generation_config = saved
 
 
-class HFRollout:
+@dataclass
+class Samples:
+    """What a backend sampled: (N, T) ids padded with ``pad_id``, each row's real length, and optionally
+    the sampling-time log-probs; ``eos_ids`` end a response (kept in it)."""
+
+    ids: torch.Tensor
+    lengths: torch.Tensor
+    eos_ids: list[int]
+    pad_id: int
+    logprobs: torch.Tensor | None = None
+
+
+class RolloutBackend:
+    """Shared contract of rollout backends: subclasses implement :meth:`sample`."""
+
+    sampling: SamplingConfig
+
+    def sample(
+        self,
+        model: Any,
+        prompts: Sequence[str],
+        images: Sequence[Sequence[Any]],
+        *,
+        seed: int,
+        return_logprobs: bool,
+    ) -> Samples:
+        raise NotImplementedError
+
+    def generate(
+        self,
+        model: Any,
+        prompts: Sequence[str],
+        images: Sequence[Sequence[Any]],
+        group_ids: Sequence[Hashable],
+        *,
+        seed: int,
+        return_logprobs: bool = False,
+    ) -> Rollout:
+        """Sample G responses for each rendered prompt with its images; group ``i`` is ``group_ids[i]``."""
+        if not (len(prompts) == len(images) == len(group_ids)):
+            raise ValueError(f"{len(prompts)} prompts, {len(images)} image lists, {len(group_ids)} group ids")
+        s = self.sample(model, prompts, images, seed=seed, return_logprobs=return_logprobs)
+        within = torch.arange(s.ids.shape[1])[None, :] < s.lengths[:, None]
+        mask = response_mask(s.ids, s.eos_ids) & within
+        ids, mask, logprobs = trim_responses(s.ids, mask, s.logprobs)
+        G = self.sampling.group_size
+        return Rollout(
+            prompt_index=expand_groups(range(len(prompts)), G),
+            group_ids=expand_groups(group_ids, G),
+            response_ids=ids.masked_fill(~mask, s.pad_id),
+            response_mask=mask,
+            logprobs=None if logprobs is None else logprobs.masked_fill(~mask, 0.0),
+        )
+
+
+class HFRollout(RolloutBackend):
     """Sampling with ``model.generate``; each prompt is encoded G times (one row per sample)."""
 
     def __init__(
@@ -170,19 +225,15 @@ class HFRollout:
             suppress_tokens=image_placeholder_ids(model) or None,
         )
 
-    def generate(
+    def sample(
         self,
         model: Any,
         prompts: Sequence[str],
         images: Sequence[Sequence[Any]],
-        group_ids: Sequence[Hashable],
         *,
         seed: int,
-        return_logprobs: bool = False,
-    ) -> Rollout:
-        """Sample G responses for each rendered prompt with its images; group ``i`` is ``group_ids[i]``."""
-        if not (len(prompts) == len(images) == len(group_ids)):
-            raise ValueError(f"{len(prompts)} prompts, {len(images)} image lists, {len(group_ids)} group ids")
+        return_logprobs: bool,
+    ) -> Samples:
         G = self.sampling.group_size
         rows_prompts, rows_images = expand_groups(prompts, G), expand_groups(images, G)
         device = next(model.parameters()).device
@@ -213,7 +264,7 @@ class HFRollout:
                 chunks.append((responses, lp))
         pad = config.pad_token_id
         width = max(r.shape[1] for r, _ in chunks)
-        response_ids = torch.cat(
+        ids = torch.cat(
             [torch.nn.functional.pad(r, (0, width - r.shape[1]), value=pad) for r, _ in chunks]
         ).cpu()
         logprobs = None
@@ -221,18 +272,9 @@ class HFRollout:
             logprobs = torch.cat(
                 [torch.nn.functional.pad(lp, (0, width - lp.shape[1])) for _, lp in chunks]
             ).cpu()
-        mask = response_mask(response_ids, config.eos_token_id)
-        response_ids, mask, logprobs = trim_responses(response_ids, mask, logprobs)
-        response_ids = response_ids.masked_fill(~mask, pad)
-        if logprobs is not None:
-            logprobs = logprobs.masked_fill(~mask, 0.0)
-        return Rollout(
-            prompt_index=expand_groups(range(len(prompts)), G),
-            group_ids=expand_groups(group_ids, G),
-            response_ids=response_ids,
-            response_mask=mask,
-            logprobs=logprobs,
-        )
+        # generate pads finished rows after their eos; the eos mask finds each end
+        lengths = torch.full((ids.shape[0],), width)
+        return Samples(ids, lengths, list(config.eos_token_id), pad, logprobs)
 
 
 def make_rollout_backend(

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
-from vzero_train.rollout import Rollout, SamplingConfig, expand_groups, response_mask, trim_responses
+from vzero_train.rollout import RolloutBackend, Samples, SamplingConfig, eos_token_ids, image_placeholder_ids
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def _require_vllm() -> Any:
     return vllm
 
 
-class VLLMRollout:
+class VLLMRollout(RolloutBackend):
     """Samples with an in-process ``vllm.LLM`` loaded from the student's checkpoint folder."""
 
     def __init__(
@@ -80,19 +80,16 @@ class VLLMRollout:
         if reset is not None:
             reset()
 
-    def generate(
+    def sample(
         self,
         model: Any,
         prompts: Sequence[str],
         images: Sequence[Sequence[Any]],
-        group_ids: Sequence[Hashable],
         *,
         seed: int,
-        return_logprobs: bool = False,
-    ) -> Rollout:
-        if not (len(prompts) == len(images) == len(group_ids)):
-            raise ValueError(f"{len(prompts)} prompts, {len(images)} image lists, {len(group_ids)} group ids")
-        self.sync_weights(model)
+        return_logprobs: bool,
+    ) -> Samples:
+        self.sync_weights(model)  # on-policy: sample from the weights being trained
         s = self.sampling
         params = self._vllm.SamplingParams(
             n=s.group_size,
@@ -103,34 +100,25 @@ class VLLMRollout:
             seed=seed,
             logprobs=0 if return_logprobs else None,
             skip_special_tokens=False,
+            # never sample an image placeholder: replay would read it as an image slot
+            logit_bias=dict.fromkeys(image_placeholder_ids(model), -100.0) or None,
         )
         requests = [
             {"prompt": p, "multi_modal_data": {"image": list(imgs) if len(imgs) > 1 else imgs[0]}}
             for p, imgs in zip(prompts, images, strict=True)
         ]
         outputs = self.llm.generate(requests, params, use_tqdm=False)
+        completions = [c for out in outputs for c in out.outputs]  # prompt-major, G per prompt
         tok = self.processor.tokenizer
         pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-        eos = getattr(model.generation_config, "eos_token_id", None) or tok.eos_token_id
-        eos = [eos] if isinstance(eos, int) else list(eos)
-        completions = [c for out in outputs for c in out.outputs]
         width = max((len(c.token_ids) for c in completions), default=1) or 1
         ids = torch.full((len(completions), width), pad, dtype=torch.long)
-        lps = torch.zeros((len(completions), width)) if return_logprobs else None
+        logprobs = torch.zeros((len(completions), width)) if return_logprobs else None
         for row, c in enumerate(completions):
             ids[row, : len(c.token_ids)] = torch.tensor(list(c.token_ids), dtype=torch.long)
-            if lps is not None and c.logprobs:
-                lps[row, : len(c.logprobs)] = torch.tensor(
+            if logprobs is not None and c.logprobs:
+                logprobs[row, : len(c.logprobs)] = torch.tensor(
                     [step[t].logprob for step, t in zip(c.logprobs, c.token_ids, strict=False)]
                 )
-        mask = response_mask(ids, eos) & (
-            torch.arange(width)[None, :] < torch.tensor([len(c.token_ids) for c in completions])[:, None]
-        )
-        ids, mask, lps = trim_responses(ids, mask, lps)
-        return Rollout(
-            prompt_index=expand_groups(range(len(prompts)), s.group_size),
-            group_ids=expand_groups(group_ids, s.group_size),
-            response_ids=ids.masked_fill(~mask, pad),
-            response_mask=mask,
-            logprobs=None if lps is None else lps.masked_fill(~mask, 0.0),
-        )
+        lengths = torch.tensor([len(c.token_ids) for c in completions])
+        return Samples(ids, lengths, eos_token_ids(model, tok), pad, logprobs)

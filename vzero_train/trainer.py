@@ -269,31 +269,26 @@ class Trainer:
         mask = rollout.response_mask
         replay = dict(micro_batch_size=cfg.replay_batch_size, chunk_size=cfg.logprob_chunk_size)
 
-        t0 = time.perf_counter()
-        with acc.autocast():
-            l_plus = replay_logprobs(
-                self.teacher.model,
-                self.teacher.processor,
-                row_teacher,
-                [[it.image, it.positive] for it in row_items],
-                rollout.response_ids,
-                nested_images=self.teacher.nested_images,
-                **replay,
-            )
-        times["replay_positive"] = time.perf_counter() - t0
-        l_minus = None
-        if cfg.gate.enabled:
-            t0 = time.perf_counter()
+        def teacher_replay(views: list[Any]) -> torch.Tensor:
+            """The teacher's log-probs of the sampled tokens with ``views[i]`` in the crop slot."""
             with acc.autocast():
-                l_minus = replay_logprobs(
+                return replay_logprobs(
                     self.teacher.model,
                     self.teacher.processor,
                     row_teacher,
-                    [[it.image, it.negative] for it in row_items],
+                    [[it.image, view] for it, view in zip(row_items, views, strict=True)],
                     rollout.response_ids,
                     nested_images=self.teacher.nested_images,
                     **replay,
                 )
+
+        t0 = time.perf_counter()
+        l_plus = teacher_replay([it.positive for it in row_items])
+        times["replay_positive"] = time.perf_counter() - t0
+        l_minus = None
+        if cfg.gate.enabled:
+            t0 = time.perf_counter()
+            l_minus = teacher_replay([it.negative for it in row_items])
             times["replay_negative"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
