@@ -28,14 +28,24 @@ def gather_token_logprobs(
     """
     if logits.shape[:2] != tokens.shape:
         raise ValueError(f"logits {tuple(logits.shape)} do not match tokens {tuple(tokens.shape)}")
+    from torch.utils.checkpoint import checkpoint
+
+    # with gradients, autograd would keep every chunk's float32 copy until backward: recompute it instead
+    recompute = torch.is_grad_enabled() and logits.requires_grad and logits.dtype != torch.float32
     out = []
     for start in range(0, logits.shape[1], chunk_size):
-        chunk = logits[:, start : start + chunk_size].float()
-        picked = chunk.gather(-1, tokens[:, start : start + chunk_size, None]).squeeze(-1)
-        out.append(picked - torch.logsumexp(chunk, dim=-1))
+        args = (logits[:, start : start + chunk_size], tokens[:, start : start + chunk_size])
+        out.append(
+            checkpoint(_chunk_logprobs, *args, use_reentrant=False) if recompute else _chunk_logprobs(*args)
+        )
     if not out:
         return logits.new_zeros(tokens.shape, dtype=torch.float32)
     return torch.cat(out, dim=1)
+
+
+def _chunk_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    chunk = logits.float()
+    return chunk.gather(-1, tokens[..., None]).squeeze(-1) - torch.logsumexp(chunk, dim=-1)
 
 
 def append_response(prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor) -> dict[str, Any]:

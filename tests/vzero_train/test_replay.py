@@ -23,6 +23,17 @@ def test_chunked_gather_equals_full_log_softmax(chunk_size):
     torch.testing.assert_close(g_got, g_expected)
 
 
+def test_chunked_gather_gradients_in_bf16_match_float32():
+    torch.manual_seed(1)
+    base = torch.randn(2, 5, 13)
+    tokens = torch.randint(0, 13, (2, 5))
+    low = base.to(torch.bfloat16).requires_grad_()
+    (g_low,) = torch.autograd.grad(gather_token_logprobs(low, tokens, chunk_size=2).sum(), low)
+    ref = base.to(torch.bfloat16).float().requires_grad_()
+    (g_ref,) = torch.autograd.grad(gather_token_logprobs(ref, tokens, chunk_size=2).sum(), ref)
+    torch.testing.assert_close(g_low.float(), g_ref, atol=1e-2, rtol=1e-2)
+
+
 def test_chunked_gather_works_in_low_precision_inputs():
     logits = torch.randn(1, 4, 9).to(torch.bfloat16)
     tokens = torch.tensor([[1, 2, 3, 4]])
