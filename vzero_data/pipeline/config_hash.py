@@ -3,7 +3,7 @@
 It is the SHA-256 of the canonical JSON (sorted keys, no whitespace) of the validated recipe with
 every default filled in, minus the fields that change how a run executes but not what it writes,
 plus the vzero version. Two recipes that differ only in workers, limit, batch sizes, device, store
-path, shard size, name or description share a hash (a resumed run may change them); any other change gives a
+path, shard size, name, description or training section share a hash (a resumed run may change them); any other change gives a
 new hash, whose results never mix with the old ones.
 """
 
@@ -24,6 +24,7 @@ EXECUTION_ONLY_FIELDS: tuple[str, ...] = (
     "execution",
     "store.path",
     "store.shard_max_mb",
+    "train",  # read by vzero-train; never changes curated rows
 )
 
 

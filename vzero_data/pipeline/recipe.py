@@ -148,6 +148,11 @@ class Recipe(_Section):
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    train: dict[str, Any] | None = Field(
+        None,
+        description="the training section, validated and read by `vzero-train train` (vzero_train.config); "
+        "curation ignores it, so one file can hold a whole curate-and-train recipe",
+    )
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:

@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import pytest
+
+from vzero_train import trainer as trainer_module
+from vzero_train.cli import main
+from vzero_train.commands.train import parse_overrides
+from vzero_train.config import load_train_config
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.parametrize(
+    "pairs, expected",
+    [
+        (["steps=3"], {"steps": 3}),
+        (["gate.enabled=false", "optim.lr=2e-6"], {"gate.enabled": False, "optim.lr": 2e-6}),
+        (["rollout.top_k=null", "student=tiny:smolvlm"], {"rollout.top_k": None, "student": "tiny:smolvlm"}),
+    ],
+)
+def test_parse_overrides(pairs, expected):
+    assert parse_overrides(pairs) == expected
+
+
+@pytest.mark.parametrize("recipe", sorted((REPO / "recipes").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_recipes_with_a_train_section_validate(recipe):
+    import yaml
+
+    if "train" not in (yaml.safe_load(recipe.read_text()) or {}):
+        pytest.skip("no train section")
+    config = load_train_config(recipe)
+    assert config.store and config.steps >= 1
+
+
+def test_cli_trains_from_a_recipe(tmp_path, tiny_vlm, records, monkeypatch, capsys):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        f"store: {tmp_path / 'store'}\n"
+        "train:\n"
+        f"  student: {tiny_vlm('qwen2_5_vl')}\n"
+        "  teacher: {kind: frozen_self}\n"
+        "  prompts_per_step: 2\n"
+        "  rollout: {group_size: 2, max_new_tokens: 4}\n"
+        "  device: cpu\n"
+        "  tensorboard: false\n"
+    )
+    seen = {}
+
+    def fake_store_records(config):
+        seen["store"] = config.store
+        return lambda: records
+
+    monkeypatch.setattr(trainer_module, "store_records", fake_store_records)
+    out = tmp_path / "run"
+    code = main(["train", str(recipe), "--steps", "1", "--output-dir", str(out), "--set", "gate.alpha=1.0"])
+    assert code == 0
+    assert seen["store"] == str(tmp_path / "store")
+    assert "trained 1 steps" in capsys.readouterr().out
+    assert (out / "checkpoints" / "step_1" / "trainer_state.json").is_file()
+
+
+def test_cli_reports_recipe_errors(tmp_path, capsys):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text("train: {student: s, teacher: {kind: external}}\n")
+    assert main(["train", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "vzero-train train: error:" in err and "needs teacher.path" in err
+    assert main(["train", str(recipe), "--set", "nokey"]) == 2

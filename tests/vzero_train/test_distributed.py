@@ -1,0 +1,70 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from vzero_train.config import TrainConfig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
+    config = TrainConfig(
+        student=tiny_vlm("qwen2_5_vl"),
+        teacher={"kind": "ema", "decay": 0.0},
+        output_dir=str(tmp_path / "run"),
+        steps=2,
+        prompts_per_step=4,  # 2 prompts per process, one per mini-batch
+        num_mini_batches=2,
+        micro_batch_size=1,
+        rollout={"group_size": 2, "max_new_tokens": 5},
+        optim={"lr": 1e-3},
+        data={"shuffle_buffer": 1},
+        device="cpu",
+        tensorboard=False,
+    )
+    config_path = tmp_path / "config.json"
+    config_path.write_text(config.model_dump_json())
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        # the torchrun launcher; without GPUs accelerate runs it as MULTI_CPU over gloo
+        # (`--cpu` would start a single process)
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "29517",
+        str(Path(__file__).with_name("two_process_train.py")),
+        str(config_path),
+        str(tmp_path),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+    infos = [json.loads((tmp_path / f"info_{r}.json").read_text()) for r in range(2)]
+    assert all(i["world"] == 2 and i["steps"] == 2 for i in infos)
+    assert not set(infos[0]["seen"]) & set(infos[1]["seen"]), "each process rolls out its own prompts"
+    assert len(infos[0]["seen"]) == 4
+    a, b = (torch.load(tmp_path / f"params_{r}.pt") for r in range(2))
+    for name in a:
+        assert torch.equal(a[name], b[name]), f"replicas diverged at {name}"
+    from safetensors.torch import load_file
+
+    start = load_file(str(Path(tiny_vlm("qwen2_5_vl")) / "model.safetensors"))
+    assert not torch.equal(start["lm_head.weight"], a["lm_head.weight"]), "training moved the weights"
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 2, "only the main process logs"

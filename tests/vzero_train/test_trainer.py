@@ -1,0 +1,119 @@
+import json
+import logging
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from vzero_data.tiny_models import VLM_FAMILIES
+from vzero_train import trainer as trainer_module
+from vzero_train.config import TrainConfig
+from vzero_train.metrics import read_metrics
+from vzero_train.trainer import Trainer
+
+GATE_KEYS = {
+    "gate/score_mean",
+    "gate/score_std",
+    "gate/weight_mean",
+    "gate/weight_min",
+    "gate/weight_max",
+    "gate/frac_at_w_min",
+    "gate/delta_mean",
+    "gate/frac_delta_pos",
+}
+
+
+def _config(tmp_path, tiny_vlm, family="qwen2_5_vl", **overrides) -> TrainConfig:
+    base = dict(
+        student=tiny_vlm(family),
+        teacher={"kind": "external", "path": tiny_vlm(family, "teacher")},
+        output_dir=str(tmp_path / "run"),
+        steps=1,
+        prompts_per_step=2,
+        num_mini_batches=2,
+        micro_batch_size=1,
+        replay_batch_size=4,
+        rollout={"group_size": 2, "max_new_tokens": 6},
+        optim={"lr": 1e-3},
+        data={"shuffle_buffer": 1},
+        save_every=100,
+        device="cpu",
+        tensorboard=False,
+    )
+    base.update(overrides)
+    return TrainConfig.model_validate(base)
+
+
+def _params(model) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.named_parameters()}
+
+
+@pytest.mark.parametrize("family", VLM_FAMILIES)
+def test_one_training_step_per_family(tmp_path, tiny_vlm, records, family):
+    trainer = Trainer(_config(tmp_path, tiny_vlm, family), records=lambda: records)
+    before = _params(trainer.student.model)
+    result = trainer.train()
+    after = _params(trainer.student.model)
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed, "the update moved the student"
+    assert "lm_head.weight" in changed or any("embed" in k for k in changed)
+
+    (metrics,) = result.history
+    assert set(metrics) >= GATE_KEYS
+    assert metrics["skipped_updates"] == 0 and metrics["rollout/response_length"] > 0
+    assert metrics["data_position"] == 2
+    assert all(metrics[f"time/{t}"] > 0 for t in trainer_module.TIMERS)
+    logged = read_metrics(tmp_path / "run")
+    assert [r["step"] for r in logged] == [1] and set(logged[0]) >= GATE_KEYS
+
+    ckpt = result.checkpoint
+    assert ckpt.name == "step_1" and not (ckpt.parent / "step_1.tmp").exists()
+    state = json.loads((ckpt / "trainer_state.json").read_text())
+    assert state["step"] == 1 and state["data_position"] == 2
+    assert (ckpt / "model" / "config.json").is_file()
+    saved = load_file(str(ckpt / "model" / "model.safetensors"))
+    assert torch.equal(saved["lm_head.weight"], after["lm_head.weight"])
+
+
+def test_plain_opd_has_no_negative_replay(tmp_path, tiny_vlm, records):
+    cfg = _config(tmp_path, tiny_vlm, gate={"enabled": False}, loss={"aggregation": "seq-mean-group-mean"})
+    (metrics,) = Trainer(cfg, records=lambda: records).train().history
+    assert not GATE_KEYS & set(metrics)
+    assert metrics["time/replay_negative"] == 0.0 and metrics["time/replay_positive"] > 0
+
+
+def test_resume_continues_exactly(tmp_path, tiny_vlm, records):
+    def run(out, steps):
+        cfg = _config(
+            tmp_path, tiny_vlm, output_dir=str(tmp_path / out), teacher={"kind": "ema", "decay": 0.5}
+        )
+        t = Trainer(cfg, records=lambda: records)
+        t.train(steps)
+        return t
+
+    straight = run("straight", 4)
+    run("resumed", 2)
+    resumed = run("resumed", 4)  # a fresh process picks up step_2
+    for name, value in _params(straight.student.model).items():
+        assert torch.equal(value, dict(resumed.student.model.named_parameters())[name]), name
+    for name, value in straight.teacher.model.state_dict().items():
+        assert torch.equal(value, resumed.teacher.model.state_dict()[name]), name
+    assert straight.stream.position == resumed.stream.position == 8
+    assert [r["step"] for r in read_metrics(tmp_path / "resumed")] == [1, 2, 3, 4]
+    a, b = read_metrics(tmp_path / "straight"), read_metrics(tmp_path / "resumed")
+    assert [r["opd/reverse_kl_k1"] for r in a] == [r["opd/reverse_kl_k1"] for r in b]
+
+
+def test_non_finite_loss_skips_the_update(tmp_path, tiny_vlm, records, monkeypatch, caplog):
+    real = trainer_module.opd_token_advantages
+    monkeypatch.setattr(
+        trainer_module, "opd_token_advantages", lambda *a, **k: real(*a, **k).fill_(float("nan"))
+    )
+    trainer = Trainer(_config(tmp_path, tiny_vlm), records=lambda: records)
+    before = _params(trainer.student.model)
+    with caplog.at_level(logging.WARNING, logger="vzero_train.trainer"):
+        (metrics,) = trainer.train().history
+    assert metrics["skipped_updates"] == 2
+    assert "non-finite loss" in caplog.text
+    after = _params(trainer.student.model)
+    assert all(torch.equal(before[k], after[k]) for k in before)

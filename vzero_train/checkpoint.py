@@ -1,0 +1,109 @@
+"""Atomic, exactly-resumable training checkpoints.
+
+``output_dir/checkpoints/step_N/`` holds:
+
+- ``accelerate/``: ``Accelerator.save_state`` (model, optimizer, scheduler, and each process's RNG
+  states: python, numpy, torch, cuda), which handles DDP and FSDP layouts;
+- ``model/``: the student as ``save_pretrained`` plus its processor, loadable for evaluation;
+- ``teacher_ema.pt``: the EMA teacher's float32 weights, when the run has one;
+- ``trainer_state.json``: step, data position and run facts, written last.
+
+Everything is written to ``step_N.tmp/`` and renamed to ``step_N/`` when complete, so a crash never
+leaves a half-written checkpoint that looks finished; resume picks the newest complete one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+logger = logging.getLogger(__name__)
+
+CHECKPOINTS_DIRNAME = "checkpoints"
+STATE_FILE = "trainer_state.json"
+TEACHER_FILE = "teacher_ema.pt"
+_STEP_DIR = re.compile(r"^step_(\d+)$")
+
+
+def checkpoints_root(output_dir: str | os.PathLike[str]) -> Path:
+    return Path(output_dir) / CHECKPOINTS_DIRNAME
+
+
+def list_checkpoints(output_dir: str | os.PathLike[str]) -> list[tuple[int, Path]]:
+    """Complete checkpoints as ``(step, path)``, oldest first (``.tmp`` folders are ignored)."""
+    root = checkpoints_root(output_dir)
+    if not root.is_dir():
+        return []
+    found = []
+    for child in root.iterdir():
+        match = _STEP_DIR.match(child.name)
+        if match and (child / STATE_FILE).is_file():
+            found.append((int(match.group(1)), child))
+    return sorted(found)
+
+
+def latest_checkpoint(output_dir: str | os.PathLike[str]) -> Path | None:
+    found = list_checkpoints(output_dir)
+    return found[-1][1] if found else None
+
+
+def save_checkpoint(
+    accelerator: Any,
+    output_dir: str | os.PathLike[str],
+    step: int,
+    *,
+    model: Any,
+    processor: Any,
+    data_position: int,
+    teacher_state: dict[str, torch.Tensor] | None = None,
+    extra: dict[str, Any] | None = None,
+    keep_last: int | None = None,
+) -> Path:
+    """Write checkpoint ``step`` (collective: every process calls it) and prune old ones."""
+    root = checkpoints_root(output_dir)
+    final = root / f"step_{step}"
+    tmp = root / f"step_{step}.tmp"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp / "accelerate"))
+    state_dict = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.save_pretrained(tmp / "model", state_dict=state_dict)
+        processor.save_pretrained(tmp / "model")
+        if teacher_state is not None:
+            torch.save(teacher_state, tmp / TEACHER_FILE)
+        state = {"step": step, "data_position": data_position, **(extra or {})}
+        (tmp / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        if keep_last is not None:
+            for _, old in list_checkpoints(output_dir)[:-keep_last]:
+                shutil.rmtree(old, ignore_errors=True)
+        logger.info("saved checkpoint %s", final)
+    accelerator.wait_for_everyone()
+    return final
+
+
+def load_checkpoint(accelerator: Any, path: str | os.PathLike[str]) -> tuple[dict[str, Any], dict | None]:
+    """Restore model, optimizer, scheduler and RNG states (collective) and return the trainer state
+    and the EMA teacher weights (or None)."""
+    path = Path(path)
+    state_file = path / STATE_FILE
+    if not state_file.is_file():
+        raise FileNotFoundError(f"{path}: not a complete checkpoint (no {STATE_FILE})")
+    accelerator.load_state(str(path / "accelerate"))
+    state = json.loads(state_file.read_text())
+    teacher_file = path / TEACHER_FILE
+    teacher_state = torch.load(teacher_file, map_location="cpu") if teacher_file.is_file() else None
+    return state, teacher_state

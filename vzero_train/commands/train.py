@@ -1,0 +1,79 @@
+"""Train a student with V-Zero gated on-policy distillation, from the `train:` section of a recipe.
+
+Resumes from the newest complete checkpoint in the run's output folder unless --no-resume.
+
+examples:
+  vzero-train train recipes/demo.yaml
+  vzero-train train recipes/demo.yaml --steps 2 --set gate.enabled=false --set rollout.group_size=4
+  accelerate launch --num_processes 8 -m vzero_train.cli train recipes/qwen3vl_2b_from_8b.yaml
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+HELP = "train a student VLM with gated on-policy distillation (recipe's train: section)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("recipe", help="YAML recipe with a train: section (and a store path)")
+    parser.add_argument(
+        "--steps", type=int, help="train until this many steps in total (default: the recipe's)"
+    )
+    parser.add_argument("--output-dir", help="run folder (default: the recipe's train.output_dir)")
+    parser.add_argument("--store", help="store to read (default: the recipe's)")
+    parser.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a train field (dotted key, YAML value), e.g. --set optim.lr=2e-6",
+    )
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """``["a.b=1", "c=x"]`` -> ``{"a.b": 1, "c": "x"}`` with YAML-typed values."""
+    import yaml
+
+    from vzero_data.cli_support import CommandError
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CommandError(f"--set expects KEY=VALUE, got {pair!r}")
+        parsed = yaml.safe_load(value)
+        if isinstance(parsed, str) and _FLOAT.fullmatch(parsed.strip()):
+            parsed = float(parsed)  # YAML 1.1 reads "2e-6" (no dot) as a string
+        out[key.strip()] = parsed
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from vzero_data.cli_support import CommandError
+    from vzero_train.config import RecipeError, load_train_config
+
+    overrides = parse_overrides(args.set)
+    if args.output_dir:
+        overrides["output_dir"] = args.output_dir
+    if args.store:
+        overrides["store"] = args.store
+    try:
+        config = load_train_config(args.recipe, overrides)
+    except RecipeError as exc:
+        raise CommandError(str(exc)) from None
+
+    from vzero_train.trainer import train
+
+    try:
+        result = train(config, steps=args.steps, resume=not args.no_resume)
+    except (ValueError, FileNotFoundError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(
+        f"trained {result.step} steps; checkpoint {result.checkpoint}; metrics {result.output_dir / 'metrics.jsonl'}"
+    )
+    return 0

@@ -1,0 +1,207 @@
+"""The training recipe: the ``train:`` section of a YAML file, as validated pydantic models.
+
+Every field has the paper's default (METHOD.md sections 3 and 6) unless noted; a recipe only names
+what it changes. Model fields take a local folder, a hub id, or ``tiny:<family>`` (a tiny random
+model built into the run folder, for demos and tests without a model hub).
+
+```yaml
+train:
+  store: runs/demo/store          # or a top-level `store:` key shared with curation
+  output_dir: runs/demo/train
+  student: Qwen/Qwen3-VL-2B-Instruct
+  teacher: {kind: external, path: Qwen/Qwen3-VL-8B-Instruct}
+```
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+TINY_PREFIX = "tiny:"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TeacherConfig(_Section):
+    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights)."""
+
+    kind: Literal["external", "frozen_self", "ema"] = "external"
+    path: str | None = None
+    decay: float = Field(0.98, ge=0.0, lt=1.0, description="EMA decay d; 0 copies the latest student")
+
+    @model_validator(mode="after")
+    def _external_needs_path(self) -> TeacherConfig:
+        if self.kind == "external" and not self.path:
+            raise ValueError("teacher.kind 'external' needs teacher.path (a folder, hub id or tiny:<family>)")
+        return self
+
+
+class TinyModelConfig(_Section):
+    """Sizes of ``tiny:<family>`` models; the teacher is wider than the student and shares its tokenizer."""
+
+    student_hidden_size: int = 64
+    teacher_hidden_size: int = 96
+    num_layers: int = 2
+    image_size: int = 224
+
+
+class DataConfig(_Section):
+    negative: str = Field("random", description="negative view strategy name, or 'random' among `strategies`")
+    strategies: list[str] | None = Field(None, description="negative strategies to read (None: all stored)")
+    positive_strategy: str | None = Field(
+        None, description="positive view strategy (None: the store's first)"
+    )
+    config_hash: str | None = None
+    limit: int | None = Field(None, ge=1)
+    shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")
+
+
+class PromptConfig(_Section):
+    """Templates with ``{question}``, ``<image>`` (full image) and, for the teacher, ``<crop>``."""
+
+    student: str = "<image>\n{question}"
+    teacher: str = "<image>\n{question}\nA zoomed-in view of the region relevant to the question: <crop>"
+    system: str | None = None
+
+
+class RolloutConfig(_Section):
+    backend: Literal["hf", "vllm"] = "hf"
+    group_size: int = Field(8, ge=1)
+    temperature: float = Field(1.0, gt=0.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    top_k: int | None = Field(None, ge=1)
+    max_new_tokens: int = Field(2048, ge=1)
+    batch_size: int | None = Field(None, ge=1, description="sequences per generate call (None: all)")
+    vllm: dict[str, Any] = Field(default_factory=dict, description="extra vllm.LLM arguments")
+
+
+class GateConfig(_Section):
+    enabled: bool = Field(True, description="False: plain OPD (w = 1), no negative replay")
+    gamma: float = 1.0
+    alpha: float = 0.5
+    w_min: float = 0.0
+    w_max: float = 2.0
+    eps: float = 1e-6
+
+    @model_validator(mode="after")
+    def _bounds(self) -> GateConfig:
+        if self.w_min > self.w_max:
+            raise ValueError(f"gate.w_min ({self.w_min}) must not exceed gate.w_max ({self.w_max})")
+        return self
+
+
+class LossConfig(_Section):
+    clamp: float = Field(10.0, gt=0.0, description="clamp of log p_student - l_plus")
+    clip_ratio: float = Field(0.2, gt=0.0)
+    dual_clip: float | None = Field(3.0, gt=1.0)
+    aggregation: Literal["token-mean", "seq-mean-group-mean"] = "token-mean"
+
+
+class OptimConfig(_Section):
+    lr: float = Field(1e-6, gt=0.0)
+    weight_decay: float = Field(0.01, ge=0.0)
+    betas: tuple[float, float] = (0.9, 0.999)
+    grad_clip: float = Field(1.0, gt=0.0)
+    warmup_steps: int = Field(0, ge=0, description="linear warm-up, then constant")
+
+
+class TrainConfig(_Section):
+    """One training run. Sizes are global: ``prompts_per_step`` is split over processes, then into
+    ``num_mini_batches`` optimizer updates, each accumulated over micro-batches of sequences."""
+
+    store: str | None = None
+    output_dir: str = "runs/train"
+    student: str
+    teacher: TeacherConfig
+    tiny: TinyModelConfig = TinyModelConfig()
+    data: DataConfig = DataConfig()
+    prompts: PromptConfig = PromptConfig()
+    rollout: RolloutConfig = RolloutConfig()
+    gate: GateConfig = GateConfig()
+    loss: LossConfig = LossConfig()
+    optim: OptimConfig = OptimConfig()
+    steps: int = Field(60, ge=1)
+    prompts_per_step: int = Field(32, ge=1)
+    num_mini_batches: int = Field(2, ge=1)
+    micro_batch_size: int = Field(4, ge=1, description="sequences per forward/backward in the update")
+    replay_batch_size: int = Field(8, ge=1, description="sequences per teacher/old-log-prob forward")
+    gradient_checkpointing: bool = False
+    ddp_find_unused_parameters: bool = Field(
+        False, description="for models with parameters a forward may skip"
+    )
+    logprob_chunk_size: int = Field(256, ge=1, description="positions per log-softmax chunk")
+    save_every: int = Field(20, ge=1)
+    keep_last: int | None = Field(3, ge=1, description="checkpoints kept (None: all)")
+    log_every: int = Field(1, ge=1)
+    seed: int = 0
+    device: str = "auto"
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field(
+        "auto", description="weights of frozen teachers; the student trains in float32 (bf16 autocast on GPU)"
+    )
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
+    tensorboard: bool = True
+
+    @field_validator("student")
+    @classmethod
+    def _student_named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("student must name a model folder, hub id or tiny:<family>")
+        return value
+
+    @model_validator(mode="after")
+    def _sizes(self) -> TrainConfig:
+        if self.prompts_per_step % self.num_mini_batches:
+            raise ValueError(
+                f"prompts_per_step ({self.prompts_per_step}) must be divisible by num_mini_batches ({self.num_mini_batches})"
+            )
+        return self
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be read or validated; the message names the file and the field."""
+
+
+def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read the ``train:`` section of a YAML recipe (or the whole file when it has no such key).
+
+    The store path comes from ``train.store`` or, failing that, a top-level ``store`` (a path, or a
+    mapping with ``path``). ``overrides`` (dotted keys, e.g. ``{"steps": 2}``) win over the file.
+    """
+    import yaml
+
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read recipe ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise RecipeError(f"{path}: a recipe must be a YAML mapping")
+    section = doc.get("train", doc if "student" in doc else None)
+    if not isinstance(section, dict):
+        raise RecipeError(f"{path}: no `train:` section")
+    section = dict(section)
+    if not section.get("store") and "train" in doc and "store" in doc:
+        store = doc["store"]
+        section["store"] = store.get("path") if isinstance(store, dict) else store
+    for dotted, value in (overrides or {}).items():
+        target = section
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            target = target.setdefault(key, {})
+        target[leaf] = value
+    try:
+        return TrainConfig.model_validate(section)
+    except ValidationError as exc:
+        lines = [
+            f"  train.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors(include_url=False)
+        ]
+        raise RecipeError(f"{path}: invalid train recipe\n" + "\n".join(lines)) from None

@@ -1,0 +1,186 @@
+"""Training prompts from a store: the full image, the question, the positive crop and one negative.
+
+Training reads records through a small protocol (:class:`RecordLike`), which the store's
+``TrainingRecord`` satisfies; answers never reach training. :class:`PromptStream` turns a
+re-iterable record source into an endless, reproducible stream of :class:`PromptItem`: passes over
+the source are shuffled through a seeded buffer, each item picks its negative view by strategy
+name (or at random among the requested ones, seeded by the item's index), and every process of a
+distributed run takes its own share of each step's prompts. Its ``position`` (items consumed in the
+whole run) is what a checkpoint stores; a new stream started at that position continues exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+RANDOM_NEGATIVE = "random"
+
+
+@runtime_checkable
+class RecordLike(Protocol):
+    """What training needs from a stored sample (``vzero_data.store.TrainingRecord`` has it)."""
+
+    sample_id: str
+    question: str
+    image: Any
+    positive: Any
+    negatives: Mapping[str, Any]
+
+
+RecordSource = Callable[[], Iterable[RecordLike]]
+"""A zero-argument callable returning a fresh iterable of records (one pass over the data)."""
+
+
+class DataError(ValueError):
+    """A record that cannot become a training prompt; the message names the sample."""
+
+
+@dataclass(frozen=True)
+class PromptItem:
+    """One training prompt. ``index`` is its position in the run's global stream: the group id."""
+
+    index: int
+    sample_id: str
+    question: str
+    image: Any
+    positive: Any
+    negative: Any
+    negative_strategy: str
+
+
+def choose_negative(
+    record: RecordLike, strategy: str, requested: Sequence[str] | None, rng: np.random.Generator
+) -> tuple[str, Any]:
+    """The negative view named ``strategy``, or with ``random`` one drawn among the ``requested``
+    strategies the record has (all of its strategies when none are requested)."""
+    available = dict(record.negatives)
+    if strategy != RANDOM_NEGATIVE:
+        if strategy not in available:
+            raise DataError(
+                f"sample {record.sample_id}: no negative view {strategy!r} (it has: {', '.join(sorted(available)) or 'none'})"
+            )
+        return strategy, available[strategy]
+    pool = sorted(s for s in available if requested is None or s in requested)
+    if not pool:
+        wanted = ", ".join(requested) if requested else "any"
+        raise DataError(
+            f"sample {record.sample_id}: none of the requested negative strategies ({wanted}) is stored "
+            f"(it has: {', '.join(sorted(available)) or 'none'})"
+        )
+    name = pool[int(rng.integers(len(pool)))]
+    return name, available[name]
+
+
+def to_prompt_item(
+    record: RecordLike, index: int, *, negative: str, requested: Sequence[str] | None, seed: int
+) -> PromptItem:
+    """Validate a record and pick its negative view (deterministic in ``seed`` and ``index``)."""
+    if not str(record.question or "").strip():
+        raise DataError(f"sample {record.sample_id}: empty question")
+    for field in ("image", "positive"):
+        if getattr(record, field, None) is None:
+            raise DataError(f"sample {record.sample_id}: missing {field} image")
+    name, view = choose_negative(record, negative, requested, np.random.default_rng([seed, index]))
+    return PromptItem(
+        index=index,
+        sample_id=record.sample_id,
+        question=record.question,
+        image=_rgb(record.image),
+        positive=_rgb(record.positive),
+        negative=_rgb(view),
+        negative_strategy=name,
+    )
+
+
+def _rgb(image: Any) -> Any:
+    return image.convert("RGB") if getattr(image, "mode", "RGB") != "RGB" else image
+
+
+def shuffled(records: Iterable[Any], buffer_size: int, rng: np.random.Generator) -> Iterator[Any]:
+    """Streaming shuffle through a buffer of ``buffer_size`` items (1 keeps the source order)."""
+    buffer: list[Any] = []
+    for record in records:
+        buffer.append(record)
+        if len(buffer) >= buffer_size:
+            yield buffer.pop(int(rng.integers(len(buffer))))
+    while buffer:
+        yield buffer.pop(int(rng.integers(len(buffer))))
+
+
+class PromptStream:
+    """Endless prompts over repeated passes of ``source``; each call to :meth:`next_batch` consumes
+    ``global_batch`` items of the global stream and returns this process's share of them."""
+
+    def __init__(
+        self,
+        source: RecordSource,
+        *,
+        negative: str = RANDOM_NEGATIVE,
+        strategies: Sequence[str] | None = None,
+        seed: int = 0,
+        shuffle_buffer: int = 1,
+        rank: int = 0,
+        world_size: int = 1,
+        position: int = 0,
+    ) -> None:
+        if shuffle_buffer < 1:
+            raise ValueError(f"shuffle_buffer must be >= 1, got {shuffle_buffer}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} outside world size {world_size}")
+        self.source = source
+        self.negative = negative
+        self.strategies = list(strategies) if strategies else None
+        self.seed = seed
+        self.shuffle_buffer = shuffle_buffer
+        self.rank = rank
+        self.world_size = world_size
+        self.position = 0
+        self._records = self._passes()
+        self._skip(position)
+
+    def _passes(self) -> Iterator[RecordLike]:
+        epoch = 0
+        while True:
+            rng = np.random.default_rng([self.seed, epoch])
+            n = 0
+            for record in shuffled(self.source(), self.shuffle_buffer, rng):
+                n += 1
+                yield record
+            if n == 0:
+                raise DataError("the training record source is empty")
+            logger.info("finished pass %d over %d training records", epoch, n)
+            epoch += 1
+
+    def _skip(self, count: int) -> None:
+        for _ in range(count):
+            next(self._records)
+            self.position += 1
+
+    def next_batch(self, global_batch: int) -> list[PromptItem]:
+        """This process's contiguous share of the next ``global_batch`` prompts."""
+        if global_batch % self.world_size:
+            raise ValueError(f"global batch {global_batch} is not divisible by {self.world_size} processes")
+        per_rank = global_batch // self.world_size
+        lo, hi = self.rank * per_rank, (self.rank + 1) * per_rank
+        items = []
+        for offset in range(global_batch):
+            record = next(self._records)
+            if lo <= offset < hi:
+                items.append(
+                    to_prompt_item(
+                        record,
+                        self.position,
+                        negative=self.negative,
+                        requested=self.strategies,
+                        seed=self.seed,
+                    )
+                )
+            self.position += 1
+        return items

@@ -1,0 +1,119 @@
+"""The V-Zero loss (METHOD.md section 3, step 5): gated sampled-token reverse KL in a PPO surrogate.
+
+The advantage of response token k is ``A[k] = -w * clamp(log p_student(y_k) - l_plus[k], -c, c)``,
+detached: the k1 estimator of the reverse KL to the POSITIVE teacher, scaled by the sequence's gate
+weight. It enters a PPO clipped surrogate (ratio ``p_theta / p_old``, clip 0.2, dual clip 3.0 for
+negative advantages) whose per-token losses are aggregated either as the token mean over the
+mini-batch (the released code) or per sequence then per group (the paper's formula).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Literal
+
+import torch
+
+from vzero_train.gating import group_ids_tensor
+
+Aggregation = Literal["token-mean", "seq-mean-group-mean"]
+AGGREGATIONS: tuple[str, ...] = ("token-mean", "seq-mean-group-mean")
+
+
+def opd_token_advantages(
+    student_logprobs: torch.Tensor,
+    teacher_logprobs: torch.Tensor,
+    weights: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    clamp: float = 10.0,
+) -> torch.Tensor:
+    """``-w * clamp(student - teacher, -clamp, clamp)`` on response tokens, 0 elsewhere; (B, T), detached."""
+    if student_logprobs.shape != teacher_logprobs.shape or student_logprobs.shape != mask.shape:
+        raise ValueError(
+            "student_logprobs, teacher_logprobs and mask must share one (B, T) shape, got "
+            f"{tuple(student_logprobs.shape)}, {tuple(teacher_logprobs.shape)}, {tuple(mask.shape)}"
+        )
+    if weights.shape != student_logprobs.shape[:1]:
+        raise ValueError(
+            f"weights must be (B,) = {tuple(student_logprobs.shape[:1])}, got {tuple(weights.shape)}"
+        )
+    with torch.no_grad():
+        d = (student_logprobs.float() - teacher_logprobs.float()).clamp(-clamp, clamp)
+        return torch.where(mask.bool(), -weights.float()[:, None] * d, torch.zeros_like(d))
+
+
+def clipped_surrogate(
+    logprobs: torch.Tensor,
+    old_logprobs: torch.Tensor,
+    advantages: torch.Tensor,
+    *,
+    clip_ratio: float = 0.2,
+    dual_clip: float | None = 3.0,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Per-token PPO losses with dual clip, and per-token diagnostics (ratio, clipped flags).
+
+    ``loss = max(-A r, -A clip(r, 1-eps, 1+eps))``; where ``A < 0`` it is further capped at
+    ``-A * dual_clip`` so a huge ratio on a bad token cannot blow the step up.
+    """
+    log_ratio = (logprobs - old_logprobs.detach()).clamp(-20.0, 20.0)
+    ratio = torch.exp(log_ratio)
+    unclipped = -advantages * ratio
+    clipped = -advantages * ratio.clamp(1.0 - clip_ratio, 1.0 + clip_ratio)
+    loss = torch.maximum(unclipped, clipped)
+    info = {"ratio": ratio.detach(), "clipped": (clipped > unclipped).detach()}
+    if dual_clip is not None:
+        if dual_clip <= 1.0:
+            raise ValueError(f"dual_clip must be > 1, got {dual_clip}")
+        capped = torch.minimum(loss, -advantages * dual_clip)
+        info["dual_clipped"] = ((advantages < 0) & (loss > capped)).detach()
+        loss = torch.where(advantages < 0, capped, loss)
+    return loss, info
+
+
+def token_weights(
+    mask: torch.Tensor, group_ids: Sequence[Hashable] | torch.Tensor, aggregation: Aggregation = "token-mean"
+) -> torch.Tensor:
+    """Per-token coefficients so that ``sum(per_token_loss * coefficients)`` is the aggregated loss.
+
+    Computed once over a whole mini-batch, they let micro-batches accumulate gradients that add up
+    exactly to the mini-batch loss. ``token-mean``: 1 / (response tokens in the mini-batch).
+    ``seq-mean-group-mean``: each sequence's token mean, averaged within its group, then over groups.
+    """
+    m = mask.to(torch.float32)
+    if aggregation == "token-mean":
+        return m / m.sum().clamp_min(1.0)
+    if aggregation == "seq-mean-group-mean":
+        codes = group_ids_tensor(group_ids, m.device)
+        if codes.numel() != m.shape[0]:
+            raise ValueError(f"{codes.numel()} group ids for {m.shape[0]} sequences")
+        group_size = torch.bincount(codes).to(torch.float32)
+        n_groups = float(group_size.numel())
+        per_seq = 1.0 / (m.sum(-1).clamp_min(1.0) * group_size[codes] * n_groups)
+        return m * per_seq[:, None]
+    raise ValueError(f"unknown aggregation {aggregation!r}; known: {', '.join(AGGREGATIONS)}")
+
+
+def policy_loss(
+    logprobs: torch.Tensor,
+    old_logprobs: torch.Tensor,
+    advantages: torch.Tensor,
+    coefficients: torch.Tensor,
+    *,
+    clip_ratio: float = 0.2,
+    dual_clip: float | None = 3.0,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The surrogate summed with ``coefficients`` (from :func:`token_weights`), plus diagnostics."""
+    per_token, info = clipped_surrogate(
+        logprobs, old_logprobs, advantages, clip_ratio=clip_ratio, dual_clip=dual_clip
+    )
+    loss = (per_token * coefficients).sum()
+    m = coefficients > 0
+    n = m.sum().clamp_min(1)
+    stats = {
+        "loss/clipfrac": ((info["clipped"] & m).sum() / n).item(),
+        "loss/ratio_mean": ((info["ratio"] * m).sum() / n).item(),
+    }
+    if "dual_clipped" in info:
+        stats["loss/dual_clipfrac"] = ((info["dual_clipped"] & m).sum() / n).item()
+    return loss, stats

@@ -1,0 +1,118 @@
+"""Teacher forcing: the log-prob of every sampled response token under a given prompt context.
+
+Used three ways with one code path: the teacher's positive and negative replays, and the student's
+own log-probs (old ones before the update, current ones with gradient during it). A prompt batch is
+left-padded to length ``P``; the response (right-padded to ``T``) is appended after it, so response
+token ``k`` sits at absolute position ``P + k`` and is scored by the logits at ``P + k - 1`` (the
+first one by the last prompt position). Only the last ``T + 1`` positions' logits are computed
+(``logits_to_keep``), and log-softmax runs in chunks so no (B, T, V) float32 tensor is kept alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from vzero_train.prompts import encode_prompts
+
+
+def gather_token_logprobs(
+    logits: torch.Tensor, tokens: torch.Tensor, *, chunk_size: int = 256
+) -> torch.Tensor:
+    """``log_softmax(logits)[..., tokens]`` for (B, T, V) logits and (B, T) tokens, as float32 (B, T).
+
+    Works ``chunk_size`` positions at a time (logsumexp in float32 on one chunk), so the peak extra
+    memory is one chunk's float32 copy, not the whole sequence's; gradients flow through it.
+    """
+    if logits.shape[:2] != tokens.shape:
+        raise ValueError(f"logits {tuple(logits.shape)} do not match tokens {tuple(tokens.shape)}")
+    from torch.utils.checkpoint import checkpoint
+
+    # with gradients, autograd would keep every chunk's float32 copy until backward: recompute it instead
+    recompute = torch.is_grad_enabled() and logits.requires_grad and logits.dtype != torch.float32
+    out = []
+    for start in range(0, logits.shape[1], chunk_size):
+        args = (logits[:, start : start + chunk_size], tokens[:, start : start + chunk_size])
+        out.append(
+            checkpoint(_chunk_logprobs, *args, use_reentrant=False) if recompute else _chunk_logprobs(*args)
+        )
+    if not out:
+        return logits.new_zeros(tokens.shape, dtype=torch.float32)
+    return torch.cat(out, dim=1)
+
+
+def _chunk_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    chunk = logits.float()
+    return chunk.gather(-1, tokens[..., None]).squeeze(-1) - torch.logsumexp(chunk, dim=-1)
+
+
+def append_response(prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor) -> dict[str, Any]:
+    """Model inputs for ``prompt + response``: ids and attention concatenated, multimodal token types
+    (Qwen-VL's ``mm_token_type_ids``) padded with 0 (text) over the response; image tensors unchanged."""
+    inputs = dict(prompt_inputs)
+    ids = inputs["input_ids"]
+    if ids.shape[0] != response_ids.shape[0]:
+        raise ValueError(f"{ids.shape[0]} prompts but {response_ids.shape[0]} responses")
+    response_ids = response_ids.to(ids.device)
+    inputs["input_ids"] = torch.cat([ids, response_ids], dim=1)
+    inputs["attention_mask"] = torch.cat(
+        [inputs["attention_mask"], torch.ones_like(response_ids, dtype=inputs["attention_mask"].dtype)], dim=1
+    )
+    for key in ("mm_token_type_ids", "token_type_ids"):
+        if key in inputs and inputs[key] is not None:
+            inputs[key] = torch.cat(
+                [inputs[key], torch.zeros_like(response_ids, dtype=inputs[key].dtype)], dim=1
+            )
+    return inputs
+
+
+def response_logprobs(
+    model: Any, prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor, *, chunk_size: int = 256
+) -> torch.Tensor:
+    """Log-probs (B, T) of ``response_ids`` following the (left-padded) prompts in ``prompt_inputs``.
+
+    Runs with whatever grad mode is active: wrap in ``torch.no_grad()`` for replays.
+    """
+    prompt_len = prompt_inputs["input_ids"].shape[1]
+    T = response_ids.shape[1]
+    inputs = append_response(prompt_inputs, response_ids)
+    logits = model(**inputs, logits_to_keep=T + 1, use_cache=False).logits
+    # kept positions are P-1 .. P+T-1; the last one predicts past the response
+    if logits.shape[1] != T + 1:  # a model that ignores logits_to_keep returns every position
+        logits = logits[:, prompt_len - 1 :]
+    return gather_token_logprobs(logits[:, :T], response_ids.to(logits.device), chunk_size=chunk_size)
+
+
+def replay_logprobs(
+    model: Any,
+    processor: Any,
+    prompts: Sequence[str],
+    images: Sequence[Sequence[Any]],
+    response_ids: torch.Tensor,
+    *,
+    nested_images: bool,
+    micro_batch_size: int = 8,
+    chunk_size: int = 256,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Teacher-forced log-probs (N, T) of ``response_ids[i]`` after rendered prompt ``prompts[i]``
+    with ``images[i]``, ``micro_batch_size`` sequences per forward, without gradient. Returned on CPU.
+    """
+    if not (len(prompts) == len(images) == response_ids.shape[0]):
+        raise ValueError(
+            f"{len(prompts)} prompts, {len(images)} image lists, {response_ids.shape[0]} responses"
+        )
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    out = torch.zeros(response_ids.shape, dtype=torch.float32)
+    with torch.no_grad():
+        for start in range(0, len(prompts), micro_batch_size):
+            stop = min(start + micro_batch_size, len(prompts))
+            enc = encode_prompts(
+                processor, prompts[start:stop], images[start:stop], nested_images=nested_images
+            )
+            enc = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in enc.items()}
+            lp = response_logprobs(model, enc, response_ids[start:stop].to(device), chunk_size=chunk_size)
+            out[start:stop] = lp.float().cpu()
+    return out
