@@ -10,6 +10,7 @@ from vzero_data.cli_support import build_main
 
 COMMANDS = {
     "env": "vzero_train.commands.env",
+    "eval": "vzero_train.commands.eval",
 }
 
 DESCRIPTION = (
