@@ -95,8 +95,8 @@ def extract_choice(response: str, options: Sequence[str]) -> str | None:
     if not text:
         return None
     bare = text.strip(" \t\n.:;!()[]{}'\"").upper()
-    if len(bare) == 1:
-        return bare if bare in valid else None
+    if len(bare) == 1 and bare in valid:
+        return bare
 
     stated = [next(g for g in m.groups() if g).upper() for m in _STATED.finditer(text)]
     stated = [s for s in stated if s in valid]

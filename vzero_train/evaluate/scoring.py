@@ -37,8 +37,10 @@ def wilson_interval(correct: int, n: int, confidence: float = CONFIDENCE) -> tup
     denom = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # Clamp away the float error at the ends (0/n must give exactly 0, n/n exactly 1).
-    return max(0.0, center - half), min(1.0, center + half)
+    # At 0/n and n/n the bound is exactly 0 or 1 in theory; float error would leave 3e-17.
+    low = 0.0 if correct == 0 else max(0.0, center - half)
+    high = 1.0 if correct == n else min(1.0, center + half)
+    return low, high
 
 
 @dataclass(frozen=True)

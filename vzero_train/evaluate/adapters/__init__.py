@@ -47,10 +47,16 @@ def register_adapter(
 
 
 def adapters() -> dict[str, Adapter]:
-    """All registered adapters, in detection order."""
-    for module in BUILTIN_MODULES:
-        importlib.import_module(f"{__name__}.{module}")
-    return dict(_REGISTRY)
+    """All registered adapters in detection order: the built-in ones first, then plugins as registered."""
+    builtin = [f"{__name__}.{module}" for module in BUILTIN_MODULES]
+    for module in builtin:
+        importlib.import_module(module)
+
+    def rank(adapter: Adapter) -> int:
+        module = adapter.read.__module__
+        return builtin.index(module) if module in builtin else len(builtin)
+
+    return {a.name: a for a in sorted(_REGISTRY.values(), key=rank)}
 
 
 def get_adapter(name: str) -> Adapter:

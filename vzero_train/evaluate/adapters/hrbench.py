@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +28,7 @@ def _detect(src: Path) -> bool:
 def read_hrbench(
     src: Path, *, benchmark: str, image_root: Path | None = None
 ) -> Iterator[EvalItem | Skipped]:
-    csv.field_size_limit(sys.maxsize)  # base64 images exceed csv's 128 KiB default field limit
+    csv.field_size_limit(2**31 - 1)  # base64 images exceed csv's 128 KiB default field limit
     with open(src, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
