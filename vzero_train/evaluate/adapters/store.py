@@ -19,8 +19,16 @@ from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, answer_
 CHUNK = 64
 
 
-def _glob(src: Path, table: str) -> str:
-    return str(src / "shards" / "*" / f"{table}.parquet")
+def _shard_files(src: Path, table: str) -> list[str]:
+    """The table's published shard files. Listed here, not globbed by DuckDB, whose ``*`` would also
+    match a writer's hidden ``shards/.tmp-*`` batch in progress."""
+    return sorted(
+        p.as_posix() for p in (src / "shards").glob(f"*/{table}.parquet") if not p.parent.name.startswith(".")
+    )
+
+
+def _sql_list(files: list[str]) -> str:
+    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
 
 
 def _detect(src: Path) -> bool:
@@ -31,24 +39,30 @@ def _detect(src: Path) -> bool:
 def read_store(src: Path, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
     import duckdb
 
-    if not _detect(src) or not list((src / "shards").glob("*/samples.parquet")):
+    samples_files = _shard_files(src, "samples") if _detect(src) else []
+    if not samples_files:
         raise EvalDataError(f"{src}: not a vzero store with samples (no shards/*/samples.parquet)")
+    images_files = _shard_files(src, "images")
     con = duckdb.connect()
     try:
         samples = con.execute(
             f"""SELECT DISTINCT ON (sample_id) sample_id, image_sha256, question, answer, options, metadata, source
-                FROM read_parquet('{_glob(src, "samples")}', union_by_name = true)
+                FROM read_parquet({_sql_list(samples_files)}, union_by_name = true)
                 ORDER BY sample_id"""
         )
         images = con.cursor()
         while rows := samples.fetchmany(CHUNK):
             hashes = sorted({r[1] for r in rows if r[1]})
-            found = dict(
-                images.execute(
-                    f"""SELECT sha256, any_value(bytes) FROM read_parquet('{_glob(src, "images")}', union_by_name = true)
-                        WHERE list_contains(?, sha256) GROUP BY sha256""",
-                    [hashes],
-                ).fetchall()
+            found = (
+                dict(
+                    images.execute(
+                        f"""SELECT sha256, any_value(bytes) FROM read_parquet({_sql_list(images_files)}, union_by_name = true)
+                            WHERE list_contains(?, sha256) GROUP BY sha256""",
+                        [hashes],
+                    ).fetchall()
+                )
+                if images_files
+                else {}
             )
             for row in rows:
                 try:

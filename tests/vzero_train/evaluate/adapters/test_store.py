@@ -61,6 +61,8 @@ def store(tmp_path):
     )
     # the same sample curated again under another config, and the same image stored again
     _write_batch(root, "b2", [_sample("s1", red_sha, "red", ["blue", "red"], {"kind": "color"})], [red])
+    # a batch still being written (hidden temp folder) is invisible
+    _write_batch(root, ".tmp-b3", [_sample("s9", red_sha, "red", ["blue", "red"])], [red])
     return root
 
 
