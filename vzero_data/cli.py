@@ -13,6 +13,7 @@ from vzero_data.cli_support import build_main
 COMMANDS = {
     "synth": "vzero_data.commands.synth",
     "demo": "vzero_data.commands.demo",
+    "preview": "vzero_data.commands.preview",
 }
 
 DESCRIPTION = (

@@ -1,0 +1,1 @@
+from ..preview.conftest import samples, views_dir  # noqa: F401  (shared fixtures)

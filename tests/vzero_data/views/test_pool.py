@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from vzero_data.views import InMemoryImagePool, PathImagePool, pool_from_paths
+from vzero_data.views.pool import file_sha256
+
+from .conftest import noise_image
+
+
+def test_in_memory_pool_never_returns_the_excluded_image():
+    pool = InMemoryImagePool({"a": noise_image(8, 8, 1), "b": noise_image(8, 8, 2)})
+    rng = np.random.default_rng(0)
+    assert {pool.sample_other("a", rng)[0] for _ in range(20)} == {"b"}
+    with pytest.raises(LookupError, match="no image other than a"):
+        InMemoryImagePool({"a": noise_image(8, 8, 1)}).sample_other("a", rng)
+
+
+def test_path_pool_keys_by_file_hash_and_ignores_listing_order(tmp_path):
+    paths = []
+    for i in range(4):
+        p = tmp_path / f"img{i}.png"
+        Image.fromarray(noise_image(12, 10, i)).save(p)
+        paths.append(p)
+    own = file_sha256(paths[0])
+    draws = []
+    for order in (paths, paths[::-1]):
+        pool = PathImagePool(order)
+        rng = np.random.default_rng(3)
+        draws.append([pool.sample_other(own, rng)[0] for _ in range(30)])
+    assert draws[0] == draws[1]
+    assert own not in draws[0] and len(set(draws[0])) == 3
+    sha, pixels = PathImagePool(paths[1:2]).sample_other(own, np.random.default_rng(0))
+    assert sha == file_sha256(paths[1]) and np.array_equal(pixels, noise_image(12, 10, 1))
+    assert len(pool_from_paths(tmp_path)) == 4
+
+
+def test_unreadable_pool_image_names_the_file(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="bad.png: cannot read"):
+        PathImagePool([bad]).sample_other(None, np.random.default_rng(0))

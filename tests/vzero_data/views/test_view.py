@@ -1,0 +1,67 @@
+import json
+
+import numpy as np
+import pytest
+
+from vzero_data.boxes import Box
+from vzero_data.views import CropPolicy, View, negative_view, positive_view
+from vzero_data.views.encoding import decode_rgb
+
+from .conftest import noise_image
+
+ROW_COLUMNS = {
+    "view_id", "kind", "strategy", "params", "seed", "box", "source_image_sha256", "width", "height",
+    "image_format", "image_bytes", "overlap_iou", "overlap_target", "valid", "checks",
+}  # fmt: skip
+
+
+@pytest.fixture
+def pair():
+    image = noise_image(160, 120)
+    target = Box(20, 30, 40, 50)
+    pos = positive_view(image, target, CropPolicy(min_side=24), seed=9)
+    return pos, negative_view("distractor", image, target, None, 4, positive=pos)
+
+
+def test_row_matches_the_store_views_table(pair):
+    pos, neg = pair
+    row = neg.to_row("sample-1")
+    assert set(row) == ROW_COLUMNS
+    assert row["kind"] == "negative" and row["strategy"] == "distractor" and row["seed"] == 4
+    assert json.loads(row["params"]) == neg.params and row["params"] == json.dumps(
+        neg.params, sort_keys=True, separators=(",", ":")
+    )
+    assert row["box"] == neg.box.to_list() and row["valid"] is True
+    assert (row["width"], row["height"]) == (neg.width, neg.height)
+    assert np.array_equal(decode_rgb(row["image_bytes"]), neg.pixels)
+    assert json.loads(row["checks"])["target_box"] == [20.0, 30.0, 40.0, 50.0]
+    assert pos.to_row("sample-1")["view_id"] != row["view_id"]
+    assert neg.to_row("sample-2")["view_id"] != row["view_id"]
+
+
+@pytest.mark.parametrize("fmt, lossless", [("png", True), ("webp", False), ("jpeg", False), ("jpg", False)])
+def test_encodings_are_deterministic(pair, fmt, lossless):
+    _, neg = pair
+    data = neg.encode(fmt)
+    assert data == neg.encode(fmt)
+    if lossless:
+        assert np.array_equal(decode_rgb(data), neg.pixels)
+    assert neg.to_row(image_format=fmt)["image_format"] == ("jpeg" if fmt == "jpg" else fmt)
+
+
+@pytest.mark.parametrize(
+    "pixels, message",
+    [
+        (np.zeros((4, 4), np.uint8), "HxWx3 uint8"),
+        (np.zeros((4, 4, 3), np.float32), "HxWx3 uint8"),
+        (np.zeros((0, 4, 3), np.uint8), "empty"),
+    ],
+)
+def test_bad_pixels_are_refused(pixels, message):
+    with pytest.raises(ValueError, match=message):
+        View("negative", "x", {}, 0, None, pixels, 0.0, 0.0)
+
+
+def test_unknown_format_is_refused(pair):
+    with pytest.raises(ValueError, match="known: png, jpeg, webp"):
+        pair[0].encode("gif")

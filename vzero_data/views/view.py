@@ -1,0 +1,111 @@
+"""``View``: one positive crop or negative view, with everything needed to regenerate it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from vzero_data.boxes import Box
+from vzero_data.views.encoding import check_rgb, encode_rgb
+
+ViewKind = Literal["positive", "negative"]
+VIEW_ID_HEX_CHARS = 24
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the stored form of params and checks."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def pixels_digest(pixels: np.ndarray) -> str:
+    """SHA-256 of an array's shape and raw bytes: identical pixels, identical digest."""
+    h = hashlib.sha256(f"{pixels.shape}|{pixels.dtype}".encode())
+    h.update(np.ascontiguousarray(pixels).data)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class View:
+    """A view of a sample's image.
+
+    ``box`` is the source window in ORIGINAL image coordinates (``None`` when the pixels come from
+    another image: then ``source_image_sha256`` names it). ``overlap_iou`` is the IoU of ``box`` with
+    the target, ``overlap_target`` the fraction of the target box inside ``box``. ``params`` holds
+    the strategy's parameters with defaults filled in, so ``(strategy, params, seed)`` regenerates
+    the view bit for bit. ``pixels`` is read-only.
+    """
+
+    kind: ViewKind
+    strategy: str
+    params: dict[str, Any]
+    seed: int
+    box: Box | None
+    pixels: np.ndarray
+    overlap_iou: float
+    overlap_target: float
+    source_image_sha256: str | None = None
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("positive", "negative"):
+            raise ValueError(f"view kind must be 'positive' or 'negative', got {self.kind!r}")
+        pixels = check_rgb(self.pixels, f"{self.kind} view {self.strategy!r}")
+        # Own a compact read-only copy: never alias (and keep alive) the caller's full image.
+        if pixels.flags.writeable or pixels.base is not None or not pixels.flags.c_contiguous:
+            pixels = np.array(pixels, order="C", copy=True)
+            pixels.setflags(write=False)
+            object.__setattr__(self, "pixels", pixels)
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    def encode(self, fmt: str = "png", quality: int = 95) -> bytes:
+        """Encoded pixels; deterministic for a given format and quality."""
+        return encode_rgb(self.pixels, fmt, quality)
+
+    def to_png_bytes(self) -> bytes:
+        return self.encode("png")
+
+    def view_id(self, sample_id: str | None = None) -> str:
+        """Stable id from the sample, what made the view, and its pixels."""
+        key = "\x1f".join(
+            [
+                sample_id or "",
+                self.kind,
+                self.strategy,
+                canonical_json(self.params),
+                str(self.seed),
+                pixels_digest(self.pixels),
+            ]
+        )
+        return hashlib.sha256(key.encode()).hexdigest()[:VIEW_ID_HEX_CHARS]
+
+    def to_row(self, sample_id: str | None = None, *, image_format: str = "png", quality: int = 95) -> dict:
+        """A row of the store's ``views`` table (the store adds ``sample_id`` and ``config_hash``)."""
+        fmt = "jpeg" if image_format.lower() == "jpg" else image_format.lower()
+        return {
+            "view_id": self.view_id(sample_id),
+            "kind": self.kind,
+            "strategy": self.strategy,
+            "params": canonical_json(self.params),
+            "seed": int(self.seed),
+            "box": self.box.to_list() if self.box is not None else None,
+            "source_image_sha256": self.source_image_sha256,
+            "width": self.width,
+            "height": self.height,
+            "image_format": fmt,
+            "image_bytes": self.encode(fmt, quality),
+            "overlap_iou": float(self.overlap_iou),
+            "overlap_target": float(self.overlap_target),
+            "valid": True,
+            "checks": canonical_json(self.checks),
+        }
