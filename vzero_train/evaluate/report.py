@@ -152,6 +152,11 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"Full image, single pass, greedy decoding, at most {settings.get('max_new_tokens')} new tokens, "
         f"batch size {settings.get('batch_size')}. Intervals: {round(100 * settings.get('confidence', 0.95))}% "
         "Wilson score intervals. Unparseable responses count as wrong and are listed below.",
+        *(
+            [f"**These results merge runs that differ in: {', '.join(settings['differs'])}.**"]
+            if settings.get("differs")
+            else []
+        ),
         "",
         "| benchmark | format | source |",
         "|---|---|---|",
@@ -206,6 +211,26 @@ def write_report(
     return paths
 
 
+def merge_reports(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One report holding the checkpoints of several (e.g. checkpoints evaluated in separate jobs).
+
+    Benchmarks are united by name; settings come from the first report, and any setting on which
+    the reports differ is listed under ``settings["differs"]`` so a comparison never hides it.
+    """
+    if not reports:
+        raise ValueError("no reports to merge")
+    benchmarks: dict[str, Any] = {}
+    checkpoints: list[dict[str, Any]] = []
+    for report in reports:
+        benchmarks.update({b["name"]: b for b in report["benchmarks"] if b["name"] not in benchmarks})
+        checkpoints.extend(report["checkpoints"])
+    settings = dict(reports[0]["settings"])
+    differs = sorted({k for r in reports[1:] for k, v in r["settings"].items() if settings.get(k) != v})
+    if differs:
+        settings["differs"] = differs
+    return build_report(checkpoints, settings=settings, benchmarks=list(benchmarks.values()))
+
+
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a ``results.json`` (or the folder holding one)."""
     path = Path(path)
@@ -215,8 +240,9 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
         report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not a readable evaluation results file ({exc})") from exc
-    if report.get("format_version") != FORMAT_VERSION:
+    version = report.get("format_version") if isinstance(report, dict) else None
+    if version != FORMAT_VERSION:
         raise ValueError(
-            f"{path}: results format {report.get('format_version')!r}, expected {FORMAT_VERSION}"
+            f"{path}: not vzero evaluation results (format {version!r}, expected {FORMAT_VERSION})"
         )
     return report

@@ -8,6 +8,7 @@ from vzero_train.evaluate.report import (
     checkpoint_entry,
     comparison_table,
     load_report,
+    merge_reports,
     render_markdown,
     step_from_name,
     write_report,
@@ -117,5 +118,19 @@ def test_write_and_load_report(tmp_path):
 
 def test_load_report_rejects_other_files(tmp_path):
     (tmp_path / "results.json").write_text('{"format_version": 99}')
-    with pytest.raises(ValueError, match="results format 99, expected 1"):
+    with pytest.raises(ValueError, match=r"not vzero evaluation results \(format 99, expected 1\)"):
         load_report(tmp_path)
+
+
+def test_merge_reports_unites_checkpoints_and_flags_differing_settings():
+    a, b = _report(steps=(0,)), _report(steps=(20,))
+    b["settings"]["max_new_tokens"] = 128
+    b["benchmarks"].append({"name": "mme", "format": "mme_realworld", "src": "/m.json"})
+    merged = merge_reports([a, b])
+    assert [c["step"] for c in merged["checkpoints"]] == [0, 20]
+    assert [x["name"] for x in merged["benchmarks"]] == ["vstar", "hr4k", "mme"]
+    assert merged["settings"]["differs"] == ["max_new_tokens"]
+    assert "differ in: max_new_tokens" in render_markdown(merged)
+    assert "differs" not in merge_reports([a, _report(steps=(10,))])["settings"]
+    with pytest.raises(ValueError, match="no reports"):
+        merge_reports([])

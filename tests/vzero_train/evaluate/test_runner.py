@@ -103,3 +103,14 @@ def test_custom_template_and_argument_checks(tiny_vlm):
     )
     with pytest.raises(ValueError, match="batch_size must be at least 1"):
         evaluate_model(tiny_vlm, items, batch_size=0)
+
+
+def test_families_taking_nested_image_lists(tmp_path):
+    from vzero_data.tiny_models import save_tiny_model
+    from vzero_train.models import load_vlm
+
+    vlm = load_vlm(save_tiny_model("smolvlm", tmp_path / "smol", image_size=224), device="cpu")
+    assert vlm.nested_images
+    items = [EvalItem(f"q{i}", "b", "What colour?", "A", _blank, ("red", "blue")) for i in range(3)]
+    result = evaluate_model(vlm, items, batch_size=2, max_new_tokens=3, progress=False)
+    assert [r.item_id for r in result.results] == ["q0", "q1", "q2"]
