@@ -14,10 +14,13 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import os
 import resource
 import tempfile
 import time
 from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np
 from PIL import Image

@@ -157,6 +157,8 @@ def evaluate_model(
     result = EvalResult(name=name)
     was_training = vlm.model.training
     vlm.model.eval()
+    if total is None and hasattr(items, "__len__"):
+        total = len(items)
     bar = tqdm(total=total, desc=f"eval {name}".strip(), unit="q", disable=not progress)
     try:
         for batch in _batches(items, batch_size, result.skipped):
