@@ -23,8 +23,16 @@ import logging
 import re
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from vzero_data.cli_support import CommandError
+
+if TYPE_CHECKING:
+    from vzero_train.evaluate.adapters import Benchmark
+    from vzero_train.evaluate.judge import Judge
+    from vzero_train.evaluate.runner import EvalResult
+    from vzero_train.evaluate.scoring import ItemResult
+    from vzero_train.prompts import PromptTemplates
 
 HELP = "evaluate checkpoints on full-image benchmarks (JSON + Markdown report, CIs, plot)"
 
@@ -95,11 +103,15 @@ def _per_data(values: list[str] | None, n: int, flag: str) -> list[str | None]:
     return list(values)
 
 
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name) or "_"
+
+
 def _labels(models: list[str]) -> list[str]:
     """Short unique labels (folder or repo names) for the checkpoints, safe as folder names."""
     labels: list[str] = []
     for model in models:
-        base = re.sub(r"[^\w.-]+", "_", Path(model.rstrip("/")).name) or "model"
+        base = _safe_name(Path(model.rstrip("/")).name)
         label, k = base, 2
         while label in labels:
             label, k = f"{base}_{k}", k + 1
@@ -117,7 +129,6 @@ def run(args: argparse.Namespace) -> int:
         step_from_name,
         write_report,
     )
-    from vzero_train.evaluate.runner import evaluate_model
     from vzero_train.prompts import DEFAULT_STUDENT_TEMPLATE, PromptTemplates, TemplateError
 
     for flag, value in (("--batch-size", args.batch_size), ("--max-new-tokens", args.max_new_tokens)):
@@ -174,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
     checkpoints = []
     paths: dict[str, Path] = {}
     for model, label, step in zip(args.model, _labels(args.model), steps, strict=True):
-        results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge, evaluate_model)
+        results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge)
         checkpoints.append(checkpoint_entry(label, model, results, step=step))
         report = build_report(checkpoints, settings=settings, benchmarks=bench_info)
         # Rewritten after every checkpoint: an interrupted comparison keeps what finished.
@@ -185,14 +196,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_checkpoint(args, model, label, benchmarks, templates, judge, evaluate_model):
+def _evaluate_checkpoint(
+    args: argparse.Namespace,
+    model: str,
+    label: str,
+    benchmarks: list[Benchmark],
+    templates: PromptTemplates,
+    judge: Judge | None,
+) -> dict[str, EvalResult]:
+    """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
     from vzero_train.evaluate.items import EvalDataError
+    from vzero_train.evaluate.runner import evaluate_model
     from vzero_train.models import load_vlm
 
     try:
         vlm = load_vlm(model, device=args.device, dtype=args.dtype)
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot load model {model!r}: {exc}") from exc
+    logger.info("evaluating %s (%s) on %s", label, model, ", ".join(b.name for b in benchmarks))
     results = {}
     pred_dir = args.out / "predictions" / label
     pred_dir.mkdir(parents=True, exist_ok=True)
@@ -201,10 +222,10 @@ def _evaluate_checkpoint(args, model, label, benchmarks, templates, judge, evalu
             items = bench.items()
             if args.limit is not None:
                 items = islice(items, args.limit)
-            with open(pred_dir / f"{bench.name}.jsonl", "w", encoding="utf-8") as fh:
+            with open(pred_dir / f"{_safe_name(bench.name)}.jsonl", "w", encoding="utf-8") as fh:
 
-                def write(result, fh=fh):
-                    fh.write(json.dumps(result.to_dict()) + "\n")
+                def write(result: ItemResult, fh: TextIO = fh) -> None:
+                    fh.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
                     fh.flush()
 
                 try:
@@ -215,13 +236,12 @@ def _evaluate_checkpoint(args, model, label, benchmarks, templates, judge, evalu
                         max_new_tokens=args.max_new_tokens,
                         templates=templates,
                         judge=judge,
-                        name=f"{label}/{bench.name}",
+                        name=bench.name,
                         progress=not args.no_progress,
                         on_result=write,
                     )
                 except EvalDataError as exc:
                     raise CommandError(str(exc)) from exc
-            results[bench.name].name = bench.name
     finally:
         del vlm
         gc.collect()

@@ -104,3 +104,16 @@ def test_eval_unknown_source_and_model(tmp_path, capsys):
     ]
     assert main(argv) == 2
     assert "cannot load model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "models, labels",
+    [
+        (["runs/a/checkpoint-20", "runs/b/checkpoint-20/"], ["checkpoint-20", "checkpoint-20_2"]),
+        (["Qwen/Qwen2.5-VL-3B-Instruct", "runs/my model"], ["Qwen2.5-VL-3B-Instruct", "my_model"]),
+    ],
+)
+def test_checkpoint_labels(models, labels):
+    from vzero_train.commands.eval import _labels
+
+    assert _labels(models) == labels
