@@ -1,0 +1,83 @@
+import json
+
+import pytest
+from PIL import Image
+
+from vzero_train.evaluate.adapters import open_benchmark
+from vzero_train.evaluate.adapters.mme_realworld import strip_choice_prefix
+from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
+
+
+def _entry(qid, image, truth="B", choices=None, **extra):
+    return {
+        "Question_id": qid,
+        "Image": image,
+        "Text": "How many cars are parked on the left?",
+        "Answer choices": choices
+        or ["(A) 2", "(B) 3", "(C) 4", "(D) 5", "(E) The image does not feature it."],
+        "Ground truth": truth,
+        "Task": "Perception",
+        "Subtask": "Remote Sensing",
+        "Category": "count",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "choice, text",
+    [
+        ("(A) 12", "12"),
+        ("(E) The image does not feature it.", "The image does not feature it."),
+        ("B) left", "left"),
+        ("plain", "plain"),
+    ],
+)
+def test_strip_choice_prefix(choice, text):
+    assert strip_choice_prefix(choice) == text
+
+
+def test_mme_realworld_entries_become_items(tmp_path):
+    (tmp_path / "rs").mkdir()
+    Image.new("RGB", (20, 10)).save(tmp_path / "rs" / "1.png")
+    data = [
+        _entry("perception/rs/1", "rs/1.png"),
+        _entry("perception/rs/2", "rs/1.png", truth="E", Task="Reasoning", Subtask="Monitoring"),
+        _entry("perception/rs/3", "rs/missing.png"),
+        {"Question_id": "perception/rs/4", "Text": "Q?"},
+    ]
+    src = tmp_path / "MME_RealWorld.json"
+    src.write_text(json.dumps(data))
+    bench = open_benchmark(src)
+    assert (bench.name, bench.format) == ("MME_RealWorld", "mme_realworld")
+    entries = list(bench.items())
+    items = [e for e in entries if isinstance(e, EvalItem)]
+    assert [(i.item_id, i.answer, i.answer_text, i.category) for i in items] == [
+        ("perception/rs/1", "B", "3", "Perception/Remote Sensing"),
+        ("perception/rs/2", "E", "The image does not feature it.", "Reasoning/Monitoring"),
+    ]
+    assert items[0].options[0] == "2" and items[0].metadata == {"Category": "count"}
+    assert items[0].load_image().size == (20, 10)
+    skipped = {e.item_id: e.reason for e in entries if isinstance(e, Skipped)}
+    assert "image not found" in skipped["perception/rs/3"]
+    assert (
+        "MME_RealWorld.json[3]: missing fields ['Image', 'Answer choices', 'Ground truth']"
+        in skipped["perception/rs/4"]
+    )
+
+
+def test_image_root_overrides_the_json_folder(tmp_path):
+    (tmp_path / "imgs").mkdir()
+    Image.new("RGB", (5, 5)).save(tmp_path / "imgs" / "a.jpg")
+    src = tmp_path / "meta" / "mme.json"
+    src.parent.mkdir()
+    src.write_text(json.dumps([_entry("q", "a.jpg")]))
+    (item,) = list(open_benchmark(src, image_root=tmp_path / "imgs").items())
+    assert item.load_image().size == (5, 5)
+
+
+@pytest.mark.parametrize("text, message", [("{", "malformed JSON"), ('{"a": 1}', "expected a JSON list")])
+def test_unreadable_json_is_a_located_error(tmp_path, text, message):
+    src = tmp_path / "bad.json"
+    src.write_text(text)
+    with pytest.raises(EvalDataError, match=f"bad.json: {message}"):
+        list(open_benchmark(src).items())

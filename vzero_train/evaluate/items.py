@@ -1,0 +1,102 @@
+"""``EvalItem``: one benchmark question with its image, options and answer key.
+
+Adapters turn each benchmark layout into these. Images load lazily (``load_image``) so a benchmark
+of 8K images streams through evaluation a batch at a time instead of sitting in memory. Multiple-choice
+answers are stored as a letter (``A`` for the first option); open questions keep the answer text.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class EvalDataError(ValueError):
+    """A benchmark file, row or field that cannot be read as an evaluation item."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One question. ``answer`` is a letter for multiple choice (``options`` non-empty), else text."""
+
+    item_id: str
+    benchmark: str
+    question: str
+    answer: str
+    load_image: Callable[[], Image.Image] = field(repr=False, compare=False)
+    options: tuple[str, ...] = ()
+    category: str = "all"
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.question.strip():
+            raise EvalDataError(f"{self.benchmark}/{self.item_id}: empty question")
+        if len(self.options) > len(LETTERS):
+            raise EvalDataError(f"{self.benchmark}/{self.item_id}: {len(self.options)} options, at most 26")
+        if self.options and self.answer not in LETTERS[: len(self.options)]:
+            raise EvalDataError(
+                f"{self.benchmark}/{self.item_id}: answer {self.answer!r} is not one of the option letters "
+                f"{', '.join(LETTERS[: len(self.options)])}"
+            )
+
+    @property
+    def is_multiple_choice(self) -> bool:
+        return bool(self.options)
+
+    @property
+    def answer_text(self) -> str:
+        """The answer as text: the correct option's text for multiple choice."""
+        return self.options[LETTERS.index(self.answer)] if self.options else self.answer
+
+
+def answer_letter(answer: str, options: Sequence[str], where: str) -> str:
+    """The letter of ``answer`` among ``options``: ``answer`` may be a letter or an option's text."""
+    stripped = answer.strip()
+    if stripped in options:
+        return LETTERS[list(options).index(stripped)]
+    letter = stripped.strip("()").upper()
+    if len(letter) == 1 and letter in LETTERS[: len(options)]:
+        return letter
+    raise EvalDataError(
+        f"{where}: answer {answer!r} is neither an option letter nor one of the options {list(options)}"
+    )
+
+
+def image_from_file(path: str | os.PathLike[str]) -> Callable[[], Image.Image]:
+    """A loader for an image file, checked for existence now and decoded to RGB when called."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvalDataError(f"image not found: {path}")
+
+    def load() -> Image.Image:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+
+    return load
+
+
+def image_from_bytes(data: bytes) -> Callable[[], Image.Image]:
+    """A loader for encoded image bytes, decoded to RGB when called."""
+
+    def load() -> Image.Image:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.convert("RGB")
+
+    return load
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A benchmark entry that could not become an item, with the reason: counted and reported."""
+
+    item_id: str
+    benchmark: str
+    reason: str

@@ -1,0 +1,151 @@
+"""Scoring responses and summarizing accuracy with 95% Wilson score intervals.
+
+Why Wilson: benchmark slices are often small (a V* subtask has 76 items, an HR-Bench category 100)
+and accuracies sit near 0 or 1, where the normal approximation ``p +- z*sqrt(p(1-p)/n)`` gives
+intervals outside [0, 1] or of zero width (at 0/n and n/n). The Wilson interval inverts the score
+test instead, stays inside [0, 1], and has close to nominal coverage even for small ``n``
+(Brown, Cai and DasGupta 2001, "Interval Estimation for a Binomial Proportion").
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+from vzero_train.evaluate.answers import extract_choice, match_open
+from vzero_train.evaluate.items import EvalItem
+
+if TYPE_CHECKING:
+    from vzero_train.evaluate.judge import Judge
+
+CONFIDENCE = 0.95
+
+
+def wilson_interval(correct: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Wilson score interval for ``correct`` successes in ``n`` trials."""
+    if n <= 0:
+        raise ValueError(f"need at least one trial, got n={n}")
+    if not 0 <= correct <= n:
+        raise ValueError(f"correct must lie in [0, n={n}], got {correct}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = correct / n
+    denom = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # At 0/n and n/n the bound is exactly 0 or 1 in theory; float error would leave 3e-17.
+    low = 0.0 if correct == 0 else max(0.0, center - half)
+    high = 1.0 if correct == n else min(1.0, center + half)
+    return low, high
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """The scored response to one item. ``prediction`` is a letter for multiple choice (``None``
+    when unparseable), else the span read as the answer."""
+
+    item_id: str
+    benchmark: str
+    category: str
+    question: str
+    options: tuple[str, ...]
+    answer: str
+    response: str
+    prediction: str | None
+    correct: bool
+    judged: bool = False
+
+    @property
+    def parsed(self) -> bool:
+        return self.prediction is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["options"] = list(self.options)
+        return out
+
+
+def score_response(item: EvalItem, response: str, judge: Judge | None = None) -> ItemResult:
+    """Score ``response`` to ``item`` by rules; ``judge`` (if given) decides what the rules cannot:
+    an unparseable multiple-choice response, or an open answer that is not an exact match."""
+    judged = False
+    if item.is_multiple_choice:
+        prediction = extract_choice(response, item.options)
+        if prediction is None and judge is not None:
+            prediction, judged = judge.choose(item, response), True
+        correct = prediction == item.answer
+    else:
+        prediction, correct = match_open(response, item.answer)
+        if prediction is not None and not correct and judge is not None:
+            verdict = judge.agrees(item, response)
+            correct, judged = bool(verdict), verdict is not None
+    return ItemResult(
+        item_id=item.item_id,
+        benchmark=item.benchmark,
+        category=item.category,
+        question=item.question,
+        options=item.options,
+        answer=item.answer,
+        response=response,
+        prediction=prediction,
+        correct=correct,
+        judged=judged,
+    )
+
+
+@dataclass(frozen=True)
+class Score:
+    """Accuracy of a slice with its Wilson interval; unparseable responses count as wrong."""
+
+    n: int
+    correct: int
+    unparseable: int
+    judged: int = 0
+    accuracy: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    confidence: float = CONFIDENCE
+
+    @classmethod
+    def of(cls, results: Iterable[ItemResult], confidence: float = CONFIDENCE) -> Score:
+        n = correct = unparseable = judged = 0
+        for r in results:
+            n += 1
+            correct += r.correct
+            unparseable += not r.parsed
+            judged += r.judged
+        if n == 0:
+            return cls(0, 0, 0, 0, confidence=confidence)
+        low, high = wilson_interval(correct, n, confidence)
+        return cls(n, correct, unparseable, judged, correct / n, low, high, confidence)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A benchmark's overall score and its score per category (sorted by name)."""
+
+    overall: Score
+    categories: dict[str, Score] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, results: list[ItemResult], confidence: float = CONFIDENCE) -> Summary:
+        by_category: dict[str, list[ItemResult]] = {}
+        for r in results:
+            by_category.setdefault(r.category, []).append(r)
+        return cls(
+            Score.of(results, confidence),
+            {c: Score.of(rs, confidence) for c, rs in sorted(by_category.items())},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "overall": self.overall.to_dict(),
+            "categories": {c: s.to_dict() for c, s in self.categories.items()},
+        }
