@@ -138,7 +138,9 @@ def test_bad_overrides(tmp_path, override):
         load_recipe(write(tmp_path, GOOD), [override])
 
 
-CURATION_RECIPES = sorted(p for p in (ROOT / "recipes").glob("*.yaml") if "source" in yaml.safe_load(p.read_text()))
+CURATION_RECIPES = sorted(
+    p for p in (ROOT / "recipes").glob("*.yaml") if "source" in yaml.safe_load(p.read_text())
+)
 
 
 @pytest.mark.parametrize("path", CURATION_RECIPES, ids=lambda p: p.name)

@@ -4,6 +4,7 @@ from vzero_train import trainer as trainer_module
 from vzero_train.cli import main
 from vzero_train.commands.train import parse_overrides
 
+
 @pytest.mark.parametrize(
     "pairs, expected",
     [
