@@ -10,6 +10,7 @@ train:
   output_dir: runs/demo/train
   student: Qwen/Qwen3-VL-2B-Instruct
   teacher: {kind: external, path: Qwen/Qwen3-VL-8B-Instruct}
+  validation: {data: vstar_bench/, every: 20, limit: 64}   # optional held-out accuracy
 ```
 """
 
@@ -111,6 +112,44 @@ class OptimConfig(_Section):
     warmup_steps: int = Field(0, ge=0, description="linear warm-up, then constant")
 
 
+class ValidationConfig(_Section):
+    """In-training validation: greedy, full-image accuracy of the student on a held-out benchmark.
+
+    Off unless ``data`` names a benchmark (any ``vzero-train eval`` source: a synthetic manifest, a
+    store, V* Bench, ...). Runs on the main process with the student template used in training, at
+    step 0 (``at_start``), every ``every`` steps, and after the last step; its numbers land in
+    ``metrics.jsonl`` as ``eval/<name>/accuracy`` (plus ``ci_low``, ``ci_high``, ``n``,
+    ``unparseable``, ``skipped``) and its responses in ``OUTPUT_DIR/eval/step_N/<name>.jsonl``.
+    """
+
+    data: str | None = Field(None, description="benchmark file or folder (None: no validation)")
+    format: str | None = Field(None, description="benchmark format (None: detected from `data`)")
+    name: str | None = Field(None, description="name in metric keys (None: the file or folder name)")
+    every: int = Field(20, ge=0, description="evaluate every N steps (0: only after the last step)")
+    limit: int | None = Field(64, ge=1, description="evaluate the first N entries (None: all)")
+    batch_size: int = Field(8, ge=1, description="questions per generate call")
+    max_new_tokens: int = Field(64, ge=1)
+    at_start: bool = Field(True, description="also evaluate the untrained student at step 0")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, value: str | None) -> str | None:
+        if value is not None:
+            from vzero_train.evaluate.adapters import adapters
+
+            known = adapters()
+            if value not in known:
+                raise ValueError(f"unknown benchmark format {value!r}; known: {', '.join(known)}")
+        return value
+
+    @field_validator("data", "name")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be blank (leave it out instead)")
+        return value
+
+
 class TrainConfig(_Section):
     """One training run. Sizes are global: ``prompts_per_step`` is split over processes, then into
     ``num_mini_batches`` optimizer updates, each accumulated over micro-batches of sequences."""
@@ -126,6 +165,7 @@ class TrainConfig(_Section):
     gate: GateConfig = GateConfig()
     loss: LossConfig = LossConfig()
     optim: OptimConfig = OptimConfig()
+    validation: ValidationConfig = ValidationConfig()
     steps: int = Field(60, ge=1)
     prompts_per_step: int = Field(32, ge=1)
     num_mini_batches: int = Field(2, ge=1)

@@ -11,6 +11,7 @@ comes from ``accelerate``; launch with ``accelerate launch -m vzero_train.cli tr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -34,6 +35,7 @@ from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts,
 from vzero_train.replay import replay_logprobs, response_logprobs
 from vzero_train.rollout import Rollout, SamplingConfig, make_rollout_backend
 from vzero_train.teacher import Teacher, build_teacher
+from vzero_train.validation import Validator, validation_due
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,11 @@ class Trainer:
             ],
         )
         acc = self.accelerator
+        if config.validation.data and acc.distributed_type == DistributedType.FSDP:
+            raise ValueError(
+                "train.validation evaluates the full student on the main process, which FSDP shards: "
+                "with FSDP leave validation off and run `vzero-train eval` on the saved checkpoints"
+            )
         self.output_dir = Path(config.output_dir)
         world = acc.num_processes
         per_rank, rest = divmod(config.prompts_per_step, world)
@@ -166,6 +173,11 @@ class Trainer:
             self.student.model.gradient_checkpointing_enable()
         self.templates = PromptTemplates(
             config.prompts.student, config.prompts.teacher, config.prompts.system
+        )
+        self.validator = (
+            Validator(config.validation, self.templates, self.output_dir)
+            if config.validation.data and acc.is_main_process
+            else None
         )
         self.sampling = SamplingConfig(
             group_size=config.rollout.group_size,
@@ -216,12 +228,17 @@ class Trainer:
             world_size=world,
             position=data_position,
         )
+        # Logs of steps after the checkpoint (an interrupted run's) go; a fresh run keeps none (-1),
+        # not even a stale step-0 evaluation.
+        keep_through = self.step if checkpoint is not None else -1
         self.metrics = MetricsLogger(
             self.output_dir,
             enabled=acc.is_main_process,
             tensorboard=config.tensorboard,
-            resume_step=self.step,
+            resume_step=keep_through,
         )
+        if self.validator is not None:
+            self.validator.discard_after(keep_through)
 
     # ----------------------------------------------------------------------------------- prompts
     def _render(self, template: str, items: Sequence[PromptItem]) -> list[str]:
@@ -430,6 +447,19 @@ class Trainer:
         values = acc.reduce(values, reduction="mean")
         return dict(zip(keys, values.tolist(), strict=True))
 
+    def validate(self) -> dict[str, float]:
+        """Evaluate the current student on the validation set (collective: the main process
+        evaluates, the others wait). Returns the ``eval/...`` metrics on the main process, ``{}``
+        elsewhere; the RNG streams and the model's mode are left as they were."""
+        acc = self.accelerator
+        metrics: dict[str, float] = {}
+        if self.validator is not None:
+            vlm = dataclasses.replace(self.student, model=acc.unwrap_model(self.model))
+            with acc.autocast():
+                metrics = self.validator.evaluate(vlm, self.step, progress=acc.is_main_process)
+        acc.wait_for_everyone()
+        return metrics
+
     # ------------------------------------------------------------------------------------- loop
     def save(self) -> Path:
         cfg = self.config
@@ -462,10 +492,18 @@ class Trainer:
             dynamic_ncols=True,
         )
         try:
+            if self.step == 0 and validation_due(cfg.validation, 0, total):
+                metrics = self.validate()
+                if metrics:
+                    history.append({"step": 0, **metrics})
+                    self.metrics.log(0, metrics)
             while self.step < total:
                 metrics = self.train_step()
+                evaluated = validation_due(cfg.validation, self.step, total)
+                if evaluated:  # before the checkpoint: a checkpoint at step N implies its evaluation
+                    metrics.update(self.validate())
                 history.append({"step": self.step, **metrics})
-                if self.step % cfg.log_every == 0 or self.step == total:
+                if evaluated or self.step % cfg.log_every == 0 or self.step == total:
                     self.metrics.log(self.step, metrics)
                 bar.update(1)
                 bar.set_postfix(

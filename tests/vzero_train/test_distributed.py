@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from vzero_data.synth import write_scenes
 from vzero_train.config import TrainConfig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -14,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
+    write_scenes(tmp_path / "synth", 2, size=128, progress=False)
     config = TrainConfig(
         student=tiny_vlm("qwen2_5_vl"),
         teacher={"kind": "ema", "decay": 0.0},
@@ -27,6 +29,8 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
         data={"shuffle_buffer": 1},
         device="cpu",
         tensorboard=False,
+        # the main process evaluates the unwrapped student at steps 0 and 2; the other one waits
+        validation={"data": str(tmp_path / "synth"), "every": 0, "max_new_tokens": 3},
     )
     config_path = tmp_path / "config.json"
     config_path.write_text(config.model_dump_json())
@@ -67,4 +71,6 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     start = load_file(str(Path(tiny_vlm("qwen2_5_vl")) / "model.safetensors"))
     assert not torch.equal(start["lm_head.weight"], a["lm_head.weight"]), "training moved the weights"
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
-    assert len(lines) == 2, "only the main process logs"
+    assert len(lines) == 3, "only the main process logs"
+    logged = [json.loads(line) for line in lines]
+    assert [(r["step"], r.get("eval/synth/n")) for r in logged] == [(0, 2.0), (1, None), (2, 2.0)]

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import logging
-import re
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from vzero_data.cli_support import CommandError
 
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
     from vzero_train.evaluate.adapters import Benchmark
     from vzero_train.evaluate.judge import Judge
     from vzero_train.evaluate.runner import EvalResult
-    from vzero_train.evaluate.scoring import ItemResult
     from vzero_train.prompts import PromptTemplates
 
 HELP = "evaluate checkpoints on full-image benchmarks (JSON + Markdown report, CIs, plot)"
@@ -103,15 +100,13 @@ def _per_data(values: list[str] | None, n: int, flag: str) -> list[str | None]:
     return list(values)
 
 
-def _safe_name(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", name) or "_"
-
-
 def _labels(models: list[str]) -> list[str]:
     """Short unique labels (folder or repo names) for the checkpoints, safe as folder names."""
+    from vzero_train.evaluate.report import safe_name
+
     labels: list[str] = []
     for model in models:
-        base = _safe_name(Path(model.rstrip("/")).name)
+        base = safe_name(Path(model.rstrip("/")).name)
         label, k = base, 2
         while label in labels:
             label, k = f"{base}_{k}", k + 1
@@ -206,6 +201,7 @@ def _evaluate_checkpoint(
 ) -> dict[str, EvalResult]:
     """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
     from vzero_train.evaluate.items import EvalDataError
+    from vzero_train.evaluate.report import prediction_writer, safe_name
     from vzero_train.evaluate.runner import evaluate_model
     from vzero_train.models import load_vlm
 
@@ -222,12 +218,7 @@ def _evaluate_checkpoint(
             items = bench.items()
             if args.limit is not None:
                 items = islice(items, args.limit)
-            with open(pred_dir / f"{_safe_name(bench.name)}.jsonl", "w", encoding="utf-8") as fh:
-
-                def write(result: ItemResult, fh: TextIO = fh) -> None:
-                    fh.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
-                    fh.flush()
-
+            with prediction_writer(pred_dir / f"{safe_name(bench.name)}.jsonl") as write:
                 try:
                     results[bench.name] = evaluate_model(
                         vlm,

@@ -7,19 +7,21 @@ average across benchmarks is the unweighted mean of their accuracies, as papers 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import platform
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from vzero_train.evaluate.runner import EvalResult
+from vzero_train.evaluate.scoring import ItemResult
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +186,26 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                     for e in shown
                 ]
     return "\n".join(out) + "\n"
+
+
+def safe_name(name: str) -> str:
+    """``name`` usable as a file or folder name: other characters than word, dot and dash become ``_``."""
+    return re.sub(r"[^\w.-]+", "_", name) or "_"
+
+
+@contextlib.contextmanager
+def prediction_writer(path: str | os.PathLike[str]) -> Iterator[Callable[[ItemResult], None]]:
+    """An ``on_result`` callback for ``evaluate_model`` writing each scored item to the JSONL file
+    ``path`` as it is produced (flushed, so an interrupted pass keeps what it scored)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as fh:
+
+        def write(result: ItemResult) -> None:
+            fh.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+            fh.flush()
+
+        yield write
 
 
 def _atomic_write(path: Path, text: str) -> None:
