@@ -4,7 +4,9 @@ One step (METHOD.md section 3): each process takes its share of ``prompts_per_st
 student samples G responses per prompt on the full image, the teacher scores those exact tokens
 with the positive crop and (gate on) with the negative view, the student's own old log-probs are
 recomputed, the gate turns the two replays into per-sequence weights, and ``num_mini_batches``
-AdamW updates follow, each accumulated over micro-batches. Distribution (DDP, FSDP, multi-node)
+AdamW updates follow, each accumulated over micro-batches. With ``train.validation`` set, the main
+process also scores the student on a held-out benchmark at the steps it names
+(:mod:`vzero_train.validation`), before that step's checkpoint. Distribution (DDP, FSDP, multi-node)
 comes from ``accelerate``; launch with ``accelerate launch -m vzero_train.cli train RECIPE``.
 """
 
@@ -478,7 +480,7 @@ class Trainer:
 
     def train(self, steps: int | None = None) -> TrainResult:
         """Run until ``steps`` (default: the recipe's ``steps``) total steps are done, checkpointing
-        every ``save_every`` steps and at the end."""
+        every ``save_every`` steps and at the end, validating at the steps ``validation_due`` names."""
         from tqdm.auto import tqdm
 
         cfg, acc = self.config, self.accelerator

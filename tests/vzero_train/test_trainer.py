@@ -7,7 +7,6 @@ from safetensors.torch import load_file
 
 from vzero_data.tiny_models import VLM_FAMILIES
 from vzero_train import trainer as trainer_module
-from vzero_train.config import TrainConfig
 from vzero_train.metrics import read_metrics
 from vzero_train.trainer import Trainer
 
@@ -23,34 +22,13 @@ GATE_KEYS = {
 }
 
 
-def _config(tmp_path, tiny_vlm, family="qwen2_5_vl", **overrides) -> TrainConfig:
-    base = dict(
-        student=tiny_vlm(family),
-        teacher={"kind": "external", "path": tiny_vlm(family, "teacher")},
-        output_dir=str(tmp_path / "run"),
-        steps=1,
-        prompts_per_step=2,
-        num_mini_batches=2,
-        micro_batch_size=1,
-        replay_batch_size=4,
-        rollout={"group_size": 2, "max_new_tokens": 6},
-        optim={"lr": 1e-3},
-        data={"shuffle_buffer": 1},
-        save_every=100,
-        device="cpu",
-        tensorboard=False,
-    )
-    base.update(overrides)
-    return TrainConfig.model_validate(base)
-
-
 def _params(model) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in model.named_parameters()}
 
 
 @pytest.mark.parametrize("family", VLM_FAMILIES)
-def test_one_training_step_per_family(tmp_path, tiny_vlm, records, family):
-    trainer = Trainer(_config(tmp_path, tiny_vlm, family), records=lambda: records)
+def test_one_training_step_per_family(tmp_path, train_config, records, family):
+    trainer = Trainer(train_config(family), records=lambda: records)
     before = _params(trainer.student.model)
     result = trainer.train()
     after = _params(trainer.student.model)
@@ -75,18 +53,16 @@ def test_one_training_step_per_family(tmp_path, tiny_vlm, records, family):
     assert torch.equal(saved["lm_head.weight"], after["lm_head.weight"])
 
 
-def test_plain_opd_has_no_negative_replay(tmp_path, tiny_vlm, records):
-    cfg = _config(tmp_path, tiny_vlm, gate={"enabled": False}, loss={"aggregation": "seq-mean-group-mean"})
+def test_plain_opd_has_no_negative_replay(train_config, records):
+    cfg = train_config(gate={"enabled": False}, loss={"aggregation": "seq-mean-group-mean"})
     (metrics,) = Trainer(cfg, records=lambda: records).train().history
     assert not GATE_KEYS & set(metrics)
     assert metrics["time/replay_negative"] == 0.0 and metrics["time/replay_positive"] > 0
 
 
-def test_resume_continues_exactly(tmp_path, tiny_vlm, records):
+def test_resume_continues_exactly(tmp_path, train_config, records):
     def run(out, steps):
-        cfg = _config(
-            tmp_path, tiny_vlm, output_dir=str(tmp_path / out), teacher={"kind": "ema", "decay": 0.5}
-        )
+        cfg = train_config(output_dir=str(tmp_path / out), teacher={"kind": "ema", "decay": 0.5})
         t = Trainer(cfg, records=lambda: records)
         t.train(steps)
         return t
@@ -104,12 +80,12 @@ def test_resume_continues_exactly(tmp_path, tiny_vlm, records):
     assert [r["opd/reverse_kl_k1"] for r in a] == [r["opd/reverse_kl_k1"] for r in b]
 
 
-def test_non_finite_loss_skips_the_update(tmp_path, tiny_vlm, records, monkeypatch, caplog):
+def test_non_finite_loss_skips_the_update(train_config, records, monkeypatch, caplog):
     real = trainer_module.opd_token_advantages
     monkeypatch.setattr(
         trainer_module, "opd_token_advantages", lambda *a, **k: real(*a, **k).fill_(float("nan"))
     )
-    trainer = Trainer(_config(tmp_path, tiny_vlm), records=lambda: records)
+    trainer = Trainer(train_config(), records=lambda: records)
     before = _params(trainer.student.model)
     with caplog.at_level(logging.WARNING, logger="vzero_train.trainer"):
         (metrics,) = trainer.train().history

@@ -8,7 +8,7 @@ import torch
 
 from vzero_data.synth import write_scenes
 from vzero_train import validation as validation_module
-from vzero_train.config import RecipeError, TrainConfig, ValidationConfig, load_train_config
+from vzero_train.config import RecipeError, ValidationConfig, load_train_config
 from vzero_train.metrics import read_metrics
 from vzero_train.prompts import PromptTemplates
 from vzero_train.trainer import Trainer
@@ -23,28 +23,6 @@ def synth(tmp_path_factory):
     out = tmp_path_factory.mktemp("valid") / "synth"
     write_scenes(out, 4, size=128, seed=3, progress=False)
     return out
-
-
-def _config(tmp_path, tiny_vlm, run="run", validation=None, **overrides) -> TrainConfig:
-    base = dict(
-        student=tiny_vlm("qwen2_5_vl"),
-        teacher={"kind": "external", "path": tiny_vlm("qwen2_5_vl", "teacher")},
-        output_dir=str(tmp_path / run),
-        steps=2,
-        prompts_per_step=2,
-        num_mini_batches=1,
-        micro_batch_size=2,
-        replay_batch_size=4,
-        rollout={"group_size": 2, "max_new_tokens": 4},
-        optim={"lr": 1e-3},
-        data={"shuffle_buffer": 1},
-        save_every=100,
-        device="cpu",
-        tensorboard=False,
-        validation=validation or {},
-    )
-    base.update(overrides)
-    return TrainConfig.model_validate(base)
 
 
 def _validation(synth, **fields) -> dict:
@@ -118,7 +96,7 @@ def test_preserved_rng_restores_every_stream():
 
 
 def test_validation_logs_eval_metrics_and_leaves_training_unchanged(
-    tmp_path, tiny_vlm, records, synth, monkeypatch
+    tmp_path, train_config, records, synth, monkeypatch
 ):
     real = validation_module.evaluate_model
 
@@ -135,10 +113,15 @@ def test_validation_logs_eval_metrics_and_leaves_training_unchanged(
         return result, rng_states()
 
     monkeypatch.setattr(validation_module, "evaluate_model", rng_hungry)
-    plain = Trainer(_config(tmp_path, tiny_vlm, "plain"), records=lambda: records)
+    plain = Trainer(train_config(output_dir=str(tmp_path / "plain"), steps=2), records=lambda: records)
     _, plain_rng = trained(plain)
     validated = Trainer(
-        _config(tmp_path, tiny_vlm, "validated", _validation(synth, every=1), log_every=5),
+        train_config(
+            output_dir=str(tmp_path / "validated"),
+            steps=2,
+            validation=_validation(synth, every=1),
+            log_every=5,
+        ),
         records=lambda: records,
     )
     result, validated_rng = trained(validated)
@@ -161,11 +144,9 @@ def test_validation_logs_eval_metrics_and_leaves_training_unchanged(
     assert not (tmp_path / "plain" / "eval").exists()
 
 
-def test_resume_evaluates_at_the_right_steps(tmp_path, tiny_vlm, records, synth):
+def test_resume_evaluates_at_the_right_steps(tmp_path, train_config, records, synth):
     def run(**overrides):
-        config = _config(
-            tmp_path, tiny_vlm, validation=_validation(synth, every=2), steps=4, save_every=2, keep_last=None
-        )
+        config = train_config(validation=_validation(synth, every=2), steps=4, save_every=2, keep_last=None)
         trainer = Trainer(config.model_copy(update=overrides), records=lambda: records)
         trainer.train()
         return trainer
