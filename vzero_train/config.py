@@ -22,6 +22,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
+
 TINY_PREFIX = "tiny:"
 
 
@@ -66,8 +68,8 @@ class DataConfig(_Section):
 class PromptConfig(_Section):
     """Templates with ``{question}``, ``<image>`` (full image) and, for the teacher, ``<crop>``."""
 
-    student: str = "<image>\n{question}"
-    teacher: str = "<image>\n{question}\nA zoomed-in view of the region relevant to the question: <crop>"
+    student: str = DEFAULT_STUDENT_TEMPLATE
+    teacher: str = DEFAULT_TEACHER_TEMPLATE
     system: str | None = None
 
 

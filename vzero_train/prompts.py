@@ -14,12 +14,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-IMAGE_TAG = "<image>"
-CROP_TAG = "<crop>"
-DEFAULT_STUDENT_TEMPLATE = "<image>\n{question}"
-DEFAULT_TEACHER_TEMPLATE = (
-    "<image>\n{question}\nA zoomed-in view of the region relevant to the question: <crop>"
+from vzero_data.prompt_text import (
+    CROP_TAG,
+    DEFAULT_STUDENT_TEMPLATE,
+    DEFAULT_TEACHER_TEMPLATE,
+    IMAGE_TAG,
+    fill_question,
 )
+
+__all__ = [
+    "CROP_TAG",
+    "DEFAULT_STUDENT_TEMPLATE",
+    "DEFAULT_TEACHER_TEMPLATE",
+    "IMAGE_TAG",
+    "PromptTemplates",
+    "TemplateError",
+    "build_messages",
+    "encode_prompts",
+    "render_prompt",
+]
 _TAGS = re.compile(r"(<image>|<crop>)")
 
 
@@ -52,7 +65,7 @@ class PromptTemplates:
 def build_messages(template: str, question: str, system: str | None = None) -> list[dict[str, Any]]:
     """Chat messages for ``template`` with the question filled in; image tags become image parts."""
     content: list[dict[str, Any]] = []
-    for part in _TAGS.split(template.replace("{question}", question)):
+    for part in _TAGS.split(fill_question(template, question)):
         if part in (IMAGE_TAG, CROP_TAG):
             content.append({"type": "image"})
         elif part:

@@ -41,3 +41,17 @@ def test_teacher_positive_and_negative_prompts_share_text():
     assert build_messages(t.teacher, "Q?") == build_messages(t.teacher, "Q?")
     texts = [p.get("text") for p in build_messages(t.teacher, "Q?")[0]["content"]]
     assert texts[0] is None and texts[-1] is None, "full image first, crop last"
+
+
+def test_trainer_config_and_verl_export_use_one_default_text():
+    from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
+    from vzero_train.config import PromptConfig
+
+    assert (PromptConfig().student, PromptConfig().teacher) == (
+        DEFAULT_STUDENT_TEMPLATE,
+        DEFAULT_TEACHER_TEMPLATE,
+    )
+    assert (PromptTemplates().student, PromptTemplates().teacher) == (
+        DEFAULT_STUDENT_TEMPLATE,
+        DEFAULT_TEACHER_TEMPLATE,
+    )

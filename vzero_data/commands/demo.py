@@ -95,5 +95,5 @@ def run(args: argparse.Namespace) -> int:
     items = list(items_from_store(store_dir, 8, config_hash=outcome.summary.config_hash))
     sheet, gallery = write_preview(items, out / "preview")
     print(f"contact sheet: {sheet}\ngallery: {gallery}")
-    print(f"\ndemo finished: outputs under {out}/")
+    print(f"\ncuration demo finished: outputs under {out}/")
     return 0

@@ -17,17 +17,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from vzero_data.prompt_text import (
+    CROP_TAG,
+    DEFAULT_STUDENT_TEMPLATE,
+    DEFAULT_TEACHER_TEMPLATE,
+    IMAGE_TAG,
+    fill_question,
+)
 from vzero_data.store.export_common import ExportSummary, choose_strategy, count_uncurated
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, iter_raw_records
 from vzero_data.store.store import Store
 
-IMAGE_TOKEN = "<image>"
-CROP_TOKEN = "<crop>"
-STUDENT_TEMPLATE = IMAGE_TOKEN + "{question}"
-TEACHER_TEMPLATE = (
-    IMAGE_TOKEN + "Zoomed-in view of the region relevant to the question: " + CROP_TOKEN + "\n{question}"
-)
 ROW_GROUP_ROWS = 64
 
 MESSAGES = pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))
@@ -68,10 +69,10 @@ def verl_row(
 ) -> dict[str, Any]:
     s = raw.sample
     question = s["question"]
-    teacher = [{"role": "user", "content": TEACHER_TEMPLATE.format(question=question)}]
+    teacher = [{"role": "user", "content": fill_question(DEFAULT_TEACHER_TEMPLATE, question)}]
     row = {
         "data_source": s["source"] or "vzero",
-        "prompt": [{"role": "user", "content": STUDENT_TEMPLATE.format(question=question)}],
+        "prompt": [{"role": "user", "content": fill_question(DEFAULT_STUDENT_TEMPLATE, question)}],
         "images": [{"bytes": raw.image_bytes}],
         "teacher_raw_prompt": teacher,
         "teacher_images": [{"bytes": raw.positive_bytes}],
@@ -126,7 +127,7 @@ def export_verl(
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             for raw in tqdm(records, desc="export verl", unit="rec", disable=not progress):
-                if IMAGE_TOKEN in raw.sample["question"] or CROP_TOKEN in raw.sample["question"]:
+                if IMAGE_TAG in raw.sample["question"] or CROP_TAG in raw.sample["question"]:
                     summary.skipped_placeholder += 1
                     continue
                 rows.append(verl_row(raw, summary.written, negative, random_strategy))

@@ -6,8 +6,9 @@ import pytest
 from PIL import Image
 
 from tests.vzero_data.store.conftest import curate
+from vzero_data.prompt_text import CROP_TAG, DEFAULT_TEACHER_TEMPLATE, IMAGE_TAG, fill_question
 from vzero_data.store import StoreError
-from vzero_data.store.export_verl import CROP_TOKEN, IMAGE_TOKEN, export_verl
+from vzero_data.store.export_verl import export_verl
 
 COLUMNS = [
     "data_source",
@@ -40,13 +41,12 @@ def test_verl_export_fields(curated_store, tmp_path):
     for i, row in enumerate(table.to_pylist()):
         s = samples[row["extra_info"]["sample_id"]]
         user = row["prompt"][0]
-        assert user["role"] == "user" and user["content"].count(IMAGE_TOKEN) == len(row["images"]) == 1
+        assert user["role"] == "user" and user["content"].count(IMAGE_TAG) == len(row["images"]) == 1
         assert s.question in user["content"]
         teacher = row["teacher_raw_prompt"][0]["content"]
-        assert (
-            teacher.count(IMAGE_TOKEN) == 1 and teacher.count(CROP_TOKEN) == len(row["teacher_images"]) == 1
-        )
-        assert teacher.index(IMAGE_TOKEN) < teacher.index(CROP_TOKEN)  # full image first, crop after
+        assert teacher.count(IMAGE_TAG) == 1 and teacher.count(CROP_TAG) == len(row["teacher_images"]) == 1
+        assert teacher.index(IMAGE_TAG) < teacher.index(CROP_TAG)  # full image first, crop after
+        assert teacher == fill_question(DEFAULT_TEACHER_TEMPLATE, s.question)  # the trainer's default text
         assert row["teacher_neg_raw_prompt"] == row["teacher_raw_prompt"]
         assert len(row["teacher_neg_images"]) == len(row["teacher_images"])
         assert _decode(row["images"][0]).size == (s.width, s.height)
@@ -98,7 +98,7 @@ def test_question_with_placeholder_is_skipped_and_counted(curated_store, tmp_pat
 
     from vzero_data.image_io import decode_image, encode_image
 
-    bad = replace(s, sample_id="bad-question", question=f"Is there a {CROP_TOKEN} here?")
+    bad = replace(s, sample_id="bad-question", question=f"Is there a {CROP_TAG} here?")
     image = decode_image(curated_store.image_bytes([s.image_sha256])[s.image_sha256])
     with curated_store.writer("r", "cfg-test") as w:
         w.add_sample(bad)

@@ -65,3 +65,13 @@ def test_bad_pixels_are_refused(pixels, message):
 def test_unknown_format_is_refused(pair):
     with pytest.raises(ValueError, match="known: png, jpeg, webp"):
         pair[0].encode("gif")
+
+
+def test_decode_rgb_refuses_images_over_the_pixel_limit():
+    from vzero_data.image_io import ImageDecodeError
+    from vzero_data.views.encoding import encode_rgb
+
+    data = encode_rgb(np.zeros((100, 120, 3), dtype=np.uint8), "png")
+    assert decode_rgb(data, "small.png", max_pixels=12_000).shape == (100, 120, 3)
+    with pytest.raises(ImageDecodeError, match="big.png"):
+        decode_rgb(data, "big.png", max_pixels=11_999)
