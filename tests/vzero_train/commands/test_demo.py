@@ -24,8 +24,10 @@ def test_full_demo_curates_trains_and_resumes(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--n", "4", "--steps", "2", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "full demo finished" in printed and "gate/weight_mean" in printed
+    assert "eval/synth/accuracy" in printed, "the demo validates on its scenes"
     steps = [json.loads(line)["step"] for line in (out / "train" / "metrics.jsonl").read_text().splitlines()]
-    assert steps == [1, 2]
+    assert steps == [0, 1, 2], "step 0: the untrained student's evaluation"
+    assert (out / "train" / "eval" / "step_2" / "synth.jsonl").is_file()
     assert (out / "train" / "checkpoints" / "step_2" / "model" / "config.json").is_file()
     assert (out / "preview" / "contact_sheet.png").is_file()
 
@@ -33,4 +35,4 @@ def test_full_demo_curates_trains_and_resumes(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "nothing to do: 4 samples already curated" in printed
     steps = [json.loads(line)["step"] for line in (out / "train" / "metrics.jsonl").read_text().splitlines()]
-    assert steps == [1, 2, 3], "the second run resumes from step 2"
+    assert steps == [0, 1, 2, 3], "the second run resumes from step 2"
