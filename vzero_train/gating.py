@@ -23,8 +23,9 @@ def evidence_scores(
     m = mask.to(torch.float32)
     delta = l_plus.float() - l_minus.float()
     s = torch.relu(delta) - gamma * torch.relu(-delta)
+    s = torch.where(mask.bool(), s, torch.zeros_like(s))  # padding may hold -inf/nan: never let it leak
     length = m.sum(-1).clamp_min(eps)
-    return (s * m).sum(-1) / length
+    return s.sum(-1) / length
 
 
 def group_ids_tensor(
@@ -97,7 +98,7 @@ def gate_metrics(
     with torch.no_grad():
         p = evidence_scores(l_plus, l_minus, mask, gamma=gamma, eps=eps)
         m = mask.bool()
-        delta = (l_plus.float() - l_minus.float())[m]
+        delta = (l_plus.float() - l_minus.float())[m]  # response tokens only
         w = weights.float()
         return {
             "gate/score_mean": p.mean().item(),

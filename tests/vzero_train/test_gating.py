@@ -99,3 +99,12 @@ def test_metrics():
     # response tokens' deltas: 2, -1, 1, 1, -1
     assert m["gate/delta_mean"] == pytest.approx(0.4)
     assert m["gate/frac_delta_pos"] == pytest.approx(0.6)
+
+
+def test_non_finite_values_on_padding_do_not_leak():
+    padded_plus = L_PLUS.clone()
+    padded_plus[2, 1] = float("-inf")  # a masked slot, e.g. padding filled with -inf
+    padded_minus = L_MINUS.clone()
+    padded_minus[2, 1] = float("nan")
+    assert evidence_scores(padded_plus, padded_minus, MASK).tolist() == pytest.approx([0.5, 1.0, -1.0])
+    assert torch.isfinite(evidence_weights(padded_plus, padded_minus, MASK, ONE_GROUP)).all()
