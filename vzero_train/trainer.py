@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import math
 import time
+import types
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -103,6 +104,23 @@ def store_records(config: TrainConfig) -> RecordSource:
         )
 
     return records
+
+
+def keep_outputs_in_compute_dtype(model: Any) -> None:
+    """Undo accelerate's cast of every output of a prepared model to float32 (its autocast stays).
+
+    For a VLM that cast is a float32 copy of the (B, T, V) logits, which the log-prob gather then
+    saves for backward: the whole sequence's float32 logits would stay alive through the update.
+    Without it the logits stay in the autocast dtype and are upcast one chunk at a time
+    (:func:`vzero_train.replay.gather_token_logprobs`); the log-probs are the same.
+    """
+    from accelerate.utils.operations import ConvertOutputsToFp32
+
+    forward = model.forward
+    cast = getattr(getattr(forward, "__func__", forward), "__wrapped__", None)
+    if isinstance(cast, ConvertOutputsToFp32):
+        inner = cast.model_forward
+        model.forward = types.MethodType(inner, model) if hasattr(forward, "__func__") else inner
 
 
 def _mixed_precision(config: TrainConfig) -> str:
@@ -208,6 +226,7 @@ class Trainer:
             optimizer, lambda n: min(1.0, (n + 1) / warmup) if warmup else 1.0
         )
         self.model, self.optimizer, self.scheduler = acc.prepare(self.student.model, optimizer, scheduler)
+        keep_outputs_in_compute_dtype(acc.unwrap_model(self.model))
 
         self.step = 0
         data_position = 0

@@ -93,3 +93,33 @@ def test_non_finite_loss_skips_the_update(train_config, records, monkeypatch, ca
     assert "non-finite loss" in caplog.text
     after = _params(trainer.student.model)
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.fixture
+def fresh_accelerate_state():
+    """accelerate's process-wide state fixes the mixed precision of the first Accelerator: reset it."""
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    yield
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+
+
+def test_bf16_update_keeps_no_float32_logits_for_backward(train_config, records, fresh_accelerate_state):
+    """Under mixed precision, what autograd saves of the (B, T, V) logits stays in bf16: the float32
+    log-softmax runs one chunk at a time (accelerate's cast of every output to float32 would keep a
+    full float32 copy of the logits alive until backward)."""
+    trainer = Trainer(train_config(mixed_precision="bf16"), records=lambda: records)
+    vocab = trainer.student.model.get_output_embeddings().weight.shape[0]
+    saved: list[tuple[tuple[int, ...], torch.dtype]] = []
+
+    def pack(t):
+        saved.append((tuple(t.shape), t.dtype))
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        trainer.train_step()
+    logits_like = [(shape, dtype) for shape, dtype in saved if len(shape) == 3 and shape[-1] == vocab]
+    assert logits_like, "the update saved the logits for backward"
+    assert all(dtype == torch.bfloat16 for _, dtype in logits_like), logits_like
