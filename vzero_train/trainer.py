@@ -148,6 +148,8 @@ class Trainer:
         self.accelerator = accelerator or Accelerator(
             cpu=config.device == "cpu",
             mixed_precision=_mixed_precision(config),
+            # one scheduler step per optimizer update (accelerate would step it once per process)
+            step_scheduler_with_optimizer=False,
             kwargs_handlers=[
                 DistributedDataParallelKwargs(find_unused_parameters=config.ddp_find_unused_parameters)
             ],

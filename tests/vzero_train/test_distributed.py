@@ -25,7 +25,7 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
         num_mini_batches=2,
         micro_batch_size=1,
         rollout={"group_size": 2, "max_new_tokens": 5},
-        optim={"lr": 1e-3},
+        optim={"lr": 1e-3, "warmup_steps": 8},
         data={"shuffle_buffer": 1},
         device="cpu",
         tensorboard=False,
@@ -74,3 +74,5 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     assert len(lines) == 3, "only the main process logs"
     logged = [json.loads(line) for line in lines]
     assert [(r["step"], r.get("eval/synth/n")) for r in logged] == [(0, 2.0), (1, None), (2, 2.0)]
+    # warm-up counts optimizer updates (2 per step), not updates times processes
+    assert [r["lr"] for r in logged[1:]] == pytest.approx([1e-3 * 3 / 8, 1e-3 * 5 / 8])
