@@ -47,10 +47,13 @@ def decode_rgb(data: bytes, what: str = "image", *, max_pixels: int = DEFAULT_MA
     """Decode encoded image bytes to an RGB uint8 array; raise naming ``what`` if unreadable.
 
     The header is checked against ``max_pixels`` first (decompression-bomb guard), then OpenCV
-    decodes, which is faster than PIL for the full pixels.
+    decodes, which is faster than PIL for the full pixels. EXIF orientation is ignored, as PIL's
+    decode (:func:`vzero_data.image_io.decode_image`) ignores it: stored widths, heights and boxes
+    are in the encoded pixel frame, and a rotated decode would put every view in another frame.
     """
     probe_image(data, what, max_pixels=max_pixels)
-    arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    arr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), flags)
     if arr is None:
         raise ValueError(f"{what}: not a decodable image ({len(data)} bytes)")
     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 def format_validation_error(what: str, exc: ValidationError) -> str:
@@ -45,3 +45,11 @@ class AvoidTargetParams(NegativeParams):
         0.0, ge=0.0, le=1.0, description="largest allowed fraction of the target box inside the window"
     )
     gap: int = Field(0, ge=0, description="pixels kept free between window and target (max_overlap=0)")
+
+    @model_validator(mode="after")
+    def _gap_needs_no_overlap(self) -> AvoidTargetParams:
+        # With max_overlap > 0 windows are drawn anywhere and only their overlap is checked: a gap
+        # would be silently ignored.
+        if self.gap > 0 and self.max_overlap > 0:
+            raise ValueError(f"gap={self.gap} applies only with max_overlap=0 (got {self.max_overlap})")
+        return self

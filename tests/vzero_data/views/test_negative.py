@@ -57,6 +57,11 @@ def test_unknown_strategy_lists_the_known_names():
         ("distractor", {"max_overlap": 2}, r"negative strategy 'distractor': max_overlap"),
         ("degraded", {"strenght": 0.3}, r"negative strategy 'degraded': strenght: Extra inputs"),
         ("downsampled_distractor", {"factor": "two"}, r"'downsampled_distractor': factor"),
+        (
+            "distractor",
+            {"gap": 5, "max_overlap": 0.2},
+            r"'distractor': .*gap=5 applies only with max_overlap=0",
+        ),
     ],
 )
 def test_bad_params_name_strategy_and_field(name, params, message):

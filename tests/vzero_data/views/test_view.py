@@ -75,3 +75,26 @@ def test_decode_rgb_refuses_images_over_the_pixel_limit():
     assert decode_rgb(data, "small.png", max_pixels=12_000).shape == (100, 120, 3)
     with pytest.raises(ImageDecodeError, match="big.png"):
         decode_rgb(data, "big.png", max_pixels=11_999)
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_decode_rgb_keeps_the_encoded_frame_whatever_the_exif_orientation(orientation):
+    """Widths, heights and boxes are stored in the encoded frame (PIL's decode, the probe): a decode
+    that applied EXIF rotation would cut views out of a rotated image."""
+    import io
+
+    from PIL import Image
+
+    from vzero_data.image_io import decode_image, probe_image
+
+    pixels = noise_image(100, 40)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG", quality=95, exif=exif.tobytes())
+    data = buf.getvalue()
+    decoded = decode_rgb(data)
+    info = probe_image(data)
+    assert decoded.shape == (info.height, info.width, 3) == (40, 100, 3)
+    reference = np.asarray(decode_image(data)).astype(int)
+    assert np.abs(decoded.astype(int) - reference).mean() < 2.0

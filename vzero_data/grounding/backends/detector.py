@@ -35,7 +35,9 @@ class ZeroShotDetectorGrounder(ModelGrounder):
         outputs.pred_boxes = outputs.pred_boxes.float()
         return outputs
 
-    def _detect(self, outputs: Any, prepared: Any, images: Sequence[Image.Image]) -> list[dict[str, Any]]:
+    def _detect(
+        self, outputs: Any, prepared: Any, images: Sequence[Image.Image], phrases: Sequence[str]
+    ) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def _postprocess(
@@ -52,6 +54,6 @@ class ZeroShotDetectorGrounder(ModelGrounder):
                 max_regions=self.options.max_regions,
             )
             for det, image, phrase in zip(
-                self._detect(outputs, prepared, images), images, phrases, strict=True
+                self._detect(outputs, prepared, images, phrases), images, phrases, strict=True
             )
         ]

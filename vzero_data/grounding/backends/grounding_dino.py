@@ -45,7 +45,9 @@ class GroundingDinoGrounder(ZeroShotDetectorGrounder):
         rgb = [im.convert("RGB") for im in images]
         return self.processor(images=rgb, text=captions, return_tensors="pt", padding=True)
 
-    def _detect(self, outputs: Any, prepared: Any, images: Sequence[Image.Image]) -> list[dict[str, Any]]:
+    def _detect(
+        self, outputs: Any, prepared: Any, images: Sequence[Image.Image], phrases: Sequence[str]
+    ) -> list[dict[str, Any]]:
         return self.processor.post_process_grounded_object_detection(
             outputs,
             prepared["input_ids"].to(outputs.logits.device),

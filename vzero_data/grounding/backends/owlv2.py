@@ -5,6 +5,9 @@ or a local folder). OWLv2 pads every image at the bottom and right to a square b
 its normalized boxes are fractions of the padded square: the target size passed to post-processing
 must be ``(max(h, w), max(h, w))``, or boxes of non-square images shift and shrink
 (:func:`owlv2_target_size`). Several objects in one phrase (``"cat. dog"``) become separate queries.
+In a batch, the processor pads each image's query list to the longest with ``" "`` queries that the
+model does not mask (their first token is the start token, not 0); :func:`mask_padded_queries`
+removes them, or a blank query's best boxes would be reported for the image.
 """
 
 from __future__ import annotations
@@ -36,6 +39,16 @@ def owlv2_queries(phrase: str) -> list[str]:
     return [p.lower() for p in split_phrases(phrase)]
 
 
+def mask_padded_queries(logits: Any, query_counts: Sequence[int]) -> Any:
+    """``logits`` (batch, boxes, queries) with each image's padding queries (index >= its count)
+    at the lowest value, so no box is ever attributed to one."""
+    import torch
+
+    counts = torch.tensor(query_counts, device=logits.device)
+    padding = torch.arange(logits.shape[-1], device=logits.device)[None, :] >= counts[:, None]
+    return logits.masked_fill(padding[:, None, :], torch.finfo(logits.dtype).min)
+
+
 class Owlv2Grounder(ZeroShotDetectorGrounder):
     name = "owlv2"
     Options = Owlv2Options
@@ -51,7 +64,10 @@ class Owlv2Grounder(ZeroShotDetectorGrounder):
             truncation=True,
         )
 
-    def _detect(self, outputs: Any, prepared: Any, images: Sequence[Image.Image]) -> list[dict[str, Any]]:
+    def _detect(
+        self, outputs: Any, prepared: Any, images: Sequence[Image.Image], phrases: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        outputs.logits = mask_padded_queries(outputs.logits, [len(owlv2_queries(p)) for p in phrases])
         return self.processor.post_process_grounded_object_detection(
             outputs,
             threshold=self.options.threshold,

@@ -3,8 +3,9 @@
 Downsample the full image ``factor`` times, map the target box into that frame, and take a window of
 the positive crop's pixel size that does not overlap the mapped box. With ``area`` interpolation
 (exact block averages) only the window's own source pixels are resampled, which is identical to
-resampling the whole image and much faster; other interpolations resample the whole frame and read
-up to two source pixels beyond a block, so pair them with ``gap >= 2 * factor``.
+resampling the whole image and much faster; other interpolations resample the whole frame and their
+kernels read source pixels beyond a block (:data:`KERNEL_REACH`), so the avoided box grows by that
+reach: no pixel of the negative is computed from a target pixel, whatever the interpolation.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from vzero_data.boxes import Box
 from vzero_data.views.geometry import INTERPOLATIONS, crop, sample_window, window_size
 from vzero_data.views.params import AvoidTargetParams
 from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyContext, scale_like_positive
+
+# Source pixels beyond its own block that one output pixel of an integer-factor downsample may read.
+KERNEL_REACH = {"area": 0, "bilinear": 1, "bicubic": 2}
 
 
 class DownsampledDistractorParams(AvoidTargetParams):
@@ -38,7 +42,8 @@ def generate(
     small_w, small_h = width // f, height // f
     win_w, win_h = window_size(ctx.positive.box)
     mapped = target.scale(1.0 / f)
-    avoid = mapped.expand(pixels=params.gap / f) if params.max_overlap == 0 else None
+    reach = KERNEL_REACH[params.interpolation]
+    avoid = mapped.expand(pixels=(params.gap + reach) / f) if params.max_overlap == 0 else None
     window = sample_window(small_w, small_h, win_w, win_h, rng, avoid)
     source = window.scale(f)
     if params.interpolation == "area":

@@ -122,3 +122,20 @@ def test_locate_checks_its_inputs(detector):
         detector.locate([noise(10, 10), noise(10, 10)], ["a"])
     with pytest.raises(ValueError, match="phrase 0 is empty"):
         detector.locate([noise(10, 10)], ["  "])
+
+
+def test_owlv2_padding_queries_of_a_batch_find_nothing(tiny_model_path):
+    """In a batch, an image with fewer queries is padded with blank " " queries the model does not
+    mask: a box only a padding query likes must not be reported for that image."""
+    owl = get_grounder("owlv2", model=str(tiny_model_path("owlv2")), device="cpu", threshold=0.0)
+    images, phrases = [noise(200, 100, 1), noise(200, 100, 2)], ["red", "a cat. a dog"]
+    prepared = owl._prepare(images, phrases)
+    outputs = owl._forward(prepared)
+    assert outputs.logits.shape[-1] == 2  # image 0's query list was padded to two
+    outputs.pred_boxes = outputs.pred_boxes.clone()
+    outputs.pred_boxes[:, 0] = torch.tensor([0.5, 0.25, 0.5, 0.5])
+    outputs.logits = torch.full_like(outputs.logits, float("-inf"))
+    outputs.logits[:, 0, 1] = 20.0  # query 1: padding for image 0, "a dog" for image 1
+    regions = owl._postprocess(outputs, prepared, images, phrases)
+    assert regions[0] == []
+    assert [r.box.to_list() for r in regions[1]] == [pytest.approx([50, 0, 150, 100], abs=1e-3)]

@@ -37,3 +37,20 @@ def test_bicubic_interpolation_with_a_gap():
     )
     assert view.box.intersection_area(target.expand(pixels=4)) == 0
     assert view.params["interpolation"] == "bicubic"
+
+
+@pytest.mark.parametrize("interpolation", ["area", "bilinear", "bicubic"])
+@pytest.mark.parametrize("factor", [2, 3])
+@pytest.mark.parametrize("target", [Box(20, 20, 28, 28), Box(21, 19, 29, 27)])
+def test_no_negative_pixel_is_computed_from_a_target_pixel(interpolation, factor, target):
+    """On a flat image, any trace of the (white) target in a negative is a leak through the
+    resampling kernel, even when the source window itself does not overlap the target."""
+    image = np.full((72, 72, 3), 100, dtype=np.uint8)
+    x1, y1, x2, y2 = target.round_out()
+    image[y1:y2, x1:x2] = 255
+    pos = positive_view(image, target, CropPolicy(min_side=8))
+    params = {"interpolation": interpolation, "factor": factor}
+    for seed in range(60):
+        view = negative_view("downsampled_distractor", image, target, params, seed, positive=pos)
+        assert view.overlap_target == 0.0
+        assert (view.pixels == 100).all(), f"seed {seed}: target pixels leaked into {view.box}"
