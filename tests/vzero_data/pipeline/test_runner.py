@@ -2,8 +2,11 @@ from collections import Counter
 
 import pytest
 
+from vzero_data.grounding.backends.annotated import AnnotatedGrounder, AnnotatedOptions
+from vzero_data.grounding.registry import GROUNDERS
 from vzero_data.pipeline.runner import curate
 from vzero_data.pipeline.sharding import ShardSpec
+from vzero_data.store import open_store
 
 from .conftest import N_ROWS, N_SCENES, snapshot
 
@@ -97,3 +100,31 @@ def test_worker_count_does_not_change_rows(make_recipe, tmp_path):
     curate(make_recipe("execution.workers=0"), tmp_path / "w0")
     curate(make_recipe("execution.workers=2", "execution.samples_per_task=1"), tmp_path / "w2")
     assert snapshot(tmp_path / "w0") == snapshot(tmp_path / "w2")
+
+
+class _UnloadableGrounder:
+    """A grounder whose model cannot be loaded (weights missing, no network, no such device)."""
+
+    name = "unloadable"
+
+    class Options(AnnotatedOptions):
+        pass
+
+    def __init__(self, options) -> None:
+        raise OSError("model weights not found offline")
+
+
+def test_a_grounder_that_cannot_load_fails_the_run_instead_of_rejecting_every_sample(
+    make_recipe, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(GROUNDERS, "unloadable", _UnloadableGrounder)
+    with pytest.raises(OSError, match="weights not found"):
+        curate(make_recipe("grounding.backend=unloadable"), tmp_path / "store")
+    store = open_store(tmp_path / "store")
+    # Nothing is marked done: once the model is available, the same recipe curates every sample.
+    assert store.query("SELECT count(*) AS n FROM rejects WHERE stage = 'grounding'").to_pylist() == [
+        {"n": 0}
+    ]
+    assert store.query("SELECT status FROM runs").to_pylist() == [{"status": "failed"}]
+    monkeypatch.setitem(GROUNDERS, "unloadable", AnnotatedGrounder)
+    assert curate(make_recipe("grounding.backend=unloadable"), tmp_path / "store").summary.kept == N_SCENES
