@@ -1,3 +1,4 @@
+import json
 from collections import Counter
 
 import pytest
@@ -5,10 +6,12 @@ import pytest
 from vzero_data.grounding.backends.annotated import AnnotatedGrounder, AnnotatedOptions
 from vzero_data.grounding.registry import GROUNDERS
 from vzero_data.pipeline.runner import curate
-from vzero_data.pipeline.sharding import ShardSpec
+from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline.sharding import ShardSpec, shard_of
+from vzero_data.sample import image_digest, make_sample_id
 from vzero_data.store import open_store
 
-from .conftest import N_ROWS, N_SCENES, snapshot
+from .conftest import N_ROWS, N_SCENES, recipe_data, snapshot, write_test_scenes
 
 
 def test_run_keeps_good_samples_and_records_bad_rows(make_recipe, tmp_path):
@@ -71,6 +74,23 @@ def test_shards_together_equal_one_full_run(make_recipe, tmp_path):
     assert all(s.processed > 0 for s in counts)
     curate(make_recipe(), tmp_path / "full")
     assert snapshot(tmp_path / "sharded") == snapshot(tmp_path / "full")
+
+
+def test_a_repeated_source_row_is_recorded_once_across_shards(tmp_path):
+    scenes = write_test_scenes(tmp_path / "scenes")
+    manifest = scenes / "manifest.jsonl"
+    first = json.loads(manifest.read_text().splitlines()[0])
+    sample_shard = shard_of(make_sample_id(image_digest((scenes / first["image"]).read_bytes()), first["question"]), 2)
+    # The repeat's reject is keyed by its id: pick one that hashes to the other shard than the sample.
+    dup_id = next(f"repeat-{i}" for i in range(100) if shard_of(f"repeat-{i}", 2) != sample_shard)
+    with open(manifest, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**first, "id": dup_id}) + "\n")
+    recipe = recipe_from_mapping(recipe_data(scenes), "test.yaml")
+    summaries = [curate(recipe, tmp_path / "store", shard=ShardSpec(i, 2)).summary for i in range(2)]
+    assert sum(s.duplicates for s in summaries) == 1
+    assert sum(s.processed for s in summaries) == N_ROWS + 1
+    rejects = open_store(tmp_path / "store").query("SELECT sample_id FROM rejects WHERE reason = 'duplicate_sample'")
+    assert rejects.column("sample_id").to_pylist() == [dup_id]
 
 
 def test_partial_negatives_kept_when_allowed(make_recipe, tmp_path):
