@@ -5,8 +5,8 @@ import pytest
 
 from vzero_data.grounding.backends.annotated import AnnotatedGrounder, AnnotatedOptions
 from vzero_data.grounding.registry import GROUNDERS
-from vzero_data.pipeline.runner import curate
 from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline.runner import curate
 from vzero_data.pipeline.sharding import ShardSpec, shard_of
 from vzero_data.sample import image_digest, make_sample_id
 from vzero_data.store import open_store
@@ -80,7 +80,9 @@ def test_a_repeated_source_row_is_recorded_once_across_shards(tmp_path):
     scenes = write_test_scenes(tmp_path / "scenes")
     manifest = scenes / "manifest.jsonl"
     first = json.loads(manifest.read_text().splitlines()[0])
-    sample_shard = shard_of(make_sample_id(image_digest((scenes / first["image"]).read_bytes()), first["question"]), 2)
+    sample_shard = shard_of(
+        make_sample_id(image_digest((scenes / first["image"]).read_bytes()), first["question"]), 2
+    )
     # The repeat's reject is keyed by its id: pick one that hashes to the other shard than the sample.
     dup_id = next(f"repeat-{i}" for i in range(100) if shard_of(f"repeat-{i}", 2) != sample_shard)
     with open(manifest, "a", encoding="utf-8") as fh:
@@ -89,7 +91,9 @@ def test_a_repeated_source_row_is_recorded_once_across_shards(tmp_path):
     summaries = [curate(recipe, tmp_path / "store", shard=ShardSpec(i, 2)).summary for i in range(2)]
     assert sum(s.duplicates for s in summaries) == 1
     assert sum(s.processed for s in summaries) == N_ROWS + 1
-    rejects = open_store(tmp_path / "store").query("SELECT sample_id FROM rejects WHERE reason = 'duplicate_sample'")
+    rejects = open_store(tmp_path / "store").query(
+        "SELECT sample_id FROM rejects WHERE reason = 'duplicate_sample'"
+    )
     assert rejects.column("sample_id").to_pylist() == [dup_id]
 
 
