@@ -31,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--positive-strategy", help="positive view strategy (needed when the store has several)"
     )
     parser.add_argument("--random-strategy", help="verl: also write teacher_random_images from this strategy")
-    parser.add_argument("--config-hash", help="only records curated under this config hash")
+    parser.add_argument(
+        "--config-hash",
+        help="only records curated under this config hash (needed when the store has several)",
+    )
     parser.add_argument("--limit", type=int, help="export at most this many records")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 

@@ -66,7 +66,7 @@ def pending_samples(
             yield item
             continue
         sample_id = item.key if isinstance(item, Rejected) else item.sample_id
-        if not shard.owns(sample_id):
+        if not shard.owns(item.owner if isinstance(item, Rejected) else sample_id):
             summary.other_shards += 1
         elif sample_id in done:
             summary.already_done += 1

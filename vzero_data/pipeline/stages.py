@@ -120,8 +120,10 @@ class GroundingStage:
     """Locate the question-relevant region for a batch of samples on one device, then select it.
 
     The grounder (and any model weights) is built on first use, so a run with nothing to do never
-    loads a model. Failures of one sample (no phrase, no acceptable box) become rejects; a failure of
-    the whole batch (the model call itself) rejects every sample in it with the error.
+    loads a model; a grounder that cannot be built fails the run (it is not any sample's fault, and
+    rejects would mark every sample done). Failures of one sample (no phrase, no acceptable box)
+    become rejects; a failure of the whole batch (the model call itself) rejects every sample in it
+    with the error.
     """
 
     def __init__(self, recipe: Recipe) -> None:
@@ -147,9 +149,10 @@ class GroundingStage:
             except ValueError as exc:
                 out[i] = rejected(item.sample, "grounding", "no_phrase", str(exc))
         if todo:
+            grounder = self.grounder
             try:
                 images = [_lazy_image(item) for _, item, _ in todo]
-                regions = self.grounder.locate(
+                regions = grounder.locate(
                     images, [phrase for _, _, phrase in todo], samples=[item.sample for _, item, _ in todo]
                 )
             except Exception as exc:  # the batch failed: record it on each of its samples

@@ -43,11 +43,21 @@ class RawItem:
 
 @dataclass(frozen=True)
 class Rejected:
-    """An item that could not become a sample, with a reason code and a located detail."""
+    """An item that could not become a sample, with a reason code and a located detail.
+
+    ``sample_id`` is set when the item's sample is known (a repeat of an earlier sample): the shard
+    owning that sample is the only one that sees the repeat, so it owns the rejection too.
+    """
 
     key: str
     reason: str
     detail: str
+    sample_id: str | None = None
+
+    @property
+    def owner(self) -> str:
+        """The id whose ``--shard`` records this rejection."""
+        return self.sample_id or self.key
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,7 @@ def build_items(
                     item.key,
                     "duplicate_sample",
                     f"{item.where}: same image and question as {first_seen[sid]} (sample {sid})",
+                    sample_id=sid,
                 )
                 continue
             first_seen[sid] = item.where

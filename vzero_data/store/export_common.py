@@ -20,6 +20,18 @@ def view_strategies(store: Store, kind: str, config_hash: str | None = None) -> 
     return sorted(store.query(sql + " ORDER BY 1", params).column("strategy").to_pylist())
 
 
+def require_one_config(store: Store, config_hash: str | None) -> None:
+    """Without ``config_hash``, the store's valid views must come from one config: records of several
+    (an ablation curated into the same store) would export every sample once per config."""
+    if config_hash is not None:
+        return
+    known = store.query("SELECT DISTINCT config_hash FROM views WHERE valid ORDER BY 1").column(0).to_pylist()
+    if len(known) > 1:
+        raise StoreError(
+            f"{store.root}: views of several config hashes ({', '.join(known)}); choose one with --config-hash"
+        )
+
+
 def choose_strategy(store: Store, kind: str, requested: str | None, config_hash: str | None) -> str | None:
     """``requested`` if the store has it; else the only strategy of ``kind``; ambiguity is an error."""
     known = view_strategies(store, kind, config_hash)

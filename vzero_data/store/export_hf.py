@@ -15,7 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.store.export_common import ExportSummary, choose_strategy, count_uncurated
+from vzero_data.store.export_common import (
+    ExportSummary,
+    choose_strategy,
+    count_uncurated,
+    require_one_config,
+)
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import iter_raw_records
 from vzero_data.store.store import Store
@@ -87,6 +92,7 @@ def export_hf(
     out = Path(out)
     if out.exists():
         raise StoreError(f"{out}: already exists; choose a new output folder")
+    require_one_config(store, config_hash)
     negative = choose_strategy(store, "negative", negative_strategy, config_hash)
     positive = choose_strategy(store, "positive", positive_strategy, config_hash)
     summary = ExportSummary("hf", str(out), positive, negative)

@@ -24,7 +24,12 @@ from vzero_data.prompt_text import (
     IMAGE_TAG,
     fill_question,
 )
-from vzero_data.store.export_common import ExportSummary, choose_strategy, count_uncurated
+from vzero_data.store.export_common import (
+    ExportSummary,
+    choose_strategy,
+    count_uncurated,
+    require_one_config,
+)
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, iter_raw_records
 from vzero_data.store.store import Store
@@ -108,6 +113,7 @@ def export_verl(
     out = Path(out)
     if out.suffix != ".parquet":
         raise StoreError(f"{out}: the verl export writes one Parquet file; give a path ending in .parquet")
+    require_one_config(store, config_hash)
     negative = choose_strategy(store, "negative", negative_strategy, config_hash)
     positive = choose_strategy(store, "positive", positive_strategy, config_hash)
     summary = ExportSummary("verl", str(out), positive, negative)

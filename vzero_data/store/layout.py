@@ -41,6 +41,10 @@ STALE_TMP_SECONDS = 24 * 3600
 ZSTD_LEVEL = 3
 
 
+# Staging dirs this process is writing now: never stale, whichever of its writers cleans up.
+_IN_FLIGHT: set[Path] = set()
+
+
 class StoreError(ValueError):
     """A path that is not a store, or a store operation that cannot proceed."""
 
@@ -77,17 +81,25 @@ def write_batch(root: Path, tables: dict[str, pa.Table], batch_id: str | None = 
     tmp = root / STAGING / batch_id
     final = shards / batch_id
     tmp.mkdir(parents=True)
-    for name, table in tables.items():
-        path = tmp / f"{name}.parquet"
-        pq.write_table(
-            table,
-            path,
-            row_group_size=ROW_GROUP_ROWS.get(name, DEFAULT_ROW_GROUP_ROWS),
-            **_encoding(table.schema),
-        )
-        _fsync_path(path)
-    _fsync_path(tmp)
-    os.rename(tmp, final)
+    key = tmp.resolve()
+    _IN_FLIGHT.add(key)
+    try:
+        for name, table in tables.items():
+            path = tmp / f"{name}.parquet"
+            pq.write_table(
+                table,
+                path,
+                row_group_size=ROW_GROUP_ROWS.get(name, DEFAULT_ROW_GROUP_ROWS),
+                **_encoding(table.schema),
+            )
+            _fsync_path(path)
+        _fsync_path(tmp)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    finally:
+        _IN_FLIGHT.discard(key)
     _fsync_path(shards)
     return final
 
@@ -116,12 +128,15 @@ def _pid_alive(pid: int) -> bool:
 def clean_stale_tmp(root: Path, *, max_age_s: float = STALE_TMP_SECONDS) -> list[Path]:
     """Remove staged batch dirs left by killed writers: same host and dead pid, or older than ``max_age_s``.
 
-    A live writer's staging dir (on this host or, within ``max_age_s``, on another) is left alone.
+    A live writer's staging dir (on this host or, within ``max_age_s``, on another) is left alone;
+    so is one this process is writing (a pid reused from a dead writer is this process's own).
     """
     removed = []
     host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
     staging = root / STAGING
     for path in staging.iterdir() if staging.is_dir() else ():
+        if path.resolve() in _IN_FLIGHT:
+            continue
         parts = path.name.split("-")
         dead_here = False
         if len(parts) >= 4 and parts[1] == host and parts[2].isdigit():

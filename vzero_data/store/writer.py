@@ -1,7 +1,9 @@
 """Streaming, atomic store writer: rows buffer per sample, whole samples flush as one batch.
 
 Memory stays bounded by ``shard_max_bytes``: once the committed rows reach it they are written as a
-batch (one directory of Parquet files published by one rename) and dropped from memory.
+batch (one directory of Parquet files published by one rename) and dropped from memory. Each sample's
+rows become Arrow tables when it is committed, so a row that does not fit the schema is refused then,
+naming its sample, and never reaches (and sinks) the batch it would have joined.
 """
 
 from __future__ import annotations
@@ -40,13 +42,12 @@ def _box(value: Any, where: str) -> list[float] | None:
     return [float(v) for v in values]
 
 
-def _row_bytes(row: Mapping[str, Any]) -> int:
-    """Rough in-memory size of a row: its binary and string payloads plus a small overhead."""
-    size = 64
-    for value in row.values():
-        if isinstance(value, (bytes, str)):
-            size += len(value)
-    return size
+def _to_table(name: str, rows: list[dict[str, Any]], where: str) -> pa.Table:
+    """``rows`` as a table of the store's ``name`` schema; a value of the wrong type is a located error."""
+    try:
+        return pa.Table.from_pylist(rows, schema=TABLES[name])
+    except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
+        raise StoreError(f"{where}: {name} row does not fit the store schema ({exc})") from exc
 
 
 def sample_row(sample: Sample, config_hash: str, run_id: str) -> dict[str, Any]:
@@ -80,7 +81,7 @@ class StoreWriter:
         self.shard_max_bytes = shard_max_bytes
         self._stored_images = stored_images
         self._pending: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-        self._batch: dict[str, list[dict]] = defaultdict(list)
+        self._batch: dict[str, list[pa.Table]] = defaultdict(list)
         self._batch_bytes = 0
         self._on_flush = on_flush
         self.batches_written: list[Path] = []
@@ -96,10 +97,9 @@ class StoreWriter:
         if sha256 in self._stored_images:
             self.images_skipped += 1
             return False
-        self._stored_images.add(sha256)
         row = {"sha256": sha256, "format": fmt.lower(), "width": width, "height": height, "bytes": data}
-        self._batch["images"].append(row)
-        self._batch_bytes += _row_bytes(row)
+        self._add_to_batch("images", _to_table("images", [row], f"image {sha256}"))
+        self._stored_images.add(sha256)
         return True
 
     def add_sample(self, sample: Sample) -> None:
@@ -172,9 +172,10 @@ class StoreWriter:
         rows = self._pending.pop(sample_id, None)
         if not rows:
             raise StoreError(f"commit_sample({sample_id!r}): no rows were added for this sample")
-        for table, table_rows in rows.items():
-            self._batch[table].extend(table_rows)
-            self._batch_bytes += sum(_row_bytes(r) for r in table_rows)
+        # Convert every table first: a refused row leaves none of the sample's rows in the batch.
+        tables = {name: _to_table(name, r, f"sample {sample_id}") for name, r in rows.items() if r}
+        for name, table in tables.items():
+            self._add_to_batch(name, table)
         self.samples_committed += 1
         if self._batch_bytes >= self.shard_max_bytes:
             self.flush()
@@ -184,15 +185,15 @@ class StoreWriter:
         self._pending.pop(sample_id, None)
 
     # -- batches ----------------------------------------------------------------------------------
+    def _add_to_batch(self, name: str, table: pa.Table) -> None:
+        self._batch[name].append(table)
+        self._batch_bytes += table.nbytes
+
     def flush(self) -> Path | None:
         """Publish the committed rows as one batch; a no-op when nothing is buffered."""
         if not any(self._batch.values()):
             return None
-        tables = {
-            name: pa.Table.from_pylist(rows, schema=TABLES[name])
-            for name, rows in self._batch.items()
-            if rows
-        }
+        tables = {name: pa.concat_tables(parts) for name, parts in self._batch.items() if parts}
         path = write_batch(self.root, tables)
         log.debug("published batch %s (%d bytes buffered)", path.name, self._batch_bytes)
         self.batches_written.append(path)

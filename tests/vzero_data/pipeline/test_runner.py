@@ -1,11 +1,17 @@
+import json
 from collections import Counter
 
 import pytest
 
+from vzero_data.grounding.backends.annotated import AnnotatedGrounder, AnnotatedOptions
+from vzero_data.grounding.registry import GROUNDERS
+from vzero_data.pipeline.recipe import recipe_from_mapping
 from vzero_data.pipeline.runner import curate
-from vzero_data.pipeline.sharding import ShardSpec
+from vzero_data.pipeline.sharding import ShardSpec, shard_of
+from vzero_data.sample import image_digest, make_sample_id
+from vzero_data.store import open_store
 
-from .conftest import N_ROWS, N_SCENES, snapshot
+from .conftest import N_ROWS, N_SCENES, recipe_data, snapshot, write_test_scenes
 
 
 def test_run_keeps_good_samples_and_records_bad_rows(make_recipe, tmp_path):
@@ -70,6 +76,27 @@ def test_shards_together_equal_one_full_run(make_recipe, tmp_path):
     assert snapshot(tmp_path / "sharded") == snapshot(tmp_path / "full")
 
 
+def test_a_repeated_source_row_is_recorded_once_across_shards(tmp_path):
+    scenes = write_test_scenes(tmp_path / "scenes")
+    manifest = scenes / "manifest.jsonl"
+    first = json.loads(manifest.read_text().splitlines()[0])
+    sample_shard = shard_of(
+        make_sample_id(image_digest((scenes / first["image"]).read_bytes()), first["question"]), 2
+    )
+    # The repeat's reject is keyed by its id: pick one that hashes to the other shard than the sample.
+    dup_id = next(f"repeat-{i}" for i in range(100) if shard_of(f"repeat-{i}", 2) != sample_shard)
+    with open(manifest, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**first, "id": dup_id}) + "\n")
+    recipe = recipe_from_mapping(recipe_data(scenes), "test.yaml")
+    summaries = [curate(recipe, tmp_path / "store", shard=ShardSpec(i, 2)).summary for i in range(2)]
+    assert sum(s.duplicates for s in summaries) == 1
+    assert sum(s.processed for s in summaries) == N_ROWS + 1
+    rejects = open_store(tmp_path / "store").query(
+        "SELECT sample_id FROM rejects WHERE reason = 'duplicate_sample'"
+    )
+    assert rejects.column("sample_id").to_pylist() == [dup_id]
+
+
 def test_partial_negatives_kept_when_allowed(make_recipe, tmp_path):
     # random_positive with an impossible min_side can never make its view.
     strict = curate(
@@ -97,3 +124,31 @@ def test_worker_count_does_not_change_rows(make_recipe, tmp_path):
     curate(make_recipe("execution.workers=0"), tmp_path / "w0")
     curate(make_recipe("execution.workers=2", "execution.samples_per_task=1"), tmp_path / "w2")
     assert snapshot(tmp_path / "w0") == snapshot(tmp_path / "w2")
+
+
+class _UnloadableGrounder:
+    """A grounder whose model cannot be loaded (weights missing, no network, no such device)."""
+
+    name = "unloadable"
+
+    class Options(AnnotatedOptions):
+        pass
+
+    def __init__(self, options) -> None:
+        raise OSError("model weights not found offline")
+
+
+def test_a_grounder_that_cannot_load_fails_the_run_instead_of_rejecting_every_sample(
+    make_recipe, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(GROUNDERS, "unloadable", _UnloadableGrounder)
+    with pytest.raises(OSError, match="weights not found"):
+        curate(make_recipe("grounding.backend=unloadable"), tmp_path / "store")
+    store = open_store(tmp_path / "store")
+    # Nothing is marked done: once the model is available, the same recipe curates every sample.
+    assert store.query("SELECT count(*) AS n FROM rejects WHERE stage = 'grounding'").to_pylist() == [
+        {"n": 0}
+    ]
+    assert store.query("SELECT status FROM runs").to_pylist() == [{"status": "failed"}]
+    monkeypatch.setitem(GROUNDERS, "unloadable", AnnotatedGrounder)
+    assert curate(make_recipe("grounding.backend=unloadable"), tmp_path / "store").summary.kept == N_SCENES

@@ -16,11 +16,15 @@ NEGATIVE_BOX = [0.0, 0.0, 24.0, 24.0]
 
 
 def curate(
-    store: Store, *, skip_negative: tuple[int, ...] = (), extra_negative: str | None = None
+    store: Store,
+    *,
+    skip_negative: tuple[int, ...] = (),
+    extra_negative: str | None = None,
+    config: str = CONFIG,
 ) -> list[str]:
     """Write a positive crop (the target box) and a 'corner' negative per ingested sample."""
     samples = sorted(store.iter_samples("ingest"), key=lambda s: s.sample_id)
-    with store.writer("curate-run", CONFIG) as w:
+    with store.writer("curate-run", config) as w:
         for i, s in enumerate(samples):
             image = decode_image(store.image_bytes([s.image_sha256])[s.image_sha256])
             box = s.boxes[0]

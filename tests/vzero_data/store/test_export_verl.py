@@ -8,6 +8,7 @@ from PIL import Image
 from tests.vzero_data.store.conftest import curate
 from vzero_data.prompt_text import CROP_TAG, DEFAULT_TEACHER_TEMPLATE, IMAGE_TAG, fill_question
 from vzero_data.store import StoreError
+from vzero_data.store.export_hf import export_hf
 from vzero_data.store.export_verl import export_verl
 
 COLUMNS = [
@@ -85,6 +86,19 @@ def test_verl_strategy_errors(ingested_store, tmp_path, kwargs, message):
     curate(ingested_store, extra_negative="small")
     with pytest.raises(StoreError, match=message):
         export_verl(ingested_store, tmp_path / "t.parquet", progress=False, **kwargs)
+
+
+def test_export_of_a_store_holding_several_configs_must_name_one(curated_store, tmp_path):
+    curate(curated_store, config="cfg-other")  # an ablation curated into the same store
+    with pytest.raises(StoreError, match="several config hashes .*cfg-other, cfg-test.*--config-hash"):
+        export_verl(curated_store, tmp_path / "t.parquet", progress=False)
+    with pytest.raises(StoreError, match="several config hashes"):
+        export_hf(curated_store, tmp_path / "hf", progress=False)
+    summary = export_verl(curated_store, tmp_path / "t.parquet", config_hash="cfg-other", progress=False)
+    sample_ids = [
+        e["sample_id"] for e in pq.read_table(tmp_path / "t.parquet").column("extra_info").to_pylist()
+    ]
+    assert summary.written == 4 and len(set(sample_ids)) == 4
 
 
 def test_verl_export_of_uncurated_store_is_an_error(ingested_store, tmp_path):

@@ -6,6 +6,7 @@ import sys
 import pyarrow as pa
 import pytest
 
+from vzero_data.store import layout
 from vzero_data.store.layout import (
     STAGING,
     batch_dirs,
@@ -57,3 +58,26 @@ def test_staging_of_another_host_removed_only_when_old(tmp_path):
     staged.mkdir(parents=True)
     assert clean_stale_tmp(tmp_path) == []
     assert clean_stale_tmp(tmp_path, max_age_s=-1) == [staged]
+
+
+def test_cleaning_in_the_same_process_spares_a_batch_being_written(tmp_path, monkeypatch):
+    """A second writer opened in this process (another thread) while a batch is staged must not
+    delete it; only staging left by a failed write of this process is stale."""
+    init_layout(tmp_path)
+    real_write = layout.pq.write_table
+
+    def write_then_another_writer_starts(*args, **kwargs):
+        real_write(*args, **kwargs)
+        clean_stale_tmp(tmp_path)
+
+    monkeypatch.setattr(layout.pq, "write_table", write_then_another_writer_starts)
+    path = write_batch(tmp_path, {"t": pa.table({"x": [1, 2]})})
+    assert (path / "t.parquet").exists()
+
+
+def test_a_failed_write_leaves_no_staging(tmp_path, monkeypatch):
+    init_layout(tmp_path)
+    monkeypatch.setattr(layout, "_fsync_path", lambda path: (_ for _ in ()).throw(OSError("disk full")))
+    with pytest.raises(OSError, match="disk full"):
+        write_batch(tmp_path, {"t": pa.table({"x": [1]})})
+    assert not list((tmp_path / STAGING).iterdir())

@@ -126,6 +126,26 @@ def test_bad_view_rows_are_located_errors(tmp_path, view, message):
 
 
 @pytest.mark.parametrize(
+    "field, value",
+    [("seed", "not-a-number"), ("overlap_iou", "high"), ("width", 1.5e12)],
+)
+def test_row_that_does_not_fit_the_schema_is_refused_at_commit_and_spares_the_batch(tmp_path, field, value):
+    store = open_store(tmp_path / "s", create=True)
+    view = {"kind": "negative", "strategy": "x", "image_bytes": b"x", "width": 1, "height": 1}
+    with store.writer("r", "cfg") as w:
+        w.add_sample(_sample(0))
+        w.commit_sample(_sample(0).sample_id)
+        w.add_sample(_sample(1))
+        w.add_view(_sample(1).sample_id, {**view, "image_format": "png", field: value})
+        with pytest.raises(StoreError, match=f"sample {_sample(1).sample_id}: views row"):
+            w.commit_sample(_sample(1).sample_id)
+        w.add_reject(_sample(1).sample_id, "store", "bad_row", "refused")  # the runner's recovery
+        w.commit_sample(_sample(1).sample_id)
+    assert [s.sample_id for s in store.iter_samples("cfg")] == [_sample(0).sample_id]
+    assert store.done_sample_ids("cfg") == {_sample(0).sample_id, _sample(1).sample_id}
+
+
+@pytest.mark.parametrize(
     "prepare, message",
     [
         (lambda p: None, "no such store"),
