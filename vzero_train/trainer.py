@@ -89,6 +89,7 @@ def store_records(config: TrainConfig) -> RecordSource:
         raise ValueError("the train recipe names no store (train.store or a top-level store: path)")
     try:
         from vzero_data.store import open_store
+        from vzero_data.store.records import require_one_config
     except ImportError as exc:
         raise RuntimeError(
             f"cannot read store {config.store!r}: vzero_data.store is unavailable ({exc})"
@@ -97,6 +98,8 @@ def store_records(config: TrainConfig) -> RecordSource:
     strategies = data.strategies or (None if data.negative == "random" else [data.negative])
 
     extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
+    # A store curated under several configs would otherwise train on every sample once per config.
+    require_one_config(open_store(config.store), data.config_hash, how="train.data.config_hash")
 
     def records():
         return open_store(config.store).iter_training_records(

@@ -10,15 +10,20 @@ ingest_api = pytest.importorskip("vzero_data.ingest")
 image_io = pytest.importorskip("vzero_data.image_io")
 
 
-def _curated_store(root):
+def _curated_store(root, configs=("cfg-test",)):
     from vzero_data.synth import write_scenes
-
-    decode_image, encode_image = image_io.decode_image, image_io.encode_image
 
     write_scenes(root / "synth", 4, size=192, seed=3, progress=False)
     store = store_api.open_store(root / "store", create=True)
     ingest_api.ingest(str(root / "synth"), "synthetic", store, progress=False)
-    with store.writer("curate-run", "cfg-test") as w:
+    for config in configs:
+        _write_views(store, config)
+    return root / "store"
+
+
+def _write_views(store, config):
+    decode_image, encode_image = image_io.decode_image, image_io.encode_image
+    with store.writer(f"curate-{config}", config) as w:
         for i, s in enumerate(sorted(store.iter_samples("ingest"), key=lambda s: s.sample_id)):
             image = decode_image(store.image_bytes([s.image_sha256])[s.image_sha256])
             box = s.boxes[0]
@@ -60,7 +65,6 @@ def _curated_store(root):
                 },
             )
             w.commit_sample(s.sample_id)
-    return root / "store"
 
 
 @pytest.mark.slow
@@ -84,3 +88,20 @@ def test_cli_trains_on_a_curated_store(tmp_path, tiny_vlm):
     logged = read_metrics(tmp_path / "run")
     assert [r["step"] for r in logged] == [1, 2] and "gate/weight_mean" in logged[0]
     assert logged[-1]["data_position"] == 4
+
+
+def test_a_store_of_several_configs_needs_one_named(tmp_path):
+    from vzero_train.config import TrainConfig
+    from vzero_train.trainer import store_records
+
+    store = _curated_store(tmp_path, configs=("cfg-a", "cfg-b"))
+    config = TrainConfig(store=str(store), student="s", teacher={"kind": "frozen_self"})
+    with pytest.raises(
+        store_api.StoreError, match="several config hashes .*cfg-a, cfg-b.*train.data.config_hash"
+    ):
+        store_records(config)
+    chosen = TrainConfig(
+        store=str(store), student="s", teacher={"kind": "frozen_self"}, data={"config_hash": "cfg-b"}
+    )
+    records = list(store_records(chosen)())
+    assert len(records) == 4 and {r.config_hash for r in records} == {"cfg-b"}

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vzero_data.store.layout import StoreError
-from vzero_data.store.records import RecordCounts
+from vzero_data.store.records import RecordCounts, require_one_config
+
+__all__ = ["ExportSummary", "choose_strategy", "count_uncurated", "require_one_config", "view_strategies"]
 from vzero_data.store.store import Store
 
 
@@ -18,18 +20,6 @@ def view_strategies(store: Store, kind: str, config_hash: str | None = None) -> 
         sql += " AND config_hash = ?"
         params.append(config_hash)
     return sorted(store.query(sql + " ORDER BY 1", params).column("strategy").to_pylist())
-
-
-def require_one_config(store: Store, config_hash: str | None) -> None:
-    """Without ``config_hash``, the store's valid views must come from one config: records of several
-    (an ablation curated into the same store) would export every sample once per config."""
-    if config_hash is not None:
-        return
-    known = store.query("SELECT DISTINCT config_hash FROM views WHERE valid ORDER BY 1").column(0).to_pylist()
-    if len(known) > 1:
-        raise StoreError(
-            f"{store.root}: views of several config hashes ({', '.join(known)}); choose one with --config-hash"
-        )
 
 
 def choose_strategy(store: Store, kind: str, requested: str | None, config_hash: str | None) -> str | None:

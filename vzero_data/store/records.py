@@ -20,6 +20,7 @@ from PIL import Image
 
 from vzero_data.image_io import decode_image
 from vzero_data.sample import Sample
+from vzero_data.store.layout import StoreError
 
 if TYPE_CHECKING:
     from vzero_data.store.store import Store
@@ -92,6 +93,19 @@ def _read(path: Path, columns: list[str] | None = None, filters: list | None = N
 
 def _config_filter(config_hash: str | None) -> list:
     return [("config_hash", "=", config_hash)] if config_hash is not None else []
+
+
+def require_one_config(store: Store, config_hash: str | None, *, how: str = "--config-hash") -> None:
+    """Without ``config_hash``, the store's valid views must come from one config: records of several
+    (an ablation curated into the same store) would yield every sample once per config. ``how`` tells
+    the reader how to choose one (a CLI flag or a recipe field)."""
+    if config_hash is not None:
+        return
+    known = store.query("SELECT DISTINCT config_hash FROM views WHERE valid ORDER BY 1").column(0).to_pylist()
+    if len(known) > 1:
+        raise StoreError(
+            f"{store.root}: views of several config hashes ({', '.join(known)}); choose one with {how}"
+        )
 
 
 def iter_raw_records(
