@@ -165,14 +165,26 @@ class GroundingStage:
         return [o for o in out if o is not None]
 
     def _select(self, item: Any, found: list[Any]) -> Grounded | SampleResult:
-        from vzero_data.grounding import GroundingRejected, select_regions
+        from vzero_data.grounding import GroundingRejected, Region, select_regions
+        from vzero_data.grounding.selection import size_problem
 
         sample = item.sample
+        policy = self.recipe.grounding.selection
         try:
-            chosen = select_regions(found, sample.width, sample.height, self.recipe.grounding.selection)
+            chosen = select_regions(found, sample.width, sample.height, policy)
         except GroundingRejected as exc:
             return rejected(sample, "grounding", exc.reason, exc.detail, regions=region_rows(found, []))
         target = chosen[0].box if len(chosen) == 1 else union_box([r.box for r in chosen])
+        if len(chosen) > 1:
+            # mode "all" checks each box; the views cut their union, which must be fine-grained too.
+            problem = size_problem(
+                Region(target, chosen[0].score, chosen[0].phrase, {}), sample.width, sample.height, policy
+            )
+            if problem is not None:
+                detail = f"the {len(chosen)} selected boxes together: {problem.detail}"
+                return rejected(
+                    sample, "grounding", problem.reason, detail, regions=region_rows(found, chosen)
+                )
         return Grounded(
             sample=sample,
             target=target,

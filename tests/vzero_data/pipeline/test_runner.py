@@ -152,3 +152,36 @@ def test_a_grounder_that_cannot_load_fails_the_run_instead_of_rejecting_every_sa
     assert store.query("SELECT status FROM runs").to_pylist() == [{"status": "failed"}]
     monkeypatch.setitem(GROUNDERS, "unloadable", AnnotatedGrounder)
     assert curate(make_recipe("grounding.backend=unloadable"), tmp_path / "store").summary.kept == N_SCENES
+
+
+def test_mode_all_rejects_boxes_whose_union_is_not_fine_grained(tmp_path):
+    """Each of two far-apart boxes passes the area cap alone; their union, which the views cut, does not."""
+    import json
+
+    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline.runner import curate
+    from vzero_data.store import open_store
+    from vzero_data.synth import write_scenes
+
+    write_scenes(tmp_path / "src", 2, size=256, seed=5, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "src" / "manifest.jsonl").read_text().splitlines()]
+    rows[0]["bbox"] = [[4, 4, 40, 40], [200, 200, 240, 240]]  # far apart: union covers ~75% of the image
+    rows[1]["bbox"] = [[4, 4, 40, 40], [44, 4, 80, 40]]  # close together: union stays small
+    (tmp_path / "src" / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    recipe = recipe_from_mapping(
+        {
+            "name": "all",
+            "source": {"adapter": "jsonl", "path": str(tmp_path / "src" / "manifest.jsonl")},
+            "grounding": {"backend": "annotated", "selection": {"mode": "all", "max_area_ratio": 0.1}},
+            "negatives": [{"strategy": "distractor"}],
+            "execution": {"workers": 0, "progress": False},
+        },
+        "all.yaml",
+    )
+    curate(recipe, tmp_path / "store")
+    store = open_store(tmp_path / "store")
+    rejects = store.query("SELECT sample_id, reason, detail FROM rejects").to_pylist()
+    assert len(rejects) == 1 and rejects[0]["reason"] == "box_too_large"
+    assert "2 selected boxes together" in rejects[0]["detail"]
+    positives = store.query("SELECT box FROM views WHERE kind = 'positive'").to_pylist()
+    assert len(positives) == 1
