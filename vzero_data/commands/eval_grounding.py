@@ -21,7 +21,7 @@ HELP = "recall@IoU and mean IoU of stored regions against ground-truth boxes"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory (holds shards/*/samples.parquet and regions.parquet)")
+    parser.add_argument("store", help="a vzero store directory (its samples and regions are scored)")
     parser.add_argument("--iou", type=float, default=0.5, help="IoU threshold for recall (default: 0.5)")
     parser.add_argument("--grounder", default=None, help="only this grounder (default: all in the store)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -1,23 +1,15 @@
-"""Read a store's samples and regions (Parquet shards) and score its grounding per grounder."""
+"""Read a store's samples and regions (through its catalog) and score its grounding per grounder."""
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 from vzero_data.boxes import Box
 from vzero_data.grounding.evaluation import grounding_score
 
 VIEWS = ("selected", "top1", "any")
-
-
-def _shard_glob(store: Path, table: str) -> str:
-    files = sorted(store.glob(f"shards/*/{table}.parquet"))
-    if not files:
-        raise FileNotFoundError(f"{store}: no shards/*/{table}.parquet files (is this a vzero store?)")
-    return str(store / "shards" / "*" / f"{table}.parquet")
 
 
 def _boxes(values: Any, where: str) -> list[Box]:
@@ -31,27 +23,21 @@ def load_truth_and_regions(
     store: str | os.PathLike[str],
 ) -> tuple[dict[str, list[Box]], list[dict[str, Any]]]:
     """Ground truth per sample id, and every region row (sample_id, grounder, rank, box, selected)."""
-    import duckdb
+    from vzero_data.store import open_store
 
-    root = Path(store)
-    samples = _shard_glob(root, "samples")
-    regions = _shard_glob(root, "regions")
-    con = duckdb.connect()
+    opened = open_store(store)
+    samples = opened.query("SELECT sample_id, any_value(boxes) AS boxes FROM samples GROUP BY sample_id")
     truth = {
-        sample_id: _boxes(boxes, f"{root}: samples row {sample_id}")
-        for sample_id, boxes in con.execute(
-            f"SELECT sample_id, any_value(boxes) FROM read_parquet('{samples}') GROUP BY sample_id"
-        ).fetchall()
+        sample_id: _boxes(boxes, f"{store}: samples row {sample_id}")
+        for sample_id, boxes in zip(
+            samples.column("sample_id").to_pylist(), samples.column("boxes").to_pylist(), strict=True
+        )
     }
-    rows = con.execute(
-        f"SELECT sample_id, grounder, rank, box, coalesce(selected, false) "
-        f"FROM read_parquet('{regions}') ORDER BY grounder, sample_id, rank"
-    ).fetchall()
-    region_rows = [
-        {"sample_id": s, "grounder": g, "rank": r, "box": box, "selected": bool(sel)}
-        for s, g, r, box, sel in rows
-    ]
-    return truth, region_rows
+    regions = opened.query(
+        "SELECT sample_id, grounder, rank, box, coalesce(selected, false) AS selected "
+        "FROM regions ORDER BY grounder, sample_id, rank"
+    )
+    return truth, regions.to_pylist()
 
 
 def evaluate_store(

@@ -1,41 +1,36 @@
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from tests.store_builder import add_sample, png
 from vzero_data.grounding.store_eval import evaluate_store
+from vzero_data.store import StoreError, open_store
+from vzero_data.store.layout import write_batch
+from vzero_data.store.schema import SAMPLES as SAMPLES_SCHEMA
+
+IMAGE = png("gray", (100, 100))
 
 
 def write_store(root, samples, regions, shards=2):
-    """A store with the samples/regions tables split over ``shards`` shard folders."""
+    """A store written by the real writer, its samples and regions split over ``shards`` batches."""
+    store = open_store(root, create=True)
     for k in range(shards):
-        folder = root / "shards" / f"{k:05d}"
-        folder.mkdir(parents=True)
-        pq.write_table(
-            pa.table(
-                {
-                    "sample_id": [s[0] for s in samples[k::shards]],
-                    "boxes": pa.array([s[1] for s in samples[k::shards]], pa.list_(pa.list_(pa.float64()))),
-                    "width": [100] * len(samples[k::shards]),
-                    "height": [100] * len(samples[k::shards]),
-                }
-            ),
-            folder / "samples.parquet",
-        )
-        mine = {s[0] for s in samples[k::shards]}
-        rows = [r for r in regions if r[0] in mine]
-        pq.write_table(
-            pa.table(
-                {
-                    "sample_id": [r[0] for r in rows],
-                    "grounder": [r[1] for r in rows],
-                    "rank": pa.array([r[2] for r in rows], pa.int32()),
-                    "box": pa.array([r[3] for r in rows], pa.list_(pa.float64())),
-                    "score": [0.5] * len(rows),
-                    "selected": [r[4] for r in rows],
-                }
-            ),
-            folder / "regions.parquet",
-        )
+        with store.writer(f"run-{k}", "cfg") as w:
+            for sample_id, boxes in samples[k::shards]:
+                add_sample(w, sample_id, IMAGE, boxes=boxes)
+                for sid, grounder, rank, box, selected in regions:
+                    if sid == sample_id:
+                        w.add_region(
+                            sid,
+                            {
+                                "rank": rank,
+                                "box": box,
+                                "score": 0.5,
+                                "grounder": grounder,
+                                "selected": selected,
+                            },
+                        )
+                w.commit_sample(sample_id)
+    assert len(store.batches()) == shards + 1  # plus the schema batch
     return root
 
 
@@ -75,12 +70,39 @@ def test_one_grounder_only(tmp_path):
         evaluate_store(tmp_path, grounder="yolo")
 
 
-def test_not_a_store(tmp_path):
-    with pytest.raises(FileNotFoundError, match="no shards/\\*/samples.parquet"):
-        evaluate_store(tmp_path)
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.mkdir(), "not a vzero store"),
+        (lambda p: (p / "shards").mkdir(parents=True), "not a vzero store"),  # no marker file
+        (lambda p: None, "no such store"),
+    ],
+)
+def test_not_a_store(tmp_path, make, message):
+    make(tmp_path / "x")
+    with pytest.raises(StoreError, match=message):
+        evaluate_store(tmp_path / "x")
+
+
+def test_unfinished_batches_are_not_read(tmp_path):
+    write_store(tmp_path, SAMPLES, REGIONS)
+    staged = tmp_path / ".staging" / "batch-being-written"
+    staged.mkdir(parents=True)
+    (staged / "regions.parquet").write_bytes(b"partial garbage")
+    assert evaluate_store(tmp_path)["samples_with_truth"] == 3
 
 
 def test_bad_box_rows_are_located(tmp_path):
-    write_store(tmp_path, [("s1", [[10, 10, 5, 5]])], [], shards=1)
+    # The writer refuses an inverted box, so publish a corrupt samples row with the raw batch writer.
+    open_store(tmp_path, create=True)
+    row = {"sample_id": "s1", "image_sha256": "0" * 64, "width": 100, "height": 100, "question": "Q?",
+           "boxes": [[10.0, 10.0, 5.0, 5.0]], "config_hash": "cfg"}  # fmt: skip
+    write_batch(tmp_path, {"samples": pa.Table.from_pylist([row], schema=SAMPLES_SCHEMA)})
     with pytest.raises(ValueError, match="samples row s1"):
         evaluate_store(tmp_path)
+
+
+def test_store_path_with_a_quote(tmp_path):
+    # The path used to be pasted into SQL unescaped.
+    report = evaluate_store(write_store(tmp_path / "it's a store", SAMPLES, REGIONS))
+    assert report["samples_with_truth"] == 3 and sorted(report["grounders"]) == ["dino", "owl"]
