@@ -2,7 +2,7 @@
 inlined) showing, for N samples, the full image with the target box drawn, the positive crop, and
 each negative view labelled with its strategy (rejected negatives show their reason).
 
-Read from a store (its Parquet shards) or from a folder written by
+Read from a store or from a folder written by
 vzero_data.views.write_views_folder.
 
 examples:
@@ -19,7 +19,7 @@ HELP = "contact sheet (PNG) and HTML gallery of positive crops and negative view
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     src = parser.add_mutually_exclusive_group(required=True)
-    src.add_argument("--store", help="a vzero store directory (reads STORE/shards/*/*.parquet)")
+    src.add_argument("--store", help="a vzero store directory")
     src.add_argument("--views-dir", help="a folder of views (views.jsonl + images/)")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--n", type=int, default=8, help="number of samples to show (default: 8)")

@@ -21,4 +21,4 @@ def test_eval_grounding_json(tmp_path, capsys):
 
 def test_eval_grounding_on_a_folder_that_is_no_store(tmp_path, capsys):
     assert main(["eval-grounding", str(tmp_path)]) == 2
-    assert "no shards/*/samples.parquet" in capsys.readouterr().err
+    assert "not a vzero store" in capsys.readouterr().err

@@ -30,7 +30,7 @@ def test_preview_from_a_store(tmp_path, samples, capsys):
     "args, message",
     [
         (["--views-dir", "nowhere"], "not a views folder"),
-        (["--store", "nowhere"], "no views"),
+        (["--store", "nowhere"], "no such store"),
         (["--views-dir", "x", "--n", "0"], "--n must be at least 1"),
     ],
 )

@@ -1,8 +1,8 @@
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from tests.store_builder import add_sample
+from vzero_data.store import open_store
 from vzero_data.synth import make_scene
 from vzero_data.views import (
     CropPolicy,
@@ -54,47 +54,14 @@ def views_dir(tmp_path, samples):
 
 
 def write_store(root, samples, config_hash="cfg1"):
-    """A store laid out as the store issue specifies: STORE/shards/<batch>/<table>.parquet."""
-    batch = root / "shards" / "batch-0001"
-    batch.mkdir(parents=True)
-    view_rows, sample_rows, image_rows, reject_rows = [], [], [], []
-    for s in samples:
-        sha = f"img-{s.sample_id}"
-        image_rows.append(
-            {
-                "sha256": sha,
-                "format": "png",
-                "width": s.image.shape[1],
-                "height": s.image.shape[0],
-                "bytes": encode_rgb(s.image),
-            }
-        )
-        sample_rows.append(
-            {"sample_id": s.sample_id, "question": s.question, "image_sha256": sha,
-             "boxes": [s.target.to_list()], "config_hash": "ingest"}
-        )  # fmt: skip
-        for v in s.views:
-            view_rows.append({**v.to_row(s.sample_id), "sample_id": s.sample_id, "config_hash": config_hash})
-        for r in s.rejects:
-            reject_rows.append(
-                {"sample_id": s.sample_id, "config_hash": config_hash, "stage": f"negative:{r['strategy']}",
-                 "reason": r["reason"], "detail": r["detail"], "run_id": "r1"}
-            )  # fmt: skip
-    box_type = pa.list_(pa.float64())
-    pq.write_table(pa.Table.from_pylist(view_rows).cast(_views_schema(box_type)), batch / "views.parquet")
-    pq.write_table(pa.Table.from_pylist(sample_rows), batch / "samples.parquet")
-    pq.write_table(pa.Table.from_pylist(image_rows), batch / "images.parquet")
-    pq.write_table(pa.Table.from_pylist(reject_rows), batch / "rejects.parquet")
+    """A store written by the real writer: each sample with its image, views and rejected negatives."""
+    store = open_store(root, create=True)
+    with store.writer("r1", config_hash) as w:
+        for s in samples:
+            add_sample(w, s.sample_id, encode_rgb(s.image), question=s.question, boxes=[s.target.to_list()])
+            for v in s.views:
+                w.add_view(s.sample_id, v.to_row(s.sample_id))
+            for r in s.rejects:
+                w.add_reject(s.sample_id, f"negative:{r['strategy']}", r["reason"], r["detail"])
+            w.commit_sample(s.sample_id)
     return root
-
-
-def _views_schema(box_type):
-    return pa.schema(
-        [
-            ("view_id", pa.string()), ("kind", pa.string()), ("strategy", pa.string()), ("params", pa.string()),
-            ("seed", pa.int64()), ("box", box_type), ("source_image_sha256", pa.string()), ("width", pa.int64()),
-            ("height", pa.int64()), ("image_format", pa.string()), ("image_bytes", pa.binary()),
-            ("overlap_iou", pa.float64()), ("overlap_target", pa.float64()), ("valid", pa.bool_()),
-            ("checks", pa.string()), ("sample_id", pa.string()), ("config_hash", pa.string()),
-        ]
-    )  # fmt: skip

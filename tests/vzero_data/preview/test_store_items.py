@@ -2,15 +2,16 @@ import numpy as np
 import pytest
 
 from vzero_data.preview import items_from_store
+from vzero_data.store import StoreError, open_store
 
 from .conftest import write_store
 
 
 def test_items_from_store_shards(tmp_path, samples):
     store = write_store(tmp_path / "store", samples)
-    # a killed writer's hidden temp batch must not be read
-    hidden = store / "shards" / ".tmp-dead"
-    hidden.mkdir()
+    # a killed writer's unpublished batch must not be read
+    hidden = store / ".staging" / "dead-batch"
+    hidden.mkdir(parents=True)
     (hidden / "views.parquet").write_bytes(b"partial garbage")
     items = list(items_from_store(store, n=2))
     assert [i.sample_id for i in items] == ["sample-0", "sample-1"]
@@ -30,7 +31,12 @@ def test_config_hash_filters_views(tmp_path, samples):
     assert list(items_from_store(store, n=5, config_hash="other")) == []
 
 
-def test_store_without_views_is_a_clear_error(tmp_path):
-    (tmp_path / "shards").mkdir()
-    with pytest.raises(FileNotFoundError, match="no views"):
+def test_store_without_views_has_no_items(tmp_path):
+    open_store(tmp_path / "store", create=True)
+    assert list(items_from_store(tmp_path / "store")) == []
+
+
+def test_a_folder_that_is_no_store_is_a_clear_error(tmp_path):
+    (tmp_path / "shards").mkdir()  # no marker file
+    with pytest.raises(StoreError, match="not a vzero store"):
         list(items_from_store(tmp_path))
