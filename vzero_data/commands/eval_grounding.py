@@ -1,8 +1,7 @@
 """Evaluate grounding in a store against its ground-truth boxes: recall at IoU 0.5 and mean IoU.
 
-Reads STORE/shards/*/samples.parquet (sample_id, boxes = ground truth) and
-STORE/shards/*/regions.parquet (sample_id, grounder, rank, box, score, selected). For each grounder,
-three views of its predictions:
+Reads the store's samples (boxes = ground truth) and regions (grounder, rank, box, selected). For
+each grounder, three views of its predictions:
   selected  the regions the selection policy kept (a rejected sample scores 0)
   top1      the region ranked first
   any       the best of all its regions (an upper bound for any selection policy)

@@ -1,9 +1,9 @@
-"""A vzero store: the ``samples`` and ``images`` Parquet shards under ``STORE/shards/*/``.
+"""A vzero store, read through ``open_store``: its ``samples`` and ``images``.
 
 Samples with options are multiple choice (the stored answer is an option's text or letter), others
 open. The category is ``metadata.category``, else ``metadata.kind``, else the sample's ``source``.
-Samples without an answer label are skipped and reported. Images are fetched from the shards a chunk
-of samples at a time, so memory stays bounded whatever the store's size.
+Samples without an answer label are skipped and reported. A sample curated under several configs is
+one item. Images are fetched a chunk of samples at a time, so only a chunk's images are in memory.
 """
 
 from __future__ import annotations
@@ -17,60 +17,34 @@ from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, answer_letter, image_from_bytes
 
 CHUNK = 64
-
-
-def _shard_files(src: Path, table: str) -> list[str]:
-    """The table's published shard files. Listed here, not globbed by DuckDB, whose ``*`` would also
-    match a writer's hidden ``shards/.tmp-*`` batch in progress."""
-    return sorted(
-        p.as_posix() for p in (src / "shards").glob(f"*/{table}.parquet") if not p.parent.name.startswith(".")
-    )
-
-
-def _sql_list(files: list[str]) -> str:
-    return "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+COLUMNS = ("sample_id", "image_sha256", "question", "answer", "options", "metadata", "source")
 
 
 def _detect(src: Path) -> bool:
-    return src.is_dir() and (src / "shards").is_dir()
+    from vzero_data.store.layout import is_store
+
+    return src.is_dir() and is_store(src)
 
 
-@register_adapter("store", detect=_detect, description="vzero store (Parquet shards of samples and images)")
+@register_adapter("store", detect=_detect, description="vzero store (its samples and images)")
 def read_store(src: Path, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
-    import duckdb
+    from vzero_data.store import StoreError, open_store
 
-    samples_files = _shard_files(src, "samples") if _detect(src) else []
-    if not samples_files:
-        raise EvalDataError(f"{src}: not a vzero store with samples (no shards/*/samples.parquet)")
-    images_files = _shard_files(src, "images")
-    con = duckdb.connect()
     try:
-        samples = con.execute(
-            f"""SELECT DISTINCT ON (sample_id) sample_id, image_sha256, question, answer, options, metadata, source
-                FROM read_parquet({_sql_list(samples_files)}, union_by_name = true)
-                ORDER BY sample_id"""
-        )
-        images = con.cursor()
-        while rows := samples.fetchmany(CHUNK):
-            hashes = sorted({r[1] for r in rows if r[1]})
-            found = (
-                dict(
-                    images.execute(
-                        f"""SELECT sha256, any_value(bytes) FROM read_parquet({_sql_list(images_files)}, union_by_name = true)
-                            WHERE list_contains(?, sha256) GROUP BY sha256""",
-                        [hashes],
-                    ).fetchall()
-                )
-                if images_files
-                else {}
-            )
-            for row in rows:
-                try:
-                    yield _item(row, found, benchmark, f"{src} sample {row[0]!r}")
-                except EvalDataError as exc:
-                    yield Skipped(str(row[0]), benchmark, str(exc))
-    finally:
-        con.close()
+        store = open_store(src)
+    except StoreError as exc:
+        raise EvalDataError(str(exc)) from exc
+    samples = store.query(
+        f"SELECT DISTINCT ON (sample_id) {', '.join(COLUMNS)} FROM samples ORDER BY sample_id"
+    )
+    for batch in samples.to_batches(max_chunksize=CHUNK):
+        rows = [tuple(r[c] for c in COLUMNS) for r in batch.to_pylist()]
+        found = store.image_bytes(sorted({r[1] for r in rows if r[1]}))
+        for row in rows:
+            try:
+                yield _item(row, found, benchmark, f"{src} sample {row[0]!r}")
+            except EvalDataError as exc:
+                yield Skipped(str(row[0]), benchmark, str(exc))
 
 
 def _item(row: tuple[Any, ...], images: dict[str, bytes], benchmark: str, where: str) -> EvalItem:

@@ -3,6 +3,7 @@ import json
 import pytest
 from PIL import Image
 
+from vzero_data.store import open_store
 from vzero_train.evaluate import adapters
 from vzero_train.evaluate.adapters import detect_format, get_adapter, open_benchmark, register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, image_from_file
@@ -10,7 +11,7 @@ from vzero_train.evaluate.items import EvalDataError, EvalItem, image_from_file
 
 @pytest.fixture
 def layouts(tmp_path):
-    (tmp_path / "store" / "shards").mkdir(parents=True)
+    open_store(tmp_path / "store", create=True)
     (tmp_path / "vstar" / "direct_attributes").mkdir(parents=True)
     (tmp_path / "vstar" / "direct_attributes" / "1.json").write_text("{}")
     (tmp_path / "synth").mkdir()

@@ -1,68 +1,46 @@
-import hashlib
-import io
-import json
+import os
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from PIL import Image
 
+from tests.store_builder import add_sample, png
+from vzero_data.store import open_store
 from vzero_train.evaluate.adapters import open_benchmark
 from vzero_train.evaluate.adapters import store as store_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
 
 
-def _png(color, size=(12, 8)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, color).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-def _sample(sample_id, sha, answer, options=(), metadata=None, source="synthetic", question="What colour?"):
-    return {
-        "sample_id": sample_id,
-        "image_sha256": sha,
-        "question": question,
-        "answer": answer,
-        "options": list(options),
-        "metadata": json.dumps(metadata or {}),
-        "source": source,
-        "config_hash": "c1",
-    }
-
-
-def _write_batch(root, batch, samples, images):
-    folder = root / "shards" / batch
-    folder.mkdir(parents=True)
-    pq.write_table(pa.Table.from_pylist(samples), folder / "samples.parquet")
-    image_rows = [
-        {"sha256": hashlib.sha256(b).hexdigest(), "format": "png", "width": 12, "height": 8, "bytes": b}
-        for b in images
-    ]
-    pq.write_table(pa.Table.from_pylist(image_rows), folder / "images.parquet")
+def _sample(w, sample_id, image, answer, options=None, metadata=None, source="synthetic", **kw):
+    add_sample(
+        w, sample_id, image, question="What colour?", answer=answer, options=options,
+        metadata=metadata or {}, source=source, **kw,
+    )  # fmt: skip
+    w.commit_sample(sample_id)
 
 
 @pytest.fixture
 def store(tmp_path):
-    red, blue = _png("red"), _png("blue", size=(6, 4))
-    red_sha, blue_sha = hashlib.sha256(red).hexdigest(), hashlib.sha256(blue).hexdigest()
+    red, blue = png("red"), png("blue", size=(6, 4))
     root = tmp_path / "store"
-    _write_batch(
-        root,
-        "b1",
-        [
-            _sample("s1", red_sha, "red", ["blue", "red"], {"kind": "color"}),
-            _sample("s2", blue_sha, "B", ["x", "y"], {"category": "letters"}),
-            _sample("s3", blue_sha, "4", source="counting"),
-            _sample("s4", red_sha, None, ["red", "blue"]),
-            _sample("s5", "0" * 64, "red", ["red", "blue"]),
-        ],
-        [red, blue],
-    )
-    # the same sample curated again under another config, and the same image stored again
-    _write_batch(root, "b2", [_sample("s1", red_sha, "red", ["blue", "red"], {"kind": "color"})], [red])
-    # a batch still being written (hidden temp folder) is invisible
-    _write_batch(root, ".tmp-b3", [_sample("s9", red_sha, "red", ["blue", "red"])], [red])
+    store = open_store(root, create=True)
+    first, again = store.writer("r1", "c1"), store.writer("r2", "c2")
+    with first:
+        _sample(first, "s1", red, "red", ["blue", "red"], {"kind": "color"})
+        _sample(first, "s2", blue, "B", ["x", "y"], {"category": "letters"})
+        _sample(first, "s3", blue, "4", source="counting")
+        _sample(first, "s4", red, None, ["red", "blue"])
+        _sample(first, "s5", None, "red", ["red", "blue"], image_sha256="0" * 64)
+    # the same sample curated again under another config, and (a writer racing the first) the same
+    # image stored again
+    with again:
+        _sample(again, "s1", red, "red", ["blue", "red"], {"kind": "color"})
+    raw_images = pq.ParquetDataset(sorted(root.glob("shards/*/images.parquet"))).read()
+    assert raw_images.num_rows == 3  # red twice: the images view dedups it
+    # a batch still being written (staged, not yet renamed into shards/) is invisible
+    with store.writer("r3", "c3") as w:
+        _sample(w, "s9", red, "red", ["blue", "red"])
+    (staged := root / ".staging").mkdir(exist_ok=True)
+    os.rename(w.batches_written[0], staged / w.batches_written[0].name)
     return root
 
 
@@ -82,7 +60,18 @@ def test_store_samples_become_items_once_each(store, monkeypatch):
     assert "image 000" in skipped["s5"] and "not in the images table" in skipped["s5"]
 
 
-def test_folder_without_samples_is_not_a_store(tmp_path):
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [(lambda p: (p / "shards").mkdir(parents=True), "not a vzero store"), (lambda p: None, "no such store")],
+)
+def test_a_folder_that_is_no_store_gets_the_stores_error(tmp_path, make, message):
+    make(tmp_path / "x")
+    with pytest.raises(EvalDataError, match=message):
+        list(store_adapter.read_store(tmp_path / "x", benchmark="b"))
+
+
+def test_only_a_store_is_detected(tmp_path):
     (tmp_path / "shards").mkdir()
-    with pytest.raises(EvalDataError, match="not a vzero store with samples"):
-        list(open_benchmark(tmp_path, "store").items())
+    assert not store_adapter._detect(tmp_path)
+    open_store(tmp_path / "store", create=True)
+    assert store_adapter._detect(tmp_path / "store")
