@@ -7,10 +7,11 @@ optionally ``id`` and a category field (``category``, else the synthetic ``kind`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from vzero_data.sources.base import Rejected
+from vzero_data.sources.rows import iter_jsonl
 from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, answer_letter, image_from_file
 
@@ -37,21 +38,21 @@ def read_manifest(
     if not manifest.is_file():
         raise EvalDataError(f"{src}: no {MANIFEST_NAME} found")
     root = image_root or manifest.parent
-    with open(manifest, encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{manifest}:{line_no}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Skipped(f"line-{line_no}", benchmark, f"{where}: malformed JSON ({exc.msg})")
-                continue
-            item_id = str(row.get("id", f"line-{line_no}"))
-            try:
-                yield _item(row, item_id, benchmark, root, where)
-            except EvalDataError as exc:
-                yield Skipped(item_id, benchmark, str(exc))
+    for entry in iter_jsonl(manifest):
+        if isinstance(entry, Rejected):  # key is "<manifest>:<line>"
+            yield Skipped(_line_id(entry.key), benchmark, entry.detail)
+            continue
+        where, row = entry
+        item_id = str(row.get("id", _line_id(where)))
+        try:
+            yield _item(row, item_id, benchmark, root, where)
+        except EvalDataError as exc:
+            yield Skipped(item_id, benchmark, str(exc))
+
+
+def _line_id(where: str) -> str:
+    """``line-N`` for a row located as ``<file>:<N>`` (the id of a row without one)."""
+    return f"line-{where.rpartition(':')[2]}"
 
 
 def _item(row: dict, item_id: str, benchmark: str, root: Path, where: str) -> EvalItem:

@@ -39,7 +39,7 @@ def test_generic_manifest_rows_and_rejections(tmp_path):
         {"id": "no-image", "image": "missing.png", "question": "Q?", "answer": "3"},
     ]
     manifest = tmp_path / "set.jsonl"
-    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json\n")
+    manifest.write_text("\n".join(json.dumps(r) for r in rows) + "\n{not json\n[1, 2]\n")
     entries = list(open_benchmark(manifest).items())
     items = {e.item_id: e for e in entries if isinstance(e, EvalItem)}
     skipped = {e.item_id: e.reason for e in entries if isinstance(e, Skipped)}
@@ -50,3 +50,4 @@ def test_generic_manifest_rows_and_rejections(tmp_path):
     assert "answer 'z' is neither an option letter nor one of the options" in skipped["bad-answer"]
     assert "image not found" in skipped["no-image"]
     assert "set.jsonl:7: malformed JSON" in skipped["line-7"]
+    assert skipped["line-8"].endswith("set.jsonl:8: expected a JSON object, got list")
