@@ -1,5 +1,6 @@
 """Build small stores in tests through the real store writer (marker, schema batch, catalog), so
-readers are tested against stores exactly as curation writes them."""
+readers are tested against stores exactly as curation writes them: ``add_sample`` for hand-made
+samples, ``curate`` for views over samples already ingested."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from typing import Any
 from PIL import Image
 
 from vzero_data.boxes import Box
-from vzero_data.image_io import probe_image
+from vzero_data.image_io import decode_image, encode_image, probe_image
 from vzero_data.sample import Sample, image_digest
-from vzero_data.store import StoreWriter
+from vzero_data.store import Store, StoreWriter
 
 
 def png(color: Any = "red", size: tuple[int, int] = (12, 8)) -> bytes:
@@ -55,3 +56,75 @@ def add_sample(
     )
     writer.add_sample(sample)
     return sample
+
+
+CONFIG = "cfg-test"
+NEGATIVE_BOX = [0.0, 0.0, 24.0, 24.0]
+
+
+def curate(
+    store: Store,
+    *,
+    skip_negative: tuple[int, ...] = (),
+    extra_negative: str | None = None,
+    config: str = CONFIG,
+    positive_margin: float = 0.0,
+) -> list[str]:
+    """Write a positive crop (the target box, widened by ``positive_margin`` of its size) and a
+    'corner' negative per ingested sample."""
+    samples = sorted(store.iter_samples("ingest"), key=lambda s: s.sample_id)
+    with store.writer("curate-run", config) as w:
+        for i, s in enumerate(samples):
+            image = decode_image(store.image_bytes([s.image_sha256])[s.image_sha256])
+            box = s.boxes[0]
+            crop = box.expand(ratio=positive_margin).clip(*image.size) if positive_margin else box
+            w.add_sample(s)
+            w.add_region(
+                s.sample_id,
+                {
+                    "rank": 0,
+                    "box": box,
+                    "score": 0.9,
+                    "phrase": s.target,
+                    "grounder": "oracle",
+                    "model": "none",
+                    "params": {"t": 0.3},
+                    "selected": True,
+                },
+            )
+            w.add_view(
+                s.sample_id,
+                {
+                    "kind": "positive",
+                    "strategy": "crop",
+                    "image_bytes": encode_image(image.crop(crop.round_out())),
+                    "box": box.to_list(),
+                    "seed": i,
+                    "params": {"margin": 0},
+                },
+            )
+            if i not in skip_negative:
+                neg = image.crop(tuple(int(v) for v in NEGATIVE_BOX))
+                w.add_view(
+                    s.sample_id,
+                    {
+                        "kind": "negative",
+                        "strategy": "corner",
+                        "image_bytes": encode_image(neg),
+                        "box": NEGATIVE_BOX,
+                        "seed": i,
+                        "overlap_iou": 0.0,
+                    },
+                )
+            if extra_negative:
+                w.add_view(
+                    s.sample_id,
+                    {
+                        "kind": "negative",
+                        "strategy": extra_negative,
+                        "image_bytes": encode_image(image.resize((32, 32))),
+                        "seed": i,
+                    },
+                )
+            w.commit_sample(s.sample_id)
+    return [s.sample_id for s in samples]

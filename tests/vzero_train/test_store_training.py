@@ -1,70 +1,22 @@
-"""Training straight from a curated store through the store API (skipped until the store lands)."""
+"""Training straight from a curated store through the store API."""
 
 import pytest
 
+from tests.store_builder import curate
+from vzero_data.ingest import ingest
+from vzero_data.store import StoreError, open_store
+from vzero_data.synth import write_scenes
 from vzero_train.cli import main
 from vzero_train.metrics import read_metrics
 
-store_api = pytest.importorskip("vzero_data.store")
-ingest_api = pytest.importorskip("vzero_data.ingest")
-image_io = pytest.importorskip("vzero_data.image_io")
-
 
 def _curated_store(root, configs=("cfg-test",)):
-    from vzero_data.synth import write_scenes
-
     write_scenes(root / "synth", 4, size=192, seed=3, progress=False)
-    store = store_api.open_store(root / "store", create=True)
-    ingest_api.ingest(str(root / "synth"), "synthetic", store, progress=False)
+    store = open_store(root / "store", create=True)
+    ingest(str(root / "synth"), "synthetic", store, progress=False)
     for config in configs:
-        _write_views(store, config)
+        curate(store, config=config, positive_margin=0.5)
     return root / "store"
-
-
-def _write_views(store, config):
-    decode_image, encode_image = image_io.decode_image, image_io.encode_image
-    with store.writer(f"curate-{config}", config) as w:
-        for i, s in enumerate(sorted(store.iter_samples("ingest"), key=lambda s: s.sample_id)):
-            image = decode_image(store.image_bytes([s.image_sha256])[s.image_sha256])
-            box = s.boxes[0]
-            w.add_sample(s)
-            w.add_region(
-                s.sample_id,
-                {
-                    "rank": 0,
-                    "box": box,
-                    "score": 1.0,
-                    "phrase": s.target,
-                    "grounder": "annotated",
-                    "model": "none",
-                    "params": {},
-                    "selected": True,
-                },
-            )
-            positive = image.crop(box.expand(ratio=0.5).clip(*image.size).round_out())
-            w.add_view(
-                s.sample_id,
-                {
-                    "kind": "positive",
-                    "strategy": "crop",
-                    "image_bytes": encode_image(positive),
-                    "box": box.to_list(),
-                    "seed": i,
-                    "params": {},
-                },
-            )
-            w.add_view(
-                s.sample_id,
-                {
-                    "kind": "negative",
-                    "strategy": "corner",
-                    "image_bytes": encode_image(image.crop((0, 0, 24, 24))),
-                    "box": [0.0, 0.0, 24.0, 24.0],
-                    "seed": i,
-                    "overlap_iou": 0.0,
-                },
-            )
-            w.commit_sample(s.sample_id)
 
 
 @pytest.mark.slow
@@ -96,9 +48,7 @@ def test_a_store_of_several_configs_needs_one_named(tmp_path):
 
     store = _curated_store(tmp_path, configs=("cfg-a", "cfg-b"))
     config = TrainConfig(store=str(store), student="s", teacher={"kind": "frozen_self"})
-    with pytest.raises(
-        store_api.StoreError, match="several config hashes .*cfg-a, cfg-b.*train.data.config_hash"
-    ):
+    with pytest.raises(StoreError, match="several config hashes .*cfg-a, cfg-b.*train.data.config_hash"):
         store_records(config)
     chosen = TrainConfig(
         store=str(store), student="s", teacher={"kind": "frozen_self"}, data={"config_hash": "cfg-b"}

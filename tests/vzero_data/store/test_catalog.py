@@ -26,7 +26,7 @@ def test_catalog_rebuilt_from_shards_answers_identically(curated_store, sql):
 
 def test_new_batches_visible_without_rebuild(ingested_store):
     n = ingested_store.query("SELECT count(*) AS n FROM views").to_pylist()[0]["n"]
-    from tests.vzero_data.store.conftest import curate
+    from tests.store_builder import curate
 
     curate(ingested_store)
     assert ingested_store.query("SELECT count(*) AS n FROM views").to_pylist()[0]["n"] == n + 8

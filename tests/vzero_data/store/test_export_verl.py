@@ -5,7 +5,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from tests.vzero_data.store.conftest import curate
+from tests.store_builder import curate
 from vzero_data.prompt_text import CROP_TAG, DEFAULT_TEACHER_TEMPLATE, IMAGE_TAG, fill_question
 from vzero_data.store import StoreError
 from vzero_data.store.export_hf import export_hf

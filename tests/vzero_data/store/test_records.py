@@ -2,7 +2,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from tests.vzero_data.store.conftest import CONFIG, curate
+from tests.store_builder import CONFIG, curate
 from vzero_data.store import RecordCounts
 from vzero_data.synth import PALETTE
 
