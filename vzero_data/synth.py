@@ -14,14 +14,18 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from vzero_data.boxes import Box
 
+if TYPE_CHECKING:
+    from vzero_data.synth_shared_colour import SharedColourKnobs
+
 SOURCE_NAME = "synthetic"
+CLUTTER_WORLD = "clutter"
 MANIFEST_NAME = "manifest.jsonl"
 IMAGES_DIRNAME = "images"
 
@@ -244,25 +248,43 @@ def write_scenes(
     seed: int = 0,
     text: bool = False,
     progress: bool = True,
+    world: str = CLUTTER_WORLD,
+    knobs: SharedColourKnobs | None = None,
 ) -> Path:
     """Write ``n`` scenes as PNGs under ``out_dir/images`` plus ``out_dir/manifest.jsonl``.
 
-    The manifest is written last, through a temporary file and a rename, so a manifest on disk
-    always lists images that exist. Returns the manifest path.
+    ``world`` picks the generator: ``clutter`` (the default: many small shapes, a target of unique
+    colour; ``size`` and ``text`` apply) or ``shared_colour`` (every colour on several objects, the
+    target singled out by shape; ``knobs`` set its size and difficulty). The manifest is written
+    last, through a temporary file and a rename, so a manifest on disk always lists images that
+    exist. Returns the manifest path.
     """
     from tqdm.auto import tqdm
 
+    from vzero_data.synth_shared_colour import WORLD_NAME, SharedColourKnobs, make_shared_colour_scene
+
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
+    if world not in (CLUTTER_WORLD, WORLD_NAME):
+        raise ValueError(f"unknown synthetic world {world!r}; known: {CLUTTER_WORLD}, {WORLD_NAME}")
+    if knobs is not None and world != WORLD_NAME:
+        raise ValueError(f"difficulty knobs apply to the {WORLD_NAME} world only, not {world!r}")
     out = Path(out_dir)
     (out / IMAGES_DIRNAME).mkdir(parents=True, exist_ok=True)
     records = []
     for index in tqdm(range(n), desc="synth", unit="img", disable=not progress):
-        scene = make_scene(seed, index, size, text=text)
-        scene_id = f"synth-s{seed}-{index:06d}"
+        if world == CLUTTER_WORLD:
+            scene = make_scene(seed, index, size, text=text)
+            scene_id = f"synth-s{seed}-{index:06d}"
+        else:
+            scene = make_shared_colour_scene(seed, index, knobs or SharedColourKnobs())
+            scene_id = f"synth-{WORLD_NAME}-s{seed}-{index:06d}"
         relpath = f"{IMAGES_DIRNAME}/{scene_id}.png"
         scene.image.save(out / relpath, format="PNG")
-        records.append(scene_record(scene, relpath, scene_id, seed, index))
+        record = scene_record(scene, relpath, scene_id, seed, index)
+        if world != CLUTTER_WORLD:
+            record["world"] = world
+        records.append(record)
     manifest = out / MANIFEST_NAME
     tmp = manifest.with_suffix(".jsonl.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
