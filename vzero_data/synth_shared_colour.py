@@ -21,7 +21,16 @@ import numpy as np
 from PIL import Image
 
 from vzero_data.boxes import Box
-from vzero_data.synth import PALETTE, SHAPES, Scene, SceneObject, _background, _paint, _shape_mask, region_name
+from vzero_data.synth import (
+    PALETTE,
+    SHAPES,
+    Scene,
+    SceneObject,
+    _background,
+    _paint,
+    _shape_mask,
+    region_name,
+)
 
 WORLD_NAME = "shared_colour"
 MIN_SIZE = 48

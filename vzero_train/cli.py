@@ -11,6 +11,7 @@ from vzero_data.cli_support import build_main
 COMMANDS = {
     "env": "vzero_train.commands.env",
     "train": "vzero_train.commands.train",
+    "sft": "vzero_train.commands.sft",
     "demo": "vzero_train.commands.demo",
     "eval": "vzero_train.commands.eval",
     "eval-report": "vzero_train.commands.eval_report",

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
 
 TINY_PREFIX = "tiny:"
+_ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
 class _Section(BaseModel):
@@ -215,6 +216,23 @@ def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | 
     The store path comes from ``train.store`` or, failing that, a top-level ``store`` (a path, or a
     mapping with ``path``). ``overrides`` (dotted keys, e.g. ``{"steps": 2}``) win over the file.
     """
+    return load_section(path, "train", TrainConfig, overrides, whole_file_key="student")
+
+
+def load_section(
+    path: str | os.PathLike[str],
+    name: str,
+    model: type[_ModelT],
+    overrides: dict[str, Any] | None = None,
+    *,
+    whole_file_key: str | None = None,
+) -> _ModelT:
+    """Read and validate the ``name:`` section of a YAML recipe as ``model``.
+
+    A file without that key is read whole when it has ``whole_file_key``. The store path comes from
+    the section's ``store`` or, failing that, a top-level ``store`` (a path, or a mapping with
+    ``path``). ``overrides`` (dotted keys) win over the file. Errors name the file and the field.
+    """
     import yaml
 
     path = Path(path)
@@ -226,11 +244,12 @@ def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | 
         raise RecipeError(f"{path}: invalid YAML: {exc}") from exc
     if not isinstance(doc, dict):
         raise RecipeError(f"{path}: a recipe must be a YAML mapping")
-    section = doc.get("train", doc if "student" in doc else None)
+    whole = whole_file_key is not None and whole_file_key in doc
+    section = doc.get(name, doc if whole else None)
     if not isinstance(section, dict):
-        raise RecipeError(f"{path}: no `train:` section")
+        raise RecipeError(f"{path}: no `{name}:` section")
     section = dict(section)
-    if not section.get("store") and "train" in doc and "store" in doc:
+    if not section.get("store") and name in doc and "store" in doc:
         store = doc["store"]
         section["store"] = store.get("path") if isinstance(store, dict) else store
     for dotted, value in (overrides or {}).items():
@@ -240,10 +259,10 @@ def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | 
             target = target.setdefault(key, {})
         target[leaf] = value
     try:
-        return TrainConfig.model_validate(section)
+        return model.model_validate(section)
     except ValidationError as exc:
         lines = [
-            f"  train.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            f"  {name}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
             for err in exc.errors(include_url=False)
         ]
-        raise RecipeError(f"{path}: invalid train recipe\n" + "\n".join(lines)) from None
+        raise RecipeError(f"{path}: invalid {name} recipe\n" + "\n".join(lines)) from None

@@ -114,6 +114,22 @@ def shuffled(records: Iterable[Any], buffer_size: int, rng: np.random.Generator)
         yield buffer.pop(int(rng.integers(len(buffer))))
 
 
+def endless_passes(source: RecordSource, seed: int, shuffle_buffer: int) -> Iterator[Any]:
+    """Records of ``source`` pass after pass, each pass shuffled by a buffer seeded by (seed, pass):
+    the same sequence every time, so skipping N records resumes a run exactly."""
+    epoch = 0
+    while True:
+        rng = np.random.default_rng([seed, epoch])
+        n = 0
+        for record in shuffled(source(), shuffle_buffer, rng):
+            n += 1
+            yield record
+        if n == 0:
+            raise DataError("the training record source is empty")
+        logger.info("finished pass %d over %d training records", epoch, n)
+        epoch += 1
+
+
 class PromptStream:
     """Endless prompts over repeated passes of ``source``; each call to :meth:`next_batch` consumes
     ``global_batch`` items of the global stream and returns this process's share of them."""
@@ -146,17 +162,7 @@ class PromptStream:
         self._skip(position)
 
     def _passes(self) -> Iterator[RecordLike]:
-        epoch = 0
-        while True:
-            rng = np.random.default_rng([self.seed, epoch])
-            n = 0
-            for record in shuffled(self.source(), self.shuffle_buffer, rng):
-                n += 1
-                yield record
-            if n == 0:
-                raise DataError("the training record source is empty")
-            logger.info("finished pass %d over %d training records", epoch, n)
-            epoch += 1
+        return endless_passes(self.source, self.seed, self.shuffle_buffer)
 
     def _skip(self, count: int) -> None:
         for _ in range(count):

@@ -22,7 +22,9 @@ def answer_token_ids(tokenizer: Any, answers: Sequence[str]) -> tuple[torch.Tens
     """Right-padded ids (B, T) of each answer followed by the end-of-turn token, and their mask."""
     if tokenizer.eos_token_id is None:
         raise ValueError("the tokenizer has no end-of-sequence token to close an answer with")
-    rows = [list(tokenizer(a, add_special_tokens=False)["input_ids"]) + [tokenizer.eos_token_id] for a in answers]
+    rows = [
+        list(tokenizer(a, add_special_tokens=False)["input_ids"]) + [tokenizer.eos_token_id] for a in answers
+    ]
     width = max((len(r) for r in rows), default=0)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     ids = torch.full((len(rows), width), pad, dtype=torch.long)

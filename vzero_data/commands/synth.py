@@ -35,12 +35,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--options", type=int, help="shared_colour: option colours per question (default 4)")
     parser.add_argument(
-        "--objects-per-colour", type=int, help="shared_colour: objects painted in each option colour (default 2)"
+        "--objects-per-colour",
+        type=int,
+        help="shared_colour: objects painted in each option colour (default 2)",
     )
     parser.add_argument(
         "--side-fraction", help="shared_colour: object side range as a fraction of the image, LOW,HIGH"
     )
-    parser.add_argument("--target-scale", type=float, help="shared_colour: target side multiplier (default 1)")
+    parser.add_argument(
+        "--target-scale", type=float, help="shared_colour: target side multiplier (default 1)"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -84,7 +88,9 @@ def shared_colour_knobs(args: argparse.Namespace):
         try:
             low, high = (float(v) for v in given["side_fraction"].split(","))
         except ValueError:
-            raise ValueError(f"--side-fraction must be LOW,HIGH (two numbers), got {given['side_fraction']!r}") from None
+            raise ValueError(
+                f"--side-fraction must be LOW,HIGH (two numbers), got {given['side_fraction']!r}"
+            ) from None
         given["side_fraction"] = (low, high)
     if args.size is not None:
         given["size"] = args.size

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +33,24 @@ def question_text(
     item: EvalItem, choice_instruction: str = CHOICE_INSTRUCTION, open_instruction: str = OPEN_INSTRUCTION
 ) -> str:
     """The text filling the template's ``{question}``: question, lettered options, instruction."""
-    if item.is_multiple_choice:
-        options = "\n".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(item.options))
-        return f"{item.question}\n{options}\n{choice_instruction}"
-    return f"{item.question}\n{open_instruction}"
+    return format_question(item.question, item.options, choice_instruction, open_instruction)
+
+
+def format_question(
+    question: str,
+    options: Sequence[str] = (),
+    choice_instruction: str = CHOICE_INSTRUCTION,
+    open_instruction: str = OPEN_INSTRUCTION,
+) -> str:
+    """Question, lettered options (when there are any) and the answer instruction, as one text.
+
+    Evaluation, supervised fine-tuning and the sandbox's on-policy runs all ask with this text, so a
+    model is scored on exactly the prompt it was trained on.
+    """
+    if options:
+        lines = "\n".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(options))
+        return f"{question}\n{lines}\n{choice_instruction}"
+    return f"{question}\n{open_instruction}"
 
 
 @dataclass

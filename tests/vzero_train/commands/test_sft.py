@@ -1,0 +1,57 @@
+import json
+
+import pytest
+
+from tests.store_builder import curate
+from vzero_data.ingest import ingest
+from vzero_data.store import open_store
+from vzero_data.synth import write_scenes
+from vzero_train.cli import main
+from vzero_train.metrics import read_metrics
+
+
+@pytest.mark.slow
+def test_sft_trains_on_a_curated_store_and_its_checkpoint_evaluates(tmp_path, tiny_vlm):
+    write_scenes(tmp_path / "synth", 3, size=192, seed=3, progress=False)
+    store = open_store(tmp_path / "store", create=True)
+    ingest(str(tmp_path / "synth"), "synthetic", store, progress=False)
+    curate(store, positive_margin=0.5)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        f"store: {tmp_path / 'store'}\n"
+        "sft:\n"
+        f"  model: {tiny_vlm('qwen2_5_vl')}\n"
+        f"  output_dir: {tmp_path / 'run'}\n"
+        "  inputs: full_and_positive\n"
+        "  batch_size: 2\n"
+        "  steps: 2\n"
+        "  device: cpu\n"
+    )
+    assert main(["sft", str(recipe), "--no-progress", "--set", "optim.lr=1e-3"]) == 0
+    assert [r["step"] for r in read_metrics(tmp_path / "run")] == [2]
+    model = tmp_path / "run" / "checkpoints" / "step_2" / "model"
+    state = json.loads((model.parent / "trainer_state.json").read_text())
+    assert state["kind"] == "sft" and state["data_position"] == 4
+    args = ["eval", "--model", str(model), "--data", str(tmp_path / "synth"), "--format", "synthetic"]
+    assert (
+        main([*args, "--out", str(tmp_path / "eval"), "--limit", "2", "--max-new-tokens", "4", "--no-plot"])
+        == 0
+    )
+    results = json.loads((tmp_path / "eval" / "results.json").read_text())
+    assert json.dumps(results).count('"n": 2') >= 1
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("train: {}\n", "no `sft:` section"),
+        ("sft: {model: m, inputs: crop}\n", "sft.inputs"),
+        ("sft: {model: ' '}\n", "sft.model"),
+    ],
+)
+def test_sft_reports_recipe_errors(tmp_path, capsys, text, message):
+    recipe = tmp_path / "bad.yaml"
+    recipe.write_text(text)
+    assert main(["sft", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert "vzero-train sft: error:" in err and message in err
