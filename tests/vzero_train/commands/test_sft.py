@@ -11,7 +11,7 @@ from vzero_train.metrics import read_metrics
 
 
 @pytest.mark.slow
-def test_sft_trains_on_a_curated_store_and_its_checkpoint_evaluates(tmp_path, tiny_vlm):
+def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
     write_scenes(tmp_path / "synth", 3, size=192, seed=3, progress=False)
     store = open_store(tmp_path / "store", create=True)
     ingest(str(tmp_path / "synth"), "synthetic", store, progress=False)
@@ -32,13 +32,6 @@ def test_sft_trains_on_a_curated_store_and_its_checkpoint_evaluates(tmp_path, ti
     model = tmp_path / "run" / "checkpoints" / "step_2" / "model"
     state = json.loads((model.parent / "trainer_state.json").read_text())
     assert state["kind"] == "sft" and state["data_position"] == 4
-    args = ["eval", "--model", str(model), "--data", str(tmp_path / "synth"), "--format", "synthetic"]
-    assert (
-        main([*args, "--out", str(tmp_path / "eval"), "--limit", "2", "--max-new-tokens", "4", "--no-plot"])
-        == 0
-    )
-    results = json.loads((tmp_path / "eval" / "results.json").read_text())
-    assert json.dumps(results).count('"n": 2') >= 1
 
 
 @pytest.mark.parametrize(
