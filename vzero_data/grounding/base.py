@@ -152,14 +152,14 @@ class ModelGrounder:
         samples: Sequence[Sample] | None = None,
     ) -> list[list[Region]]:
         """Ground a batch; ``samples`` is accepted for protocol compatibility and ignored."""
-        from tqdm.auto import tqdm
+        from vzero_data.progress import progress_bar
 
         check_inputs(images, phrases)
         start = time.perf_counter()
         tiling = self.options.tiling
         n_inputs = count_views([(im.width, im.height) for im in images], tiling)
         show = self.options.progress and n_inputs > self.options.batch_size
-        with tqdm(total=n_inputs, desc=f"grounding ({self.name})", unit="img", disable=not show) as bar:
+        with progress_bar(total=n_inputs, desc=f"grounding ({self.name})", unit="img", enabled=show) as bar:
             self._bar = bar
             try:
                 results = locate_tiled(
