@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vzero_data.grounding.region import Region
 from vzero_data.grounding.tiling import TilingConfig, count_views, locate_tiled
 from vzero_data.sample import Sample
+from vzero_data.versions import MODEL_PACKAGES, package_versions
 
 
 @runtime_checkable
@@ -71,15 +72,6 @@ class Timings:
     @property
     def outside_share(self) -> float:
         return 1.0 - self.forward_s / self.total_s if self.total_s > 0 else 0.0
-
-
-def package_versions() -> dict[str, str]:
-    import torch
-    import transformers
-
-    from vzero_data import __version__
-
-    return {"vzero": __version__, "transformers": transformers.__version__, "torch": torch.__version__}
 
 
 def check_inputs(images: Sequence[Image.Image], phrases: Sequence[str]) -> None:
@@ -140,7 +132,7 @@ class ModelGrounder:
                 "backend": self.name,
                 "model": self.options.model,
                 "params": self._params(),
-                "versions": package_versions(),
+                "versions": package_versions(MODEL_PACKAGES),
             }
         return self._provenance
 
