@@ -259,8 +259,7 @@ def write_scenes(
     last, through a temporary file and a rename, so a manifest on disk always lists images that
     exist. Returns the manifest path.
     """
-    from tqdm.auto import tqdm
-
+    from vzero_data.progress import progress_bar
     from vzero_data.synth_shared_colour import WORLD_NAME, SharedColourKnobs, make_shared_colour_scene
 
     if n < 1:
@@ -272,7 +271,7 @@ def write_scenes(
     out = Path(out_dir)
     (out / IMAGES_DIRNAME).mkdir(parents=True, exist_ok=True)
     records = []
-    for index in tqdm(range(n), desc="synth", unit="img", disable=not progress):
+    for index in progress_bar(range(n), desc="synth", unit="img", enabled=progress):
         if world == CLUTTER_WORLD:
             scene = make_scene(seed, index, size, text=text)
             scene_id = f"synth-s{seed}-{index:06d}"

@@ -19,14 +19,16 @@ option's text or its letter (``answer``).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from vzero_train.config import OptimConfig, PromptConfig, _Section, load_section
+from vzero_data.recipe_base import Section
+from vzero_train.config import OptimConfig, PromptConfig, load_section
 
 
-class TinySFTModel(_Section):
+class TinySFTModel(Section):
     """Size of a ``tiny:<family>`` model built from scratch into the run folder."""
 
     hidden_size: int = Field(128, ge=32, multiple_of=32)
@@ -34,7 +36,7 @@ class TinySFTModel(_Section):
     image_size: int = Field(224, ge=28)
 
 
-class SFTDataConfig(_Section):
+class SFTDataConfig(Section):
     config_hash: str | None = None
     positive_strategy: str | None = Field(
         None, description="positive view strategy (None: the store's first)"
@@ -43,7 +45,7 @@ class SFTDataConfig(_Section):
     shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")
 
 
-class SFTConfig(_Section):
+class SFTConfig(Section):
     """One supervised run over a store's labelled records (answers are read: this is not V-Zero)."""
 
     store: str | None = None
@@ -75,6 +77,9 @@ class SFTConfig(_Section):
         return value
 
 
-def load_sft_config(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> SFTConfig:
-    """Read the ``sft:`` section of a YAML recipe; ``overrides`` are dotted keys that win."""
+def load_sft_config(
+    path: str | os.PathLike[str], overrides: Sequence[str] | Mapping[str, Any] | None = None
+) -> SFTConfig:
+    """Read the ``sft:`` section of a YAML recipe; ``overrides`` (``--set`` strings or ``{dotted
+    key: value}``) win over the file."""
     return load_section(path, "sft", SFTConfig, overrides)

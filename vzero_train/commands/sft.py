@@ -26,7 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-dir", help="run folder (default: the recipe's sft.output_dir)")
     parser.add_argument("--store", help="store to read (default: the recipe's)")
     parser.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--set",
         action="append",
@@ -38,15 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vzero_data.cli_support import CommandError
-    from vzero_train.commands.train import parse_overrides
     from vzero_train.config import RecipeError
     from vzero_train.sft_config import load_sft_config
 
-    overrides = parse_overrides(args.set)
+    overrides: list = list(args.set)
     if args.output_dir:
-        overrides["output_dir"] = args.output_dir
+        overrides.append(("output_dir", args.output_dir))
     if args.store:
-        overrides["store"] = args.store
+        overrides.append(("store", args.store))
     try:
         config = load_sft_config(args.recipe, overrides)
     except RecipeError as exc:
@@ -55,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from vzero_train.sft import train_sft
 
     try:
-        result = train_sft(config, steps=args.steps, resume=not args.no_resume, progress=not args.no_progress)
+        result = train_sft(config, steps=args.steps, resume=not args.no_resume, progress=not getattr(args, "no_progress", False))
     except (ValueError, FileNotFoundError) as exc:
         raise CommandError(str(exc)) from exc
     last = result.history[-1]["loss/sft"] if result.history else float("nan")
