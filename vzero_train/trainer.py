@@ -226,17 +226,17 @@ class Trainer:
     def train(self, steps: int | None = None) -> TrainResult:
         """Run until ``steps`` (default: the recipe's ``steps``) total steps are done, checkpointing
         every ``save_every`` steps and at the end, validating at the steps ``validation_due`` names."""
-        from tqdm.auto import tqdm
+        from vzero_data.progress import progress_bar
 
         cfg, acc = self.config, self.accelerator
         total = cfg.steps if steps is None else steps
         history: list[dict[str, Any]] = []
-        bar = tqdm(
+        bar = progress_bar(
             total=total,
             initial=self.step,
             desc="vzero-train",
-            disable=not acc.is_main_process,
-            dynamic_ncols=True,
+            unit="step",
+            enabled=acc.is_main_process,
         )
         try:
             if self.step == 0 and validation_due(cfg.validation, 0, total):
