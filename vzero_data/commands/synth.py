@@ -9,7 +9,7 @@ object has; `shared_colour` paints every option colour on several objects and na
 its shape, so the answer needs localisation (counting colours gives chance). Its difficulty knobs:
 --options, --objects-per-colour, --side-fraction, --target-scale (default size 112 px).
 
-examples:
+example:
   vzero-data synth --out data/synth --n 64 --size 1024 --seed 0
   vzero-data synth --out data/world --n 256 --world shared_colour --objects-per-colour 2
 """
