@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vzero_data.boxes import Box, BoxError
-from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image
+from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image, probe_image
 from vzero_data.sample import Sample, SampleError, image_digest, make_sample_id
 from vzero_data.sources.base import RawItem, Rejected
 from vzero_data.sources.paths import PathEscapeError, resolve_inside
@@ -41,8 +41,16 @@ def load_image_bytes(item: RawItem, root: Path | None) -> tuple[bytes, str]:
 
 
 def build_item(
-    item: RawItem, root: Path | None, *, max_pixels: int, skip_ids: set[str] | frozenset = frozenset()
+    item: RawItem,
+    root: Path | None,
+    *,
+    max_pixels: int,
+    skip_ids: set[str] | frozenset = frozenset(),
+    decode: bool = True,
 ) -> SourceItem | Rejected | Skipped:
+    """Validate one raw item. With ``decode=False`` only the image header is read (size, format,
+    pixel limit): the caller decodes the pixels once where it needs them and rejects an image whose
+    data is corrupt there (``curate`` does so in its view workers)."""
     where = item.where
     if not isinstance(item.question, str) or not item.question.strip():
         return Rejected(item.key, "empty_question", f"{where}: question is missing or empty")
@@ -63,13 +71,17 @@ def build_item(
     sample_id = make_sample_id(sha, question)
     if sample_id in skip_ids:
         return Skipped(sample_id)
+    what = f"{where}: image {item.image_path or '<embedded>'}"
     try:
-        img = decode_image(data, f"{where}: image {item.image_path or '<embedded>'}", max_pixels=max_pixels)
+        if decode:
+            img = decode_image(data, what, max_pixels=max_pixels)
+            width, height, fmt = *img.size, (img.format or "png").lower()
+        else:
+            info = probe_image(data, what, max_pixels=max_pixels)
+            width, height, fmt = info.width, info.height, info.format
     except ImageDecodeError as exc:
         reason = "image_too_large" if "exceeds the limit" in str(exc) else "image_unreadable"
         return Rejected(item.key, reason, str(exc))
-    width, height = img.size
-    fmt = (img.format or "png").lower()
     if item.declared_size is not None and tuple(item.declared_size) != (width, height):
         return Rejected(
             item.key,
@@ -105,14 +117,16 @@ def build_items(
     *,
     max_pixels: int,
     skip_ids: set[str] | frozenset = frozenset(),
+    decode: bool = True,
 ) -> Iterator[SourceItem | Rejected | Skipped]:
-    """Validate each raw item; duplicates of an earlier sample in the same stream are rejected."""
+    """Validate each raw item (see :func:`build_item` for ``decode``); duplicates of an earlier
+    sample in the same stream are rejected."""
     first_seen: dict[str, str] = {}
     for item in items:
         if isinstance(item, Rejected):
             yield item
             continue
-        built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids)
+        built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids, decode=decode)
         if isinstance(built, SourceItem):
             sid = built.sample.sample_id
             if sid in first_seen:
