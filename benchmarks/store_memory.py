@@ -212,13 +212,14 @@ def main() -> None:
         from vzero_data.store import open_store
 
         many = root / "store-many-runs"
-        fill(many, rows, max(1, args.n // args.template), 0.0, runs=True)
+        runs = max(1, args.n // args.template)
+        fill(many, rows, runs, 0.0, runs=True)
         store = open_store(many)
         before, folders = scan_seconds(many), len(store.batches())
         summary = store.compact()
         after = scan_seconds(many)
         print(
-            f"catalog scan (stats) over {args.n} samples from {folders - 1} runs: {folders} batch folders "
+            f"catalog scan (stats) over {args.n} samples from {runs} runs: {folders} batch folders "
             f"{before:.2f} s; after `compact` ({summary.batches_after} folders) {after:.2f} s "
             f"({before / after:.1f}x faster)"
         )
