@@ -43,6 +43,16 @@ def _pool_context(preload: tuple[str, ...] = ()) -> multiprocessing.context.Base
     return ctx
 
 
+def start_fork_server(preload: tuple[str, ...]) -> None:
+    """Start the fork server now (where there is one), so that it imports ``preload`` while this
+    process does its own set-up; worker pools made later fork their workers from it."""
+    ctx = _pool_context(preload)
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 class LocalExecutor:
     """Map a picklable per-chunk function over a stream with ``workers`` processes."""
 
