@@ -68,10 +68,10 @@ def build_source_items(recipe: Recipe, raw: Iterable[Any], skip: SkipIds | None 
     Only image headers are read here (size, format, pixel limit): each image is decoded once, by the
     view worker that needs its pixels, which also rejects corrupt data (:func:`decode_source`).
     """
-    from vzero_data.sources import build_items
+    from vzero_data.sources import build_items, get_source
     from vzero_data.sources.base import default_root
 
-    root = default_root(recipe.source.path, _source_options(recipe))
+    root = default_root(recipe.source.path, _source_options(recipe), get_source(recipe.source.adapter))
     return build_items(
         raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset(), decode=False
     )
