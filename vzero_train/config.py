@@ -30,11 +30,22 @@ TINY_PREFIX = "tiny:"
 
 
 class TeacherConfig(Section):
-    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights)."""
+    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights).
+
+    An EMA teacher moves toward the student, ``theta_T <- d * theta_T + (1 - d) * theta_S``, in float32.
+    ``ema_every`` says when: ``update`` (the default) after every optimizer update, i.e.
+    ``num_mini_batches`` times per step, so the teacher never lags more than one update; ``step``
+    once per training step, after its last update, as the authors' code does (a step whose updates
+    were all skipped as non-finite leaves the teacher where it was). With the same ``decay``,
+    ``update`` moves the teacher ``num_mini_batches`` times as far per step.
+    """
 
     kind: Literal["external", "frozen_self", "ema"] = "external"
     path: str | None = None
     decay: float = Field(0.98, ge=0.0, lt=1.0, description="EMA decay d; 0 copies the latest student")
+    ema_every: Literal["update", "step"] = Field(
+        "update", description="EMA cadence: after every optimizer update, or once per training step"
+    )
 
     @model_validator(mode="after")
     def _external_needs_path(self) -> TeacherConfig:
