@@ -64,7 +64,19 @@ class TinyModelConfig(Section):
 
 
 class DataConfig(Section):
-    negative: str = Field("random", description="negative view strategy name, or 'random' among `strategies`")
+    """Which stored views train. ``negative`` names the negative view of the gate's negative replay:
+
+    - a stored strategy, e.g. ``downsampled_distractor`` (the paper's default), or
+      ``downsampled_view`` (the positive crop alone downsampled 2x: the crop-only "relative" variant);
+    - ``random``: per sample, one drawn among ``strategies`` (all stored ones when unset);
+    - ``relative``: the authors' "relative" ablation, computed on the fly with no stored negative:
+      the negative replay sees every teacher image, the full image and the positive crop, downsampled
+      2x (bicubic); the positive replay is unchanged.
+    """
+
+    negative: str = Field(
+        "random", description="negative strategy name, 'random' among `strategies`, or 'relative'"
+    )
     strategies: list[str] | None = Field(None, description="negative strategies to read (None: all stored)")
     positive_strategy: str | None = Field(
         None, description="positive view strategy (None: the store's first)"

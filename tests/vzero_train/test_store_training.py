@@ -55,3 +55,41 @@ def test_a_store_of_several_configs_needs_one_named(tmp_path):
     )
     records = list(store_records(chosen)())
     assert len(records) == 4 and {r.config_hash for r in records} == {"cfg-b"}
+
+
+@pytest.mark.parametrize(
+    "negative, per_item",
+    [
+        ("corner", ["image", "positive", "corner"]),  # the full image, the positive and the one negative used
+        ("relative", ["image", "positive"]),  # computed from the other two: no stored negative decoded
+    ],
+)
+def test_only_this_process_share_is_decoded(tmp_path, monkeypatch, negative, per_item):
+    """A resumed process of two skips the consumed records and the other process's share on their
+    raw rows: it decodes exactly the images of its own items."""
+    from vzero_data import image_io
+    from vzero_train.config import TrainConfig
+    from vzero_train.data import PromptStream
+    from vzero_train.setup import store_records
+
+    store = _curated_store(tmp_path)
+    config = TrainConfig(
+        store=str(store), student="s", teacher={"kind": "frozen_self"}, data={"negative": negative}
+    )
+    decoded: list[str] = []
+    real = image_io.decode_image
+
+    def counting(data, where="<bytes>", **kwargs):
+        decoded.append(where)
+        return real(data, where, **kwargs)
+
+    monkeypatch.setattr(image_io, "decode_image", counting)
+    stream = PromptStream(
+        store_records(config), negative=negative, rank=1, world_size=2, position=2, shuffle_buffer=4
+    )
+    assert decoded == [], "records consumed before the resume point are skipped undecoded"
+    (item,) = stream.next_batch(2)  # the second of two items: this process's share
+    assert item.index == 3 and stream.position == 4
+    kinds = ["image" if ": image " in w else w.split(": ")[-1].split(" view of")[0] for w in decoded]
+    assert kinds == per_item and all(item.sample_id in w for w in decoded if ": image " not in w)
+    assert (item.negative is None) == (negative == "relative")
