@@ -1,6 +1,6 @@
 """The V-Zero training loop: set-up, then steps of rollout, replays, gate and gated OPD update.
 
-One step (METHOD.md section 3): each process takes its share of ``prompts_per_step`` prompts;
+One step: each process takes its share of ``prompts_per_step`` prompts;
 :func:`vzero_train.step.gated_step` samples G responses per prompt, replays them under the teacher
 with the positive crop and (gate on) with the negative view, recomputes the student's old log-probs
 and turns the two replays into per-sequence weights and advantages; :func:`vzero_train.update.ppo_update`
