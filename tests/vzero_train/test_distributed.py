@@ -13,6 +13,20 @@ from vzero_train.config import TrainConfig
 REPO = Path(__file__).resolve().parents[2]
 
 
+def _launch(script: Path, args: list[str], processes: int, port: int) -> None:
+    """Run ``script`` as ``processes`` processes: plainly for one, else through accelerate's torchrun
+    launcher (``--multi_gpu``: without GPUs accelerate runs it as MULTI_CPU over gloo; ``--cpu`` would
+    start a single process)."""
+    cmd = [sys.executable, str(script), *args]
+    if processes > 1:
+        launch = ["-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", str(processes)]
+        launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no"]
+        cmd = [sys.executable, *launch, "--main_process_port", str(port), *cmd[1:]]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+
+
 @pytest.mark.slow
 def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     write_scenes(tmp_path / "synth", 2, size=128, progress=False)
@@ -34,30 +48,7 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     )
     config_path = tmp_path / "config.json"
     config_path.write_text(config.model_dump_json())
-    cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        # the torchrun launcher; without GPUs accelerate runs it as MULTI_CPU over gloo
-        # (`--cpu` would start a single process)
-        "--multi_gpu",
-        "--num_processes",
-        "2",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--main_process_port",
-        "29517",
-        str(Path(__file__).with_name("two_process_train.py")),
-        str(config_path),
-        str(tmp_path),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    _launch(Path(__file__).with_name("two_process_train.py"), [str(config_path), str(tmp_path)], 2, 29517)
 
     infos = [json.loads((tmp_path / f"info_{r}.json").read_text()) for r in range(2)]
     assert all(i["world"] == 2 and i["steps"] == 2 for i in infos)
@@ -76,31 +67,6 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     assert [(r["step"], r.get("eval/synth/n")) for r in logged] == [(0, 2.0), (1, None), (2, 2.0)]
     # warm-up counts optimizer updates (2 per step), not updates times processes
     assert [r["lr"] for r in logged[1:]] == pytest.approx([1e-3 * 3 / 8, 1e-3 * 5 / 8])
-
-
-def _launch(script: Path, args: list[str], processes: int, port: int) -> None:
-    cmd = [sys.executable, str(script), *args]
-    if processes > 1:
-        cmd = [
-            sys.executable,
-            "-m",
-            "accelerate.commands.launch",
-            "--multi_gpu",
-            "--num_processes",
-            str(processes),
-            "--num_machines",
-            "1",
-            "--mixed_precision",
-            "no",
-            "--dynamo_backend",
-            "no",
-            "--main_process_port",
-            str(port),
-            *cmd[1:],
-        ]
-    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-4000:]
 
 
 @pytest.mark.slow
