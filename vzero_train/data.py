@@ -145,6 +145,7 @@ class StoredRecord:
         self.store = store
         self.sample_id: str = raw.sample["sample_id"]
         self.question: str = raw.sample["question"]
+        self.config_hash: str = raw.config_hash
         self.negatives: Mapping[str, Any] = _DecodedOnRead(
             raw.negative_bytes, lambda name: f"{store}: {name} view of {self.sample_id}"
         )
