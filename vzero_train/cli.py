@@ -15,6 +15,7 @@ COMMANDS = {
     "demo": "vzero_train.commands.demo",
     "eval": "vzero_train.commands.eval",
     "eval-report": "vzero_train.commands.eval_report",
+    "sandbox": "vzero_train.commands.sandbox",
 }
 
 DESCRIPTION = (

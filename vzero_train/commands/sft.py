@@ -53,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
     from vzero_train.sft import train_sft
 
     try:
-        result = train_sft(config, steps=args.steps, resume=not args.no_resume, progress=not getattr(args, "no_progress", False))
+        result = train_sft(
+            config,
+            steps=args.steps,
+            resume=not args.no_resume,
+            progress=not getattr(args, "no_progress", False),
+        )
     except (ValueError, FileNotFoundError) as exc:
         raise CommandError(str(exc)) from exc
     last = result.history[-1]["loss/sft"] if result.history else float("nan")

@@ -1,0 +1,104 @@
+"""The sandbox's arms: variants of one ``train:`` section, and the records each one trains on.
+
+- ``base``: the base student, no on-policy distillation;
+- ``plain``: OPD with the gate off (w = 1; no negative replay);
+- ``gate_<strategy>``: the V-Zero gate with that stored negative view (``gate_downsampled_distractor``
+  is the paper's default);
+- ``random_crop``: the paper's ablation, random windows as both positive and negative views.
+
+The arms read OPD records through :func:`opd_records`, which keeps only what on-policy training may
+see: the question text as evaluation asks it (options included, they are not answers), the full
+image, a positive and a negative view. The answer is never copied, so no arm can read it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from vzero_train.data import RecordSource
+from vzero_train.evaluate.runner import format_question
+
+BASE = "base"
+PLAIN = "plain"
+RANDOM_CROP = "random_crop"
+GATE_PREFIX = "gate_"
+RANDOM_POSITIVE = "random_positive"
+RANDOM_WINDOW = "random_window"
+
+
+@dataclass(frozen=True)
+class OPDRecord:
+    """A training record without an answer (the trainer's ``RecordLike``)."""
+
+    sample_id: str
+    question: str
+    image: Any
+    positive: Any
+    negatives: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    overrides: dict[str, Any] | None  # train: overrides; None for the base student (no OPD)
+    strategies: tuple[str, ...] = ()  # stored negative strategies the arm reads
+    random_crop: bool = False
+
+
+def arm(name: str, strategies: Iterable[str]) -> Arm:
+    """The arm called ``name``; ``strategies`` are the negative strategies the store holds."""
+    known = sorted(strategies)
+    if name == BASE:
+        return Arm(name, None)
+    if name == PLAIN:
+        return Arm(name, {"gate.enabled": False, "data.negative": known[0]}, (known[0],))
+    if name == RANDOM_CROP:
+        if RANDOM_POSITIVE not in known:
+            raise ValueError(f"arm {name} needs the {RANDOM_POSITIVE} view in the store")
+        return Arm(name, {"gate.enabled": True, "data.negative": RANDOM_WINDOW}, (RANDOM_POSITIVE,), True)
+    if name.startswith(GATE_PREFIX) and name[len(GATE_PREFIX) :] in known:
+        strategy = name[len(GATE_PREFIX) :]
+        return Arm(name, {"gate.enabled": True, "data.negative": strategy}, (strategy,))
+    names = [BASE, PLAIN, RANDOM_CROP, *(GATE_PREFIX + s for s in known)]
+    raise ValueError(f"unknown arm {name!r}; known: {', '.join(names)}")
+
+
+def random_window(image: Any, like: Any, rng: np.random.Generator) -> Any:
+    """A window of ``like``'s pixel size anywhere in ``image`` (it may cover the target)."""
+    from vzero_data.views.geometry import sample_window
+
+    w, h = min(like.width, image.width), min(like.height, image.height)
+    box = sample_window(image.width, image.height, w, h, rng)
+    return image.crop(tuple(int(v) for v in box.round_out()))
+
+
+def to_opd_record(record: Any, a: Arm, seed: int) -> OPDRecord:
+    """What arm ``a`` trains on from a store record: never its answer."""
+    question = format_question(record.question, tuple(record.eval_options or ()))
+    if not a.random_crop:
+        return OPDRecord(record.sample_id, question, record.image, record.positive, dict(record.negatives))
+    positive = record.negatives[RANDOM_POSITIVE]
+    key = int(hashlib.sha256(record.sample_id.encode()).hexdigest()[:12], 16)
+    rng = np.random.default_rng([seed, key])
+    return OPDRecord(
+        record.sample_id,
+        question,
+        record.image,
+        positive,
+        {RANDOM_WINDOW: random_window(record.image, positive, rng)},
+    )
+
+
+def opd_records(source: RecordSource, a: Arm, seed: int) -> RecordSource:
+    """``source``'s records as arm ``a`` sees them (a re-iterable source, as the trainer wants)."""
+
+    def records() -> Iterator[OPDRecord]:
+        for record in source():
+            yield to_opd_record(record, a, seed)
+
+    return records

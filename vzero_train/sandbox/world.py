@@ -1,0 +1,115 @@
+"""The sandbox's world: shared-colour scenes in five splits disjoint by seed, each curated into a store.
+
+Splits: ``teacher`` (the teacher's SFT), ``student`` (the base student's SFT), ``opd`` (the arms'
+on-policy data: its answers are never read), ``val`` and ``test`` (held out; every reported number
+comes from ``test``). Every split is generated from its own seed, so sample ids (which carry the
+seed) and images never repeat across splits; :func:`check_disjoint` verifies both before training.
+Each split is curated with the recipe's curation sections (annotated boxes, a positive crop, one
+view per negative strategy) into ``stores/<split>``; reruns skip what exists.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from vzero_data.synth import MANIFEST_NAME, read_manifest, write_scenes
+from vzero_data.synth_shared_colour import WORLD_NAME, SharedColourKnobs
+from vzero_train.sandbox.config import SPLIT_NAMES, SandboxConfig
+
+SPLIT_TOKEN = "SPLIT"
+
+
+class WorldError(ValueError):
+    """A world folder that does not match the run's sizes, or splits that overlap."""
+
+
+def knobs(config: SandboxConfig) -> SharedColourKnobs:
+    w = config.world
+    return SharedColourKnobs(
+        size=w.size,
+        n_options=w.n_options,
+        objects_per_colour=w.objects_per_colour,
+        side_fraction=tuple(w.side_fraction),
+        target_scale=w.target_scale,
+    )
+
+
+def write_split(out: Path, split: str, seed: int, n: int, world: SharedColourKnobs) -> Path:
+    """Scenes of one split under ``out/world/<split>`` (kept when already written with ``n`` scenes)."""
+    folder = out / "world" / split
+    manifest = folder / MANIFEST_NAME
+    if manifest.is_file():
+        have = sum(1 for _ in read_manifest(manifest))
+        if have != n:
+            raise WorldError(f"{folder} holds {have} scenes, this run needs {n}: use another --out")
+        return manifest
+    return write_scenes(folder, n, seed=seed, world=WORLD_NAME, knobs=world, progress=False)
+
+
+def image_digests(manifest: Path) -> dict[str, str]:
+    """SHA-256 of every scene's PNG bytes, by sample id."""
+    root = manifest.parent
+    return {
+        r["id"]: hashlib.sha256((root / r["image"]).read_bytes()).hexdigest() for r in read_manifest(manifest)
+    }
+
+
+def check_disjoint(manifests: dict[str, Path]) -> dict[str, int]:
+    """Raise :class:`WorldError` if two splits share a sample id or an image; return split sizes."""
+    seen_ids: dict[str, str] = {}
+    seen_images: dict[str, str] = {}
+    sizes = {}
+    for split, manifest in manifests.items():
+        digests = image_digests(manifest)
+        sizes[split] = len(digests)
+        for sid, digest in digests.items():
+            if sid in seen_ids:
+                raise WorldError(f"sample {sid} is in both {seen_ids[sid]} and {split}")
+            if digest in seen_images:
+                raise WorldError(
+                    f"split {split}: sample {sid} repeats an image of split {seen_images[digest]}"
+                )
+            seen_ids[sid] = split
+            seen_images[digest] = split
+    return sizes
+
+
+def curation_recipe(doc: dict[str, Any], out: Path, split: str):
+    """The recipe's curation sections for one split (``SPLIT`` paths resolved under ``out``)."""
+    from vzero_data.pipeline.recipe import recipe_from_mapping
+
+    data = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("sandbox", "sft", "train")}
+    resolve = lambda p: str(out / p.replace(SPLIT_TOKEN, split))  # noqa: E731
+    data["source"]["path"] = resolve(data["source"]["path"])
+    for neg in data.get("negatives", []):
+        if neg.get("pool"):
+            neg["pool"] = resolve(neg["pool"])
+    data["name"] = f"{data.get('name', 'sandbox')}-{split}"
+    return recipe_from_mapping(data, f"sandbox:{split}")
+
+
+def build_world(
+    out: Path, doc: dict[str, Any], config: SandboxConfig, split_n: dict[str, int]
+) -> dict[str, Any]:
+    """Write and curate every split; returns facts for the report (sizes, curation counts)."""
+    from vzero_data.pipeline.runner import curate
+
+    world = knobs(config)
+    manifests = {
+        split: write_split(out, split, config.split_seeds[split], split_n[split], world)
+        for split in SPLIT_NAMES
+    }
+    sizes = check_disjoint(manifests)
+    curated = {}
+    for split in SPLIT_NAMES:
+        outcome = curate(curation_recipe(doc, out, split), out / "stores" / split)
+        curated[split] = {
+            "config_hash": outcome.summary.config_hash,
+            "nothing_to_do": outcome.nothing_to_do,
+        }
+    facts = {"sizes": sizes, "curation": curated, "knobs": json.loads(json.dumps(world.__dict__))}
+    return facts
