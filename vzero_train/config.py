@@ -17,26 +17,35 @@ train:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
+from vzero_data.recipe_base import RecipeError, Section, apply_overrides
 
 TINY_PREFIX = "tiny:"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class TeacherConfig(Section):
+    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights).
 
-
-class TeacherConfig(_Section):
-    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights)."""
+    An EMA teacher moves toward the student, ``theta_T <- d * theta_T + (1 - d) * theta_S``, in float32.
+    ``ema_every`` says when: ``update`` (the default) after every optimizer update, i.e.
+    ``num_mini_batches`` times per step, so the teacher never lags more than one update; ``step``
+    once per training step, after its last update, as the authors' code does (a step whose updates
+    were all skipped as non-finite leaves the teacher where it was). With the same ``decay``,
+    ``update`` moves the teacher ``num_mini_batches`` times as far per step.
+    """
 
     kind: Literal["external", "frozen_self", "ema"] = "external"
     path: str | None = None
     decay: float = Field(0.98, ge=0.0, lt=1.0, description="EMA decay d; 0 copies the latest student")
+    ema_every: Literal["update", "step"] = Field(
+        "update", description="EMA cadence: after every optimizer update, or once per training step"
+    )
 
     @model_validator(mode="after")
     def _external_needs_path(self) -> TeacherConfig:
@@ -45,7 +54,7 @@ class TeacherConfig(_Section):
         return self
 
 
-class TinyModelConfig(_Section):
+class TinyModelConfig(Section):
     """Sizes of ``tiny:<family>`` models; the teacher is wider than the student and shares its tokenizer."""
 
     student_hidden_size: int = 64
@@ -54,8 +63,20 @@ class TinyModelConfig(_Section):
     image_size: int = 224
 
 
-class DataConfig(_Section):
-    negative: str = Field("random", description="negative view strategy name, or 'random' among `strategies`")
+class DataConfig(Section):
+    """Which stored views train. ``negative`` names the negative view of the gate's negative replay:
+
+    - a stored strategy, e.g. ``downsampled_distractor`` (the paper's default), or
+      ``downsampled_view`` (the positive crop alone downsampled 2x: the crop-only "relative" variant);
+    - ``random``: per sample, one drawn among ``strategies`` (all stored ones when unset);
+    - ``relative``: the authors' "relative" ablation, computed on the fly with no stored negative:
+      the negative replay sees every teacher image, the full image and the positive crop, downsampled
+      2x (bicubic); the positive replay is unchanged.
+    """
+
+    negative: str = Field(
+        "random", description="negative strategy name, 'random' among `strategies`, or 'relative'"
+    )
     strategies: list[str] | None = Field(None, description="negative strategies to read (None: all stored)")
     positive_strategy: str | None = Field(
         None, description="positive view strategy (None: the store's first)"
@@ -65,7 +86,7 @@ class DataConfig(_Section):
     shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")
 
 
-class PromptConfig(_Section):
+class PromptConfig(Section):
     """Templates with ``{question}``, ``<image>`` (full image) and, for the teacher, ``<crop>``."""
 
     student: str = DEFAULT_STUDENT_TEMPLATE
@@ -73,7 +94,7 @@ class PromptConfig(_Section):
     system: str | None = None
 
 
-class RolloutConfig(_Section):
+class RolloutConfig(Section):
     backend: Literal["hf", "vllm"] = "hf"
     group_size: int = Field(8, ge=1)
     temperature: float = Field(1.0, gt=0.0)
@@ -84,7 +105,7 @@ class RolloutConfig(_Section):
     vllm: dict[str, Any] = Field(default_factory=dict, description="extra vllm.LLM arguments")
 
 
-class GateConfig(_Section):
+class GateConfig(Section):
     enabled: bool = Field(True, description="False: plain OPD (w = 1), no negative replay")
     gamma: float = 1.0
     alpha: float = 0.5
@@ -99,14 +120,14 @@ class GateConfig(_Section):
         return self
 
 
-class LossConfig(_Section):
+class LossConfig(Section):
     clamp: float = Field(10.0, gt=0.0, description="clamp of log p_student - l_plus")
     clip_ratio: float = Field(0.2, gt=0.0)
     dual_clip: float | None = Field(3.0, gt=1.0)
     aggregation: Literal["token-mean", "seq-mean-group-mean"] = "token-mean"
 
 
-class OptimConfig(_Section):
+class OptimConfig(Section):
     lr: float = Field(1e-6, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     betas: tuple[float, float] = (0.9, 0.999)
@@ -114,7 +135,7 @@ class OptimConfig(_Section):
     warmup_steps: int = Field(0, ge=0, description="linear warm-up, then constant")
 
 
-class ValidationConfig(_Section):
+class ValidationConfig(Section):
     """In-training validation: greedy, full-image accuracy of the student on a held-out benchmark.
 
     Off unless ``data`` names a benchmark (any ``vzero-train eval`` source: a synthetic manifest, a
@@ -152,7 +173,7 @@ class ValidationConfig(_Section):
         return value
 
 
-class TrainConfig(_Section):
+class TrainConfig(Section):
     """One training run. Sizes are global: ``prompts_per_step`` is split over processes, then into
     ``num_mini_batches`` optimizer updates, each accumulated over micro-batches of sequences."""
 
@@ -205,15 +226,14 @@ class TrainConfig(_Section):
         return self
 
 
-class RecipeError(ValueError):
-    """A recipe that cannot be read or validated; the message names the file and the field."""
-
-
-def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrainConfig:
+def load_train_config(
+    path: str | os.PathLike[str], overrides: Sequence[str] | Mapping[str, Any] | None = None
+) -> TrainConfig:
     """Read the ``train:`` section of a YAML recipe (or the whole file when it has no such key).
 
     The store path comes from ``train.store`` or, failing that, a top-level ``store`` (a path, or a
-    mapping with ``path``). ``overrides`` (dotted keys, e.g. ``{"steps": 2}``) win over the file.
+    mapping with ``path``). ``overrides`` win over the file: ``KEY.PATH=VALUE`` strings (``--set``,
+    YAML values) or ``{dotted key: value}``.
     """
     import yaml
 
@@ -233,12 +253,10 @@ def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | 
     if not section.get("store") and "train" in doc and "store" in doc:
         store = doc["store"]
         section["store"] = store.get("path") if isinstance(store, dict) else store
-    for dotted, value in (overrides or {}).items():
-        target = section
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            target = target.setdefault(key, {})
-        target[leaf] = value
+    try:
+        section = apply_overrides(section, overrides or {})
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
     try:
         return TrainConfig.model_validate(section)
     except ValidationError as exc:

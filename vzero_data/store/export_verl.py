@@ -147,7 +147,7 @@ def export_verl(
     """Write ``out`` (a .parquet file) atomically; samples lacking the chosen views are counted, not
     written. ``data_source`` is written on every row (see the module docstring for why it must be a
     name upstream knows); ``options_in_prompt`` shows the lettered options to the policy."""
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
     out = Path(out)
     if out.suffix != ".parquet":
@@ -171,7 +171,7 @@ def export_verl(
     rows: list[dict[str, Any]] = []
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for raw in tqdm(records, desc="export verl", unit="rec", disable=not progress):
+            for raw in progress_bar(records, desc="export verl", unit="rec", enabled=progress):
                 if IMAGE_TAG in raw.sample["question"] or CROP_TAG in raw.sample["question"]:
                     summary.skipped_placeholder += 1
                     continue
