@@ -72,11 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="training step of each --model, in order (default: read from names like checkpoint-60)",
     )
     parser.add_argument("--image-root", type=Path, help="folder that image paths in --data are relative to")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, default=8, help="questions answered per forward pass (default: 8)"
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=64, help="longest answer generated, in tokens (default: 64)"
+    )
     parser.add_argument("--limit", type=int, help="evaluate only the first N entries of each benchmark")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
+    parser.add_argument(
+        "--dtype",
+        default="auto",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        help="weights' dtype (default auto: bfloat16 on a GPU that supports it, else float32)",
+    )
     parser.add_argument("--student-template", help='prompt template (default "<image>\\n{question}")')
     parser.add_argument("--system", help="system message (default: none)")
     parser.add_argument("--judge-url", help="OpenAI-compatible base URL of a judge model (default: no judge)")
@@ -87,7 +96,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="environment variable holding the judge's API key",
     )
     parser.add_argument("--no-plot", action="store_true", help="do not draw the accuracy-vs-step plot")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _per_data(values: list[str] | None, n: int, flag: str) -> list[str | None]:
