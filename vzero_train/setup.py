@@ -110,22 +110,17 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> tuple[Any, An
 
 
 def store_records(config: TrainConfig) -> RecordSource:
-    """Records of the recipe's store through the store API (answers are never read)."""
-    if not config.store:
-        raise ValueError("the train recipe names no store (train.store or a top-level store: path)")
-    try:
-        from vzero_data.store import open_store
-        from vzero_data.store.records import require_one_config
-    except ImportError as exc:
-        raise RuntimeError(
-            f"cannot read store {config.store!r}: vzero_data.store is unavailable ({exc})"
-        ) from exc
+    """Records of the recipe's store through the store API (answers are never read), after checking
+    the store can feed the run (:func:`vzero_train.data_checks.check_training_store`): it exists,
+    holds one curation config or the named one (several would yield every sample once per config),
+    and the named strategies."""
+    from vzero_data.store import open_store
+    from vzero_train.data_checks import check_training_store
+
+    check_training_store(config)
     data = config.data
     strategies = data.strategies or (None if data.negative == "random" else [data.negative])
-
     extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
-    # A store curated under several configs would otherwise train on every sample once per config.
-    require_one_config(open_store(config.store), data.config_hash, how="train.data.config_hash")
 
     def records():
         return open_store(config.store).iter_training_records(

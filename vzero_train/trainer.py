@@ -27,7 +27,6 @@ import torch
 from vzero_train.checkpoint import finished_checkpoint, load_checkpoint, resume_checkpoint, save_checkpoint
 from vzero_train.config import TrainConfig
 from vzero_train.data import PromptStream, RecordSource
-from vzero_train.data_checks import check_training_store
 from vzero_train.metrics import MetricsLogger
 from vzero_train.models import load_vlm
 from vzero_train.precision import keep_outputs_in_compute_dtype
@@ -79,8 +78,7 @@ class Trainer:
         resume: bool = True,
     ) -> None:
         self.config = config
-        if records is None:
-            check_training_store(config)  # before any model is built
+        source = records if records is not None else store_records(config)  # checked before any model
         self.accelerator = acc = accelerator or make_accelerator(config)
         self.output_dir = Path(config.output_dir)
         self.prompts_per_rank = prompts_per_process(config, acc)
@@ -114,7 +112,6 @@ class Trainer:
             logger.info("resumed from %s (step %d, data position %d)", checkpoint, self.step, data_position)
         self.last_checkpoint = checkpoint
 
-        source = records if records is not None else store_records(config)
         self.stream = PromptStream(
             source,
             negative=config.data.negative,
