@@ -10,8 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from vzero_train.config import TrainConfig
-
-RANDOM_NEGATIVE = "random"
+from vzero_train.data import RANDOM_NEGATIVE, RELATIVE_NEGATIVE
 
 
 class TrainingDataError(ValueError):
@@ -69,7 +68,7 @@ def check_training_store(config: TrainConfig) -> dict[str, dict[str, int]]:
     negatives = sorted(chosen.get("negative", {}))
     positives = sorted(chosen.get("positive", {}))
     wanted = list(data.strategies or [])
-    if data.negative != RANDOM_NEGATIVE:
+    if data.negative not in (RANDOM_NEGATIVE, RELATIVE_NEGATIVE):  # those two name no stored view
         wanted.append(data.negative)
     missing = [name for name in dict.fromkeys(wanted) if name not in negatives]
     if missing:
@@ -78,7 +77,7 @@ def check_training_store(config: TrainConfig) -> dict[str, dict[str, int]]:
             f"{where} has no negative views of strategy {_names(missing)} ({field}); "
             f"it holds: {_names(negatives)}"
         )
-    if not negatives and config.gate.enabled:
+    if not negatives and config.gate.enabled and data.negative != RELATIVE_NEGATIVE:
         raise TrainingDataError(f"{where} holds no negative views; the gate needs one per sample")
     if data.positive_strategy is not None and data.positive_strategy not in positives:
         raise TrainingDataError(

@@ -64,6 +64,8 @@ def test_wrong_names_fail_listing_what_the_store_holds(stores, store, data, mess
     [
         ("one", {}, {"positive": {"crop": 2}, "negative": {"blur": 2, "corner": 2}}),
         ("one", {"negative": "corner"}, {"positive": {"crop": 2}, "negative": {"blur": 2, "corner": 2}}),
+        # computed on the fly from the full image and the positive: no stored negative named
+        ("one", {"negative": "relative"}, {"positive": {"crop": 2}, "negative": {"blur": 2, "corner": 2}}),
         (
             "two",
             {"config_hash": "cfg-b", "strategies": ["blur"]},
