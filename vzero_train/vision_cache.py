@@ -139,25 +139,52 @@ def compute_features(
     A model that cannot take precomputed features gets ``encoded`` back unchanged (pixels are used)."""
     if not accepts_features(model):
         return encoded
-    fn = model.get_image_features
-    accepted = set(inspect.signature(fn).parameters)
     n = len(encoded)
     step = batch_size or n
-    parts: list[Any] = []
     with torch.no_grad(), context or contextlib.nullcontext():
-        for start in range(0, n, step):
-            inputs = encoded.pixels(range(start, min(start + step, n)))
-            out = fn(**{key: value for key, value in inputs.items() if key in accepted}, return_dict=True)
-            parts.append(_per_prompt(out, min(step, n - start)))
-    pooled = [p for part in parts for p in part.pooler_output]
+        parts = [_encode(model, encoded, range(start, min(start + step, n))) for start in range(0, n, step)]
+    return EncodedPrompts(encoded.text, encoded.images, _concat(parts))
+
+
+def rows_with_fresh_features(model: Any, encoded: EncodedPrompts, index: Sequence[int]) -> dict[str, Any]:
+    """:meth:`EncodedPrompts.rows` for a pass that trains the vision tower: the features of the rows'
+    distinct prompts are computed anew, with gradient, once each, and shared by their rows (autograd
+    sums the rows' gradients into the tower, as if each row had run it). The preprocessing is reused."""
+    distinct = list(dict.fromkeys(index))
+    features = _encode(model, encoded, distinct)
+    # laid out by prompt index (prompts not in these rows get None), so rows() can pick them
+    slots: list[Any] = [None] * len(encoded)
+    for i, p in enumerate(distinct):
+        slots[p] = i
+    pooled = tuple(None if i is None else features.pooler_output[i] for i in slots)
+    extra = {}
+    if getattr(features, "deepstack_features", None) is not None:
+        extra["deepstack_features"] = [
+            tuple(None if i is None else layer[i] for i in slots) for layer in features.deepstack_features
+        ]
+    laid_out = type(features)(pooler_output=pooled, **extra)
+    return EncodedPrompts(encoded.text, encoded.images, laid_out).rows(index)
+
+
+def _encode(model: Any, encoded: EncodedPrompts, index: Sequence[int]) -> Any:
+    """Vision features of prompts ``index`` (in that order), one group per prompt, in the current grad mode."""
+    index = list(index)
+    fn = model.get_image_features
+    accepted = set(inspect.signature(fn).parameters)
+    inputs = encoded.pixels(index)
+    out = fn(**{key: value for key, value in inputs.items() if key in accepted}, return_dict=True)
+    return _per_prompt(out, len(index))
+
+
+def _concat(parts: Sequence[Any]) -> Any:
+    pooled = tuple(p for part in parts for p in part.pooler_output)
     extra = {}
     if getattr(parts[0], "deepstack_features", None) is not None:
         layers = len(parts[0].deepstack_features)
         extra["deepstack_features"] = [
             tuple(f for part in parts for f in part.deepstack_features[layer]) for layer in range(layers)
         ]
-    features = type(parts[0])(pooler_output=tuple(pooled), **extra)
-    return EncodedPrompts(encoded.text, encoded.images, features)
+    return type(parts[0])(pooler_output=pooled, **extra)
 
 
 def _per_prompt(out: Any, n: int) -> Any:

@@ -15,6 +15,7 @@ from vzero_train.vision_cache import (
     accepts_features,
     compute_features,
     encode_once,
+    rows_with_fresh_features,
     select_features,
     vision_requires_grad,
 )
@@ -142,6 +143,29 @@ def test_trainable_vision_tower_gets_gradients_only_from_pixels(tiny_vlm):
         vlm.model.zero_grad(set_to_none=True)
         response_logprobs(vlm.model, shared.rows([0, 0], pixels=pixels), responses).sum().backward()
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in visual) is reaches
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl", "idefics3"])
+def test_fresh_features_once_per_image_give_the_gradients_of_every_row_encoding_its_image(tiny_vlm, family):
+    """A trainable vision tower: features computed once per distinct image of a micro-batch, with
+    gradient, and shared by its rows give the same gradients as every row running the tower."""
+    vlm = load_vlm(tiny_vlm(family), device="cpu", trainable=True)
+    prompts, images = _inputs(vlm, n=2)
+    encoded = encode_once(vlm.processor, prompts, images, nested_images=vlm.nested_images)
+    rows = [1, 0, 1, 1]
+    responses = _responses(vlm, len(rows))
+    grads = []
+    for fresh in (False, True):
+        vlm.model.zero_grad(set_to_none=True)
+        inputs = rows_with_fresh_features(vlm.model, encoded, rows) if fresh else encoded.rows(rows, pixels=True)
+        assert ("mm_encoder_outputs" in inputs) is fresh
+        response_logprobs(vlm.model, inputs, responses).sum().backward()
+        grads.append({n: p.grad.clone() for n, p in vlm.model.named_parameters() if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    tower = [n for n in grads[0] if "visual." in n or "vision_model." in n]
+    assert tower and any(grads[1][n].abs().sum() > 0 for n in tower), "the tower must get gradient"
+    for name in grads[0]:
+        torch.testing.assert_close(grads[1][name], grads[0][name], atol=1e-5, rtol=1e-4, msg=name)
 
 
 @pytest.mark.parametrize("family", VLM_FAMILIES)
