@@ -9,7 +9,6 @@ output does not depend on the worker count. ``workers=0`` runs everything in the
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -86,15 +85,6 @@ class LocalExecutor:
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-
-
-def default_workers() -> int:
-    """A sensible worker count: the CPUs this process may use, minus one for the main process."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, cpus - 1)
 
 
 def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Iterator[Any]:
