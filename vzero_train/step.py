@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from vzero_train.config import GateConfig, TrainConfig
-from vzero_train.data import PromptItem
+from vzero_train.data import RELATIVE_NEGATIVE, PromptItem
 from vzero_train.gating import evidence_weights, gate_metrics
 from vzero_train.losses import opd_token_advantages
 from vzero_train.models import LoadedVLM
@@ -70,10 +70,29 @@ def render_prompts(
 
 
 def teacher_views(items: Sequence[PromptItem], view: str) -> list[list[Any]]:
-    """The teacher's images per row: the full image first, then the ``positive`` or ``negative`` view."""
-    if view not in ("positive", "negative"):
+    """The teacher's images per row: the full image first, then the ``positive`` or ``negative`` view.
+
+    An item with the ``relative`` negative (no stored view) shows the negative replay every teacher
+    image downsampled 2x, bicubic: the full image and the positive crop.
+    """
+    if view == "positive":
+        return [[it.image, it.positive] for it in items]
+    if view != "negative":
         raise ValueError(f"view must be 'positive' or 'negative', got {view!r}")
-    return [[it.image, it.positive if view == "positive" else it.negative] for it in items]
+    return [
+        [downsample_2x(it.image), downsample_2x(it.positive)]
+        if it.negative_strategy == RELATIVE_NEGATIVE
+        else [it.image, it.negative]
+        for it in items
+    ]
+
+
+def downsample_2x(image: Any) -> Any:
+    """``image`` at half its width and height (at least 1 pixel each), bicubic."""
+    from PIL import Image
+
+    size = (max(1, image.width // 2), max(1, image.height // 2))
+    return image.resize(size, Image.Resampling.BICUBIC)
 
 
 def gate_weights(
@@ -169,20 +188,9 @@ def gated_step(
 
     l_minus = None
     with _timed(times, "replay"):
-        if shared:  # the prefix (system, full image, question) once per prompt, both views batched
-            views = {"positive": [it.positive for it in items]}
-            if config.gate.enabled:
-                views["negative"] = [it.negative for it in items]
+        if shared:  # the prefix (system, full image, question) once per prompt, views batched
             with autocast():
-                encoded_teacher = encode_teacher_prompts(
-                    teacher.model, teacher.processor, teacher_prompts, [it.image for it in items], views,
-                    nested_images=teacher.nested_images, device=next(teacher.model.parameters()).device,
-                    batch_size=config.replay_batch_size,
-                )  # fmt: skip
-                replays = shared_prefix_logprobs(
-                    teacher.model, encoded_teacher, rollout.prompt_index, rollout.response_ids,
-                    pad_token_id=_pad_id(teacher.processor.tokenizer), **replay,
-                )  # fmt: skip
+                replays = shared_replays(teacher, items, teacher_prompts, rollout, config)
             l_plus, l_minus = replays["positive"], replays.get("negative")
         else:
             l_plus = teacher_replay(teacher_views(rows, "positive"))
@@ -208,6 +216,39 @@ def gated_step(
     return StepResult(
         rollout, row_prompts, row_images, old_logprobs, l_plus, l_minus, weights, advantages, times, encoded
     )
+
+
+def shared_replays(
+    teacher: Teacher,
+    items: Sequence[PromptItem],
+    teacher_prompts: Sequence[str],
+    rollout: Rollout,
+    config: TrainConfig,
+) -> dict[str, torch.Tensor]:
+    """The teacher's replays (``positive``, and ``negative`` with the gate on) over its prefix run once
+    per prompt. Views whose full image is the same object share one prefix and one batched forward;
+    the ``relative`` negative, which downsamples the full image too, gets a prefix of its own."""
+    views = {"positive": teacher_views(items, "positive")}
+    if config.gate.enabled:
+        views["negative"] = teacher_views(items, "negative")
+    same_full = all(a[0] is b[0] for a, b in zip(views["positive"], views.get("negative", []), strict=False))
+    groups = [list(views)] if same_full else [[name] for name in views]
+    out: dict[str, torch.Tensor] = {}
+    for names in groups:
+        encoded = encode_teacher_prompts(
+            teacher.model, teacher.processor, teacher_prompts, [pair[0] for pair in views[names[0]]],
+            {name: [pair[1] for pair in views[name]] for name in names},
+            nested_images=teacher.nested_images, device=next(teacher.model.parameters()).device,
+            batch_size=config.replay_batch_size,
+        )  # fmt: skip
+        out.update(
+            shared_prefix_logprobs(
+                teacher.model, encoded, rollout.prompt_index, rollout.response_ids,
+                micro_batch_size=config.replay_batch_size, chunk_size=config.logprob_chunk_size,
+                pad_token_id=_pad_id(teacher.processor.tokenizer),
+            )  # fmt: skip
+        )
+    return out
 
 
 def _pad_id(tokenizer: Any) -> int:
