@@ -106,15 +106,19 @@ def build_items(
     max_pixels: int,
     skip_ids: set[str] | frozenset = frozenset(),
 ) -> Iterator[SourceItem | Rejected | Skipped]:
-    """Validate each raw item; duplicates of an earlier sample in the same stream are rejected."""
+    """Validate each raw item; repeats of an earlier sample in the same stream are rejected.
+
+    A repeat is rejected whether the earlier row was built or skipped (already curated, another
+    shard's): a resumed run must record the same ``duplicate_sample`` rejects as an uninterrupted one.
+    """
     first_seen: dict[str, str] = {}
     for item in items:
         if isinstance(item, Rejected):
             yield item
             continue
         built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids)
-        if isinstance(built, SourceItem):
-            sid = built.sample.sample_id
+        if isinstance(built, (SourceItem, Skipped)):
+            sid = built.sample.sample_id if isinstance(built, SourceItem) else built.sample_id
             if sid in first_seen:
                 yield Rejected(
                     item.key,
