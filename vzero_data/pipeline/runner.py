@@ -161,6 +161,8 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     execution = recipe.execution
     raw = open_source(recipe, execution.limit)
     store = open_store(store_path, create=True)
+    for dead in store.mark_dead_runs():
+        log.warning("run %s was left 'running' by a process that is gone; recorded it as interrupted", dead)
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))
     source = build_source_items(recipe, raw, SkipIds(done, shard))
@@ -175,10 +177,12 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
 
         run_id = new_run_id()
         started = datetime.now(timezone.utc)
+        lease = store.lease(run_id).acquire()
         store.record_run(run_id, chash, recipe=recipe_text, started_at=started, status="running")
         status = "failed"
         plan = StagePlan(recipe)
         run = make_executor(recipe)
+        writer = None
         try:
             with store.writer(run_id, chash, int(recipe.store.shard_max_mb * (1 << 20))) as writer:
                 for result in run(chain([first], stream), plan, summary, bars):
@@ -195,6 +199,8 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
             status = "interrupted"
             raise
         finally:
+            if writer is not None:
+                summary.concurrent = writer.samples_taken
             summary.finish()
             store.record_run(
                 run_id,
@@ -206,4 +212,5 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
                 counts=summary.to_dict(),
                 status=status,
             )
+            lease.release()
     return CurateOutcome(summary, nothing_to_do=False, already_curated=len(done), run_id=run_id)
