@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 from collections import Counter
 
 import pytest
@@ -219,3 +220,26 @@ def test_interrupted_runs_record_every_reject_an_uninterrupted_run_records(tmp_p
         "no_box": 1,
     }
     assert len(resumed["samples"]) + len(resumed["rejects"]) == n_rows
+
+
+def test_the_source_location_is_not_part_of_the_hash(tmp_path, monkeypatch):
+    """The same data by an absolute path, a relative path and from a copied folder: one config
+    hash, and the second and third runs find nothing to do."""
+    import shutil
+
+    scenes = write_test_scenes(tmp_path / "scenes")
+    with open(scenes / "manifest.jsonl", "a", encoding="utf-8") as fh:
+        fh.write("{not json\n")  # a reject with no id: keyed by its place in the source
+    copy = shutil.copytree(scenes, tmp_path / "elsewhere" / "copy")
+    monkeypatch.chdir(tmp_path)
+    spellings = [str(scenes.resolve()), "scenes", str(copy)]
+    outcomes = [
+        curate(recipe_from_mapping(recipe_data(Path(path)), "test.yaml"), tmp_path / "store")
+        for path in spellings
+    ]
+    assert len({o.summary.config_hash for o in outcomes}) == 1
+    assert [o.nothing_to_do for o in outcomes] == [False, True, True]
+    curate(recipe_from_mapping(recipe_data(scenes), "test.yaml"), tmp_path / "one")
+    assert snapshot(tmp_path / "store") == snapshot(tmp_path / "one")
+    keys = open_store(tmp_path / "store").query("SELECT sample_id FROM rejects WHERE reason = 'malformed_row'")
+    assert keys.column("sample_id").to_pylist() == ["manifest.jsonl:11"]

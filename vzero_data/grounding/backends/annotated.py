@@ -25,6 +25,7 @@ class AnnotatedOptions(BaseModel):
 
 class AnnotatedGrounder:
     name = "annotated"
+    output_version = 1  # part of the config hash: bump when the boxes it returns change
     Options = AnnotatedOptions
 
     def __init__(self, options: AnnotatedOptions | None = None) -> None:
