@@ -196,11 +196,7 @@ def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, d
             out.setdefault(row["sample_id"], row)
     missing = sorted(sample_ids - out.keys())
     if missing:
-        from vzero_data.store.store import _sql_list
-
-        for row in store.query(
-            f"SELECT * FROM samples WHERE sample_id IN ({_sql_list(missing)})"
-        ).to_pylist():
+        for row in store.query("SELECT * FROM samples WHERE list_contains(?, sample_id)", [missing]).to_pylist():
             out.setdefault(row["sample_id"], row)
     return out
 

@@ -47,10 +47,6 @@ def package_versions(names: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, s
     return out
 
 
-def _sql_list(values: list[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-
-
 class Store:
     """A store directory: Parquet shards (the truth) and a DuckDB catalog over them."""
 
@@ -151,7 +147,7 @@ class Store:
         """Encoded bytes of the given images, by hash (missing hashes are absent from the result)."""
         if not sha256s:
             return {}
-        table = self.query(f"SELECT sha256, bytes FROM images WHERE sha256 IN ({_sql_list(sha256s)})")
+        table = self.query("SELECT sha256, bytes FROM images WHERE list_contains(?, sha256)", [list(sha256s)])
         return dict(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
 
     def iter_samples(self, config_hash: str | None = None) -> Iterator[Sample]:
