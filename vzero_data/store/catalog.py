@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import CATALOG, SHARDS, StoreError, batch_dirs, glob_escape, table_glob
 from vzero_data.store.schema import TABLES
 
@@ -39,7 +40,10 @@ def view_sql(root: Path, table: str) -> str:
 
 def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     for table in TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(root, table)}")
+        try:
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(root, table)}")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # a view binds its files
+            raise damaged_shard(exc, root) from None
 
 
 def build_catalog(root: Path) -> Path:
@@ -116,6 +120,8 @@ def read_only_query(root: Path, sql: str) -> pa.Table:
         for statement in statements:
             rel = con.sql(statement.query)
         return rel.to_arrow_table() if rel is not None else pa.table({})
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise damaged_shard(exc, root) from None
     finally:
         con.close()
 

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
 from vzero_data.image_io import decode_image
 from vzero_data.sample import Sample
+from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import StoreError
 
 if TYPE_CHECKING:
@@ -88,7 +90,12 @@ class TrainingRecord:
 
 
 def _read(path: Path, columns: list[str] | None = None, filters: list | None = None):
-    return pq.read_table(path, columns=columns, filters=filters or None) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return pq.read_table(path, columns=columns, filters=filters or None)
+    except (OSError, pa.ArrowException) as exc:
+        raise damaged_shard(exc, path.parents[2], path) from None
 
 
 def _config_filter(config_hash: str | None) -> list:

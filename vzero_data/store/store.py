@@ -10,9 +10,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 
 from vzero_data.store import catalog
+from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import (
     SHARDS,
     StoreError,
@@ -125,6 +127,8 @@ class Store:
             if rel is None:  # a statement that returns nothing
                 return pa.table({})
             return rel.to_arrow_table()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise damaged_shard(exc, self.root) from None
         finally:
             con.close()
 

@@ -219,7 +219,10 @@ class StoreWriter:
 
     def _without_stored(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
         """``tables`` less the samples (and images) the store already holds; call under the lock."""
+        import duckdb
+
         from vzero_data.store import catalog
+        from vzero_data.store.damage import damaged_shard
 
         ids = pa.chunked_array(
             [tables[t].column("sample_id") for t in PER_SAMPLE if t in tables], type=pa.string()
@@ -237,6 +240,8 @@ class StoreWriter:
             stored_shas = con.sql(
                 "SELECT DISTINCT sha256 FROM images WHERE sha256 IN (FROM batch_shas)"
             ).to_arrow_table().column("sha256")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise damaged_shard(exc, self.root) from None
         finally:
             con.close()
         if len(stored_ids):
