@@ -62,7 +62,7 @@ def ingest(
     With ``strict`` the first rejected row raises :class:`SourceError` (naming file and row) instead
     of being recorded.
     """
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
     options = options or SourceOptions()
     source = get_source(fmt)
@@ -90,7 +90,7 @@ def ingest(
     try:
         with store.writer(run_id, INGEST_CONFIG_HASH, **kwargs) as writer:
             items = build_items(raw_items, Path(root), max_pixels=options.max_pixels, skip_ids=done)
-            for item in tqdm(items, desc=f"ingest {fmt}", unit="row", disable=not progress):
+            for item in progress_bar(items, desc=f"ingest {fmt}", unit="row", enabled=progress):
                 if isinstance(item, Skipped):
                     summary.skipped_done += 1
                 elif isinstance(item, Rejected):

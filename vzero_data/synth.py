@@ -250,14 +250,14 @@ def write_scenes(
     The manifest is written last, through a temporary file and a rename, so a manifest on disk
     always lists images that exist. Returns the manifest path.
     """
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
     out = Path(out_dir)
     (out / IMAGES_DIRNAME).mkdir(parents=True, exist_ok=True)
     records = []
-    for index in tqdm(range(n), desc="synth", unit="img", disable=not progress):
+    for index in progress_bar(range(n), desc="synth", unit="img", enabled=progress):
         scene = make_scene(seed, index, size, text=text)
         scene_id = f"synth-s{seed}-{index:06d}"
         relpath = f"{IMAGES_DIRNAME}/{scene_id}.png"

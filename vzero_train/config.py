@@ -17,21 +17,19 @@ train:
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
+from vzero_data.recipe_base import RecipeError, Section, apply_overrides
 
 TINY_PREFIX = "tiny:"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TeacherConfig(_Section):
+class TeacherConfig(Section):
     """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights)."""
 
     kind: Literal["external", "frozen_self", "ema"] = "external"
@@ -45,7 +43,7 @@ class TeacherConfig(_Section):
         return self
 
 
-class TinyModelConfig(_Section):
+class TinyModelConfig(Section):
     """Sizes of ``tiny:<family>`` models; the teacher is wider than the student and shares its tokenizer."""
 
     student_hidden_size: int = 64
@@ -54,7 +52,7 @@ class TinyModelConfig(_Section):
     image_size: int = 224
 
 
-class DataConfig(_Section):
+class DataConfig(Section):
     negative: str = Field("random", description="negative view strategy name, or 'random' among `strategies`")
     strategies: list[str] | None = Field(None, description="negative strategies to read (None: all stored)")
     positive_strategy: str | None = Field(
@@ -65,7 +63,7 @@ class DataConfig(_Section):
     shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")
 
 
-class PromptConfig(_Section):
+class PromptConfig(Section):
     """Templates with ``{question}``, ``<image>`` (full image) and, for the teacher, ``<crop>``."""
 
     student: str = DEFAULT_STUDENT_TEMPLATE
@@ -73,7 +71,7 @@ class PromptConfig(_Section):
     system: str | None = None
 
 
-class RolloutConfig(_Section):
+class RolloutConfig(Section):
     backend: Literal["hf", "vllm"] = "hf"
     group_size: int = Field(8, ge=1)
     temperature: float = Field(1.0, gt=0.0)
@@ -84,7 +82,7 @@ class RolloutConfig(_Section):
     vllm: dict[str, Any] = Field(default_factory=dict, description="extra vllm.LLM arguments")
 
 
-class GateConfig(_Section):
+class GateConfig(Section):
     enabled: bool = Field(True, description="False: plain OPD (w = 1), no negative replay")
     gamma: float = 1.0
     alpha: float = 0.5
@@ -99,14 +97,14 @@ class GateConfig(_Section):
         return self
 
 
-class LossConfig(_Section):
+class LossConfig(Section):
     clamp: float = Field(10.0, gt=0.0, description="clamp of log p_student - l_plus")
     clip_ratio: float = Field(0.2, gt=0.0)
     dual_clip: float | None = Field(3.0, gt=1.0)
     aggregation: Literal["token-mean", "seq-mean-group-mean"] = "token-mean"
 
 
-class OptimConfig(_Section):
+class OptimConfig(Section):
     lr: float = Field(1e-6, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     betas: tuple[float, float] = (0.9, 0.999)
@@ -114,7 +112,7 @@ class OptimConfig(_Section):
     warmup_steps: int = Field(0, ge=0, description="linear warm-up, then constant")
 
 
-class ValidationConfig(_Section):
+class ValidationConfig(Section):
     """In-training validation: greedy, full-image accuracy of the student on a held-out benchmark.
 
     Off unless ``data`` names a benchmark (any ``vzero-train eval`` source: a synthetic manifest, a
@@ -152,7 +150,7 @@ class ValidationConfig(_Section):
         return value
 
 
-class TrainConfig(_Section):
+class TrainConfig(Section):
     """One training run. Sizes are global: ``prompts_per_step`` is split over processes, then into
     ``num_mini_batches`` optimizer updates, each accumulated over micro-batches of sequences."""
 
@@ -205,15 +203,14 @@ class TrainConfig(_Section):
         return self
 
 
-class RecipeError(ValueError):
-    """A recipe that cannot be read or validated; the message names the file and the field."""
-
-
-def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | None = None) -> TrainConfig:
+def load_train_config(
+    path: str | os.PathLike[str], overrides: Sequence[str] | Mapping[str, Any] | None = None
+) -> TrainConfig:
     """Read the ``train:`` section of a YAML recipe (or the whole file when it has no such key).
 
     The store path comes from ``train.store`` or, failing that, a top-level ``store`` (a path, or a
-    mapping with ``path``). ``overrides`` (dotted keys, e.g. ``{"steps": 2}``) win over the file.
+    mapping with ``path``). ``overrides`` win over the file: ``KEY.PATH=VALUE`` strings (``--set``,
+    YAML values) or ``{dotted key: value}``.
     """
     import yaml
 
@@ -233,12 +230,10 @@ def load_train_config(path: str | os.PathLike[str], overrides: dict[str, Any] | 
     if not section.get("store") and "train" in doc and "store" in doc:
         store = doc["store"]
         section["store"] = store.get("path") if isinstance(store, dict) else store
-    for dotted, value in (overrides or {}).items():
-        target = section
-        *parents, leaf = dotted.split(".")
-        for key in parents:
-            target = target.setdefault(key, {})
-        target[leaf] = value
+    try:
+        section = apply_overrides(section, overrides or {})
+    except RecipeError as exc:
+        raise RecipeError(f"{path}: {exc}") from None
     try:
         return TrainConfig.model_validate(section)
     except ValidationError as exc:

@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 from vzero_data.tiny_models import VLM_FAMILIES
-from vzero_train import trainer as trainer_module
+from vzero_train import step as step_module
 from vzero_train.metrics import read_metrics
 from vzero_train.trainer import Trainer
 
@@ -40,7 +40,7 @@ def test_one_training_step_per_family(tmp_path, train_config, records, family):
     assert set(metrics) >= GATE_KEYS
     assert metrics["skipped_updates"] == 0 and metrics["rollout/response_length"] > 0
     assert metrics["data_position"] == 2
-    assert all(metrics[f"time/{t}"] > 0 for t in trainer_module.TIMERS)
+    assert all(metrics[f"time/{t}"] > 0 for t in step_module.TIMERS)
     logged = read_metrics(tmp_path / "run")
     assert [r["step"] for r in logged] == [1] and set(logged[0]) >= GATE_KEYS
 
@@ -81,13 +81,13 @@ def test_resume_continues_exactly(tmp_path, train_config, records):
 
 
 def test_non_finite_loss_skips_the_update(train_config, records, monkeypatch, caplog):
-    real = trainer_module.opd_token_advantages
+    real = step_module.opd_token_advantages
     monkeypatch.setattr(
-        trainer_module, "opd_token_advantages", lambda *a, **k: real(*a, **k).fill_(float("nan"))
+        step_module, "opd_token_advantages", lambda *a, **k: real(*a, **k).fill_(float("nan"))
     )
     trainer = Trainer(train_config(), records=lambda: records)
     before = _params(trainer.student.model)
-    with caplog.at_level(logging.WARNING, logger="vzero_train.trainer"):
+    with caplog.at_level(logging.WARNING, logger="vzero_train.update"):
         (metrics,) = trainer.train().history
     assert metrics["skipped_updates"] == 2
     assert "non-finite loss" in caplog.text

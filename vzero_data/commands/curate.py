@@ -34,7 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a recipe field, e.g. --set execution.device=cuda (repeatable; YAML values)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
 
@@ -55,8 +54,6 @@ def cli_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from vzero_data.cli_support import CommandError
     from vzero_data.pipeline.recipe import RecipeError, load_recipe
     from vzero_data.pipeline.runner import curate
@@ -77,20 +74,46 @@ def run(args: argparse.Namespace) -> int:
         outcome = curate(recipe, store_path, shard=shard)
     except (RecipeError, SourceError, StoreError) as exc:
         raise CommandError(str(exc)) from None
+    report_outcome(outcome, store_path, recipe.source.path, as_json=args.json)
+    return 0
+
+
+def report_outcome(outcome, store_path, source: str, *, as_json: bool = False) -> None:
+    """Print a curation run's summary; warn on stderr when most samples were rejected; raise
+    :class:`EmptyResult` (exit code 1) when a run kept nothing from a non-empty source, or the
+    source was empty."""
+    import json
+    import sys
+
+    from vzero_data.cli_support import EmptyResult
+    from vzero_data.pipeline.reject_report import empty_run_problem, rejection_warning
+
     summary = outcome.summary
-    if args.json:
+    if as_json:
         print(
             json.dumps(
                 {**summary.to_dict(), "nothing_to_do": outcome.nothing_to_do, "store": str(store_path)}
             )
         )
-    elif outcome.nothing_to_do:
+    elif outcome.nothing_to_do and outcome.already_curated:
         print(
             f"nothing to do: {outcome.already_curated} samples already curated for config "
             f"{summary.config_hash} in {store_path}"
             + (f" ({summary.other_shards} belong to other shards)" if summary.other_shards else "")
         )
-    else:
+    elif summary.seen:
         print(summary.format())
         print(f"store: {store_path}")
-    return 0
+    by_reason = summary.rejected_by_reason()
+    warning = rejection_warning(by_reason, summary.processed)
+    problem = empty_run_problem(
+        rows_read=summary.seen,
+        kept=summary.kept,
+        already_done=summary.already_done + outcome.already_curated,
+        rejected=by_reason,
+        source=source,
+    )
+    if problem:
+        raise EmptyResult(problem)
+    if warning:
+        print(warning, file=sys.stderr)

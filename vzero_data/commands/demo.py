@@ -23,7 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=16, help="number of synthetic scenes (default: 16)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--workers", type=int, help="curation worker processes (default: the recipe's)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def demo_recipe_path():
@@ -60,6 +59,7 @@ def demo_recipe(out, overrides: list[str]):
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from vzero_data.commands.curate import report_outcome
     from vzero_data.commands.synth import format_summary
     from vzero_data.pipeline.runner import curate
     from vzero_data.preview import items_from_store, write_preview
@@ -80,13 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     print(f"\n[2/4] curating with {demo_recipe_path().name} into {store_dir}", flush=True)
     outcome = curate(recipe, store_dir)
-    if outcome.nothing_to_do:
-        print(
-            f"nothing to do: {outcome.already_curated} samples already curated for config "
-            f"{outcome.summary.config_hash}"
-        )
-    else:
-        print(outcome.summary.format())
+    report_outcome(outcome, store_dir, recipe.source.path)
 
     print(f"\n[3/4] store summary ({store_dir})", flush=True)
     print(format_stats(store_stats(open_store(store_dir))))

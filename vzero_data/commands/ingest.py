@@ -70,13 +70,37 @@ def run(args: argparse.Namespace) -> int:
         )
     except (SourceError, StoreError) as exc:
         raise CommandError(str(exc)) from exc
+    rows_read = summary.ingested + summary.skipped_done + sum(summary.rejected.values())
     if args.json:
-        print(json.dumps(summary.as_dict(), indent=2))
+        print(json.dumps({**summary.as_dict(), "rows_read": rows_read}, indent=2))
     else:
         rejected = ", ".join(f"{k}: {v}" for k, v in sorted(summary.rejected.items())) or "none"
         print(
-            f"ingested {summary.ingested} samples from {args.src} ({args.format}) into {args.out} "
-            f"in {summary.seconds:.1f}s; already there: {summary.skipped_done}; new images: {summary.images_new}; "
-            f"rejected: {rejected}"
+            f"read {rows_read} rows from {args.src} ({args.format}); ingested {summary.ingested} samples "
+            f"into {args.out} in {summary.seconds:.1f}s; already there: {summary.skipped_done}; "
+            f"new images: {summary.images_new}; rejected: {rejected}"
         )
+    report_rejects(summary, rows_read, args.src)
     return 0
+
+
+def report_rejects(summary, rows_read: int, src: str) -> None:
+    """Warn when most rows were rejected; fail (exit 1) when nothing was kept from a non-empty
+    source, or the source was empty."""
+    import sys
+
+    from vzero_data.cli_support import EmptyResult
+    from vzero_data.pipeline.reject_report import empty_run_problem, rejection_warning
+
+    problem = empty_run_problem(
+        rows_read=rows_read,
+        kept=summary.ingested,
+        already_done=summary.skipped_done,
+        rejected=summary.rejected,
+        source=src,
+    )
+    if problem:
+        raise EmptyResult(problem)
+    warning = rejection_warning(summary.rejected, rows_read - summary.skipped_done)
+    if warning:
+        print(warning, file=sys.stderr)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vzero_data.grounding.region import Region
 from vzero_data.grounding.tiling import TilingConfig, count_views, locate_tiled
 from vzero_data.sample import Sample
+from vzero_data.versions import MODEL_PACKAGES, package_versions
 
 
 @runtime_checkable
@@ -71,15 +72,6 @@ class Timings:
     @property
     def outside_share(self) -> float:
         return 1.0 - self.forward_s / self.total_s if self.total_s > 0 else 0.0
-
-
-def package_versions() -> dict[str, str]:
-    import torch
-    import transformers
-
-    from vzero_data import __version__
-
-    return {"vzero": __version__, "transformers": transformers.__version__, "torch": torch.__version__}
 
 
 def check_inputs(images: Sequence[Image.Image], phrases: Sequence[str]) -> None:
@@ -142,7 +134,7 @@ class ModelGrounder:
                 "backend": self.name,
                 "model": self.options.model,
                 "params": self._params(),
-                "versions": package_versions(),
+                "versions": package_versions(MODEL_PACKAGES),
             }
         return self._provenance
 
@@ -154,14 +146,14 @@ class ModelGrounder:
         samples: Sequence[Sample] | None = None,
     ) -> list[list[Region]]:
         """Ground a batch; ``samples`` is accepted for protocol compatibility and ignored."""
-        from tqdm.auto import tqdm
+        from vzero_data.progress import progress_bar
 
         check_inputs(images, phrases)
         start = time.perf_counter()
         tiling = self.options.tiling
         n_inputs = count_views([(im.width, im.height) for im in images], tiling)
         show = self.options.progress and n_inputs > self.options.batch_size
-        with tqdm(total=n_inputs, desc=f"grounding ({self.name})", unit="img", disable=not show) as bar:
+        with progress_bar(total=n_inputs, desc=f"grounding ({self.name})", unit="img", enabled=show) as bar:
             self._bar = bar
             try:
                 results = locate_tiled(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from vzero_data.sample import Sample
 
@@ -257,12 +257,3 @@ def extract_phrase(sample: Sample, extractor: PhraseExtractor | Callable[[str], 
     if not phrase or not phrase.strip():
         raise ValueError(f"sample {sample.sample_id}: no phrase could be extracted from {sample.question!r}")
     return phrase.strip()
-
-
-def describe_extractor(extractor: Any) -> str:
-    """A short name for provenance records."""
-    if extractor is None or isinstance(extractor, RuleBasedExtractor):
-        return "rule-based"
-    if isinstance(extractor, VLMPhraseExtractor):
-        return f"vlm:{extractor.model_name}"
-    return getattr(extractor, "__name__", type(extractor).__name__)

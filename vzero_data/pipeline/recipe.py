@@ -19,24 +19,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from vzero_data.grounding.selection import SelectionPolicy
 from vzero_data.grounding.tiling import TilingConfig
 from vzero_data.image_io import DEFAULT_MAX_PIXELS
 from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+from vzero_data.recipe_base import RecipeError, Section, apply_overrides
 from vzero_data.views.crop_policy import CropPolicy
 
 
-class RecipeError(ValueError):
-    """A recipe that cannot run; the message names the file and the field path."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SourceConfig(_Section):
+class SourceConfig(Section):
     """Where samples come from: a registered source adapter (``vzero_data.sources.SOURCES``), the path
     it reads, and the adapter options. Relative paths are relative to the working directory."""
 
@@ -53,7 +46,7 @@ class SourceConfig(_Section):
     question_template: str | None = None
 
 
-class GroundingConfig(_Section):
+class GroundingConfig(Section):
     """How the question-relevant region is found.
 
     ``backend`` names a grounder (``vzero_data.grounding.GROUNDERS``): ``annotated`` takes the boxes
@@ -69,7 +62,7 @@ class GroundingConfig(_Section):
     selection: SelectionPolicy = Field(default_factory=SelectionPolicy)
 
 
-class NegativeConfig(_Section):
+class NegativeConfig(Section):
     """One negative-view strategy, how many views of it per sample, and its parameters."""
 
     strategy: str = Field(min_length=1)
@@ -80,7 +73,7 @@ class NegativeConfig(_Section):
     )
 
 
-class ChecksConfig(_Section):
+class ChecksConfig(Section):
     """Checks on finished views, on top of each strategy's own geometric rules.
 
     A positive that fails rejects its sample. A negative that fails (or that its strategy could not
@@ -95,7 +88,7 @@ class ChecksConfig(_Section):
     require_all_negatives: bool = True
 
 
-class StoreConfig(_Section):
+class StoreConfig(Section):
     """Where the store is (``--out`` overrides), how view images are encoded, how big a shard may grow."""
 
     path: str | None = None
@@ -104,7 +97,7 @@ class StoreConfig(_Section):
     shard_max_mb: float = Field(256.0, gt=0.0)
 
 
-class RayConfig(_Section):
+class RayConfig(Section):
     """Resources for ``--executor ray``: actor pools for model stages, tasks for CPU stages."""
 
     address: str | None = None
@@ -114,7 +107,7 @@ class RayConfig(_Section):
     window: int = Field(256, ge=1, description="samples submitted to Ray at a time (bounds driver memory)")
 
 
-class ExecutionConfig(_Section):
+class ExecutionConfig(Section):
     """How the run is executed; none of this changes the rows a run writes."""
 
     executor: Literal["local", "ray"] = "local"
@@ -136,7 +129,7 @@ class ExecutionConfig(_Section):
         return value
 
 
-class Recipe(_Section):
+class Recipe(Section):
     """A whole curation recipe."""
 
     name: str = Field(min_length=1)
@@ -153,39 +146,6 @@ class Recipe(_Section):
         description="the training section, validated and read by `vzero-train train` (vzero_train.config); "
         "curation ignores it, so one file can hold a whole curate-and-train recipe",
     )
-
-
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """``"execution.workers=4"`` -> ``(["execution", "workers"], 4)``; the value is parsed as YAML."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise RecipeError(f"override {text!r}: expected KEY.PATH=VALUE")
-    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
-
-
-def apply_overrides(data: Mapping[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """A copy of ``data`` with each ``dotted.key=value`` override set (creating mappings as needed)."""
-    out: dict[str, Any] = _deep_copy(data)
-    for text in overrides:
-        path, value = parse_override(text)
-        node = out
-        for i, part in enumerate(path[:-1]):
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                raise RecipeError(f"override {text!r}: {'.'.join(path[: i + 1])} is not a mapping")
-            node = child
-        node[path[-1]] = value
-    return out
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value
 
 
 def recipe_from_mapping(data: Any, where: str = "recipe") -> Recipe:

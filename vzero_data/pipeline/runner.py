@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vzero_data.pipeline.config_hash import config_hash
-from vzero_data.pipeline.progress import StageBars
+from vzero_data.pipeline.progress import StageBars, count_source_rows
 from vzero_data.pipeline.recipe import Recipe, RecipeError
 from vzero_data.pipeline.results import SampleResult, error_reason, rejected
 from vzero_data.pipeline.sharding import ALL, ShardSpec
@@ -166,7 +166,9 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))
     source = build_source_items(recipe, raw, SkipIds(done, shard))
-    with StageBars(execution.progress) as bars:
+    total = count_source_rows(recipe.source.adapter, recipe.source.path, execution.limit)
+    pending = total if total is not None and shard == ALL and not done else None
+    with StageBars(execution.progress, total, pending=pending) as bars:
         stream = pending_samples(
             source, done=done, shard=shard, summary=summary, bars=bars, source_path=recipe.source.path
         )

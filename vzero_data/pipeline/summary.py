@@ -82,17 +82,26 @@ class RunSummary:
             "wall_seconds": round(self.wall_seconds, 3),
         }
 
+    def rejected_by_reason(self) -> Counter[str]:
+        """Rejected samples per reason, whatever the stage."""
+        out: Counter[str] = Counter()
+        for (_stage, reason), n in self.rejected.items():
+            out[reason] += n
+        return out
+
     def format(self) -> str:
         wall = self.wall_seconds
         rate = self.processed / wall if wall > 0 else 0.0
+        n_rejected = sum(self.rejected.values())
         lines = [
-            f"curated {self.processed} samples in {wall:.1f}s ({rate:.2f} samples/s), "
-            f"config {self.config_hash}, shard {self.shard}",
+            f"read {self.seen} rows, curated {self.processed} samples in {wall:.1f}s "
+            f"({rate:.2f} samples/s), config {self.config_hash}, shard {self.shard}",
             f"  kept: {self.kept} samples, {self.views} views",
-            f"  rejected: {sum(self.rejected.values())}",
+            f"  rejected: {n_rejected}"
+            + (f" ({n_rejected / self.processed:.0%} of curated samples)" if n_rejected else ""),
         ]
         for (stage, reason), n in sorted(self.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"    {stage}: {reason}: {n}")
+            lines.append(f"    {stage}: {reason}: {n} ({n / self.processed:.0%})")
         if self.dropped:
             lines.append(f"  negatives left out of kept samples: {sum(self.dropped.values())}")
             for (stage, reason), n in sorted(self.dropped.items(), key=lambda kv: (-kv[1], kv[0])):

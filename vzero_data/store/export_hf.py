@@ -53,9 +53,9 @@ def hf_features() -> Any:
 def _rows(
     records: Iterator, negative: str, summary: ExportSummary, progress: bool
 ) -> Iterator[dict[str, Any]]:
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
-    for raw in tqdm(records, desc="export hf", unit="rec", disable=not progress):
+    for raw in progress_bar(records, desc="export hf", unit="rec", enabled=progress):
         s = raw.sample
         summary.written += 1
         yield {

@@ -109,7 +109,7 @@ def export_verl(
     progress: bool = True,
 ) -> ExportSummary:
     """Write ``out`` (a .parquet file) atomically; samples lacking the chosen views are counted, not written."""
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
     out = Path(out)
     if out.suffix != ".parquet":
@@ -134,7 +134,7 @@ def export_verl(
     rows: list[dict[str, Any]] = []
     try:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-            for raw in tqdm(records, desc="export verl", unit="rec", disable=not progress):
+            for raw in progress_bar(records, desc="export verl", unit="rec", enabled=progress):
                 if IMAGE_TAG in raw.sample["question"] or CROP_TAG in raw.sample["question"]:
                     summary.skipped_placeholder += 1
                     continue

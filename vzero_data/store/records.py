@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VIEW_META_COLUMNS = ["sample_id", "config_hash", "kind", "strategy", "box", "valid", "view_id"]
-
 
 @dataclass
 class RecordCounts:

@@ -6,7 +6,6 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,25 +27,11 @@ from vzero_data.store.layout import (
 from vzero_data.store.locking import LOCK_FILE, RunLease, run_is_alive, store_lock
 from vzero_data.store.schema import RUNS
 from vzero_data.store.writer import DEFAULT_SHARD_MAX_BYTES, StoreWriter
+from vzero_data.versions import package_versions
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from vzero_data.sample import Sample
     from vzero_data.store.records import RecordCounts, TrainingRecord
-
-VERSIONED_PACKAGES = ("vzero", "pyarrow", "duckdb", "datasets", "pillow", "numpy", "torch", "transformers")
-
-
-def package_versions(names: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
-    """Installed versions of the packages that shape stored data (without importing them)."""
-    out = {}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 class Store:
@@ -131,9 +116,6 @@ class Store:
             raise damaged_shard(exc, self.root) from None
         finally:
             con.close()
-
-    def query_df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
-        return self.query(sql, params).to_pandas()
 
     def stored_image_hashes(self) -> set[str]:
         """Content hashes of every stored image (hashes only: bounded memory)."""

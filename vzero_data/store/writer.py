@@ -89,7 +89,6 @@ class StoreWriter:
         self._batch_bytes = 0
         self._on_flush = on_flush
         self.batches_written: list[Path] = []
-        self.samples_committed = 0
         self.samples_taken = 0  # committed here but published first by a concurrent writer
         self.images_skipped = 0
         self._closed = False
@@ -181,7 +180,6 @@ class StoreWriter:
         tables = {name: _to_table(name, r, f"sample {sample_id}") for name, r in rows.items() if r}
         for name, table in tables.items():
             self._add_to_batch(name, table)
-        self.samples_committed += 1
         if self._batch_bytes >= self.shard_max_bytes:
             self.flush()
 

@@ -60,7 +60,7 @@ def write_views_folder(
     progress: bool = True,
 ) -> Path:
     """Write ``samples`` (streamed: one sample in memory at a time); return the index path."""
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
     ext = EXTENSIONS.get(image_format.lower().replace("jpg", "jpeg"))
     if ext is None:
@@ -71,7 +71,7 @@ def write_views_folder(
     index = out / INDEX_NAME
     tmp = index.with_suffix(".jsonl.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        for item in tqdm(samples, desc="views folder", unit="sample", disable=not progress):
+        for item in progress_bar(samples, desc="views folder", unit="sample", enabled=progress):
             folder = Path(IMAGES_DIRNAME) / safe_name(item.sample_id)
             (out / folder).mkdir(parents=True, exist_ok=True)
             image_rel = folder / f"image.{ext}"

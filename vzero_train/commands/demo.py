@@ -40,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     parser.add_argument("--n", type=int, default=16, help="number of synthetic scenes (default: 16)")
     parser.add_argument("--steps", type=int, help="training steps (default: the recipe's)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars while curating")
 
 
 def moved_paths(section: dict[str, Any], out: str, prefix: str = "") -> dict[str, str]:

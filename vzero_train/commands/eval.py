@@ -21,7 +21,7 @@ import gc
 import logging
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vzero_data.cli_support import CommandError
 
@@ -72,11 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="training step of each --model, in order (default: read from names like checkpoint-60)",
     )
     parser.add_argument("--image-root", type=Path, help="folder that image paths in --data are relative to")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, default=8, help="questions answered per forward pass (default: 8)"
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=64, help="longest answer generated, in tokens (default: 64)"
+    )
     parser.add_argument("--limit", type=int, help="evaluate only the first N entries of each benchmark")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
-    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16", "float16"))
+    parser.add_argument(
+        "--dtype",
+        default="auto",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        help="weights' dtype (default auto: bfloat16 on a GPU that supports it, else float32)",
+    )
     parser.add_argument("--student-template", help='prompt template (default "<image>\\n{question}")')
     parser.add_argument("--system", help="system message (default: none)")
     parser.add_argument("--judge-url", help="OpenAI-compatible base URL of a judge model (default: no judge)")
@@ -87,7 +96,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="environment variable holding the judge's API key",
     )
     parser.add_argument("--no-plot", action="store_true", help="do not draw the accuracy-vs-step plot")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _per_data(values: list[str] | None, n: int, flag: str) -> list[str | None]:
@@ -112,6 +120,16 @@ def _labels(models: list[str]) -> list[str]:
             label, k = f"{base}_{k}", k + 1
         labels.append(label)
     return labels
+
+
+def _model_sources(models: list[str]) -> list[Any]:
+    """Resolve every --model up front, so a missing folder fails before any benchmark is read."""
+    from vzero_train.model_source import resolve_model_source
+
+    try:
+        return [resolve_model_source(m) for m in models]
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,10 +194,15 @@ def run(args: argparse.Namespace) -> int:
         "dtype": args.dtype,
     }
     bench_info = [{"name": b.name, "format": b.format, "src": str(b.src)} for b in benchmarks]
-    steps = args.step or [step_from_name(m) for m in args.model]
+    sources = _model_sources(args.model)
+    # a training checkpoint is named by its step_N folder, not by its model/ subfolder
+    names = [str(src.checkpoint) if src.checkpoint else m for m, src in zip(args.model, sources, strict=True)]
+    steps = args.step or [
+        src.step if src.step is not None else step_from_name(n) for src, n in zip(sources, names, strict=True)
+    ]
     checkpoints = []
     paths: dict[str, Path] = {}
-    for model, label, step in zip(args.model, _labels(args.model), steps, strict=True):
+    for model, label, step in zip(args.model, _labels(names), steps, strict=True):
         results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge)
         checkpoints.append(checkpoint_entry(label, model, results, step=step))
         report = build_report(checkpoints, settings=settings, benchmarks=bench_info)
@@ -207,6 +230,8 @@ def _evaluate_checkpoint(
 
     try:
         vlm = load_vlm(model, device=args.device, dtype=args.dtype)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from exc
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot load model {model!r}: {exc}") from exc
     logger.info("evaluating %s (%s) on %s", label, model, ", ".join(b.name for b in benchmarks))

@@ -11,9 +11,6 @@ examples:
 from __future__ import annotations
 
 import argparse
-import re
-
-_FLOAT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 HELP = "train a student VLM with gated on-policy distillation (recipe's train: section)"
 
@@ -35,33 +32,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_overrides(pairs: list[str]) -> dict:
-    """``["a.b=1", "c=x"]`` -> ``{"a.b": 1, "c": "x"}`` with YAML-typed values."""
-    import yaml
-
-    from vzero_data.cli_support import CommandError
-
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise CommandError(f"--set expects KEY=VALUE, got {pair!r}")
-        parsed = yaml.safe_load(value)
-        if isinstance(parsed, str) and _FLOAT.fullmatch(parsed.strip()):
-            parsed = float(parsed)  # YAML 1.1 reads "2e-6" (no dot) as a string
-        out[key.strip()] = parsed
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from vzero_data.cli_support import CommandError
     from vzero_train.config import RecipeError, load_train_config
 
-    overrides = parse_overrides(args.set)
+    overrides: list = list(args.set)
     if args.output_dir:
-        overrides["output_dir"] = args.output_dir
+        overrides.append(("output_dir", args.output_dir))
     if args.store:
-        overrides["store"] = args.store
+        overrides.append(("store", args.store))
     try:
         config = load_train_config(args.recipe, overrides)
     except RecipeError as exc:

@@ -147,7 +147,7 @@ def evaluate_model(
     time. A model in training mode is switched to eval mode for the pass and back afterwards.
     ``on_result`` sees each scored item as it is produced (to stream predictions to disk).
     """
-    from tqdm.auto import tqdm
+    from vzero_data.progress import progress_bar
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -159,7 +159,7 @@ def evaluate_model(
     vlm.model.eval()
     if total is None and hasattr(items, "__len__"):
         total = len(items)
-    bar = tqdm(total=total, desc=f"eval {name}".strip(), unit="q", disable=not progress)
+    bar = progress_bar(total=total, desc=f"eval {name}".strip(), unit="q", enabled=progress)
     try:
         for batch in _batches(items, batch_size, result.skipped):
             prompts = [

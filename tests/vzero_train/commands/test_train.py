@@ -1,20 +1,5 @@
-import pytest
-
 from vzero_train import trainer as trainer_module
 from vzero_train.cli import main
-from vzero_train.commands.train import parse_overrides
-
-
-@pytest.mark.parametrize(
-    "pairs, expected",
-    [
-        (["steps=3"], {"steps": 3}),
-        (["gate.enabled=false", "optim.lr=2e-6"], {"gate.enabled": False, "optim.lr": 2e-6}),
-        (["rollout.top_k=null", "student=tiny:smolvlm"], {"rollout.top_k": None, "student": "tiny:smolvlm"}),
-    ],
-)
-def test_parse_overrides(pairs, expected):
-    assert parse_overrides(pairs) == expected
 
 
 def test_cli_trains_from_a_recipe(tmp_path, tiny_vlm, records, monkeypatch, capsys):

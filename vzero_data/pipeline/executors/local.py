@@ -133,15 +133,6 @@ class LocalExecutor:
             yield from pending.popleft().result()
 
 
-def default_workers() -> int:
-    """A sensible worker count: the CPUs this process may use, minus one for the main process."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, cpus - 1)
-
-
 def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Iterator[Any]:
     """The local executor: grounding batched in this process, views in ``workers`` processes.
 
