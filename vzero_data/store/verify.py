@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 
 from vzero_data.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import SHARDS, StoreError, batch_dirs, init_layout
+from vzero_data.store.writer import PER_SAMPLE
 
 QUARANTINE = "quarantine"
-PER_SAMPLE = ("samples", "regions", "views", "rejects")
 # Encoded images to decode per table: (bytes column, id column that names the image or view).
 DECODED = {"images": ("bytes", "sha256"), "views": ("image_bytes", "view_id")}
 

@@ -78,3 +78,37 @@ def test_a_strategy_output_changes_only_with_its_version(current, name):
         )
     else:
         pytest.fail(f"{name}: output_version {pinned_version} -> {version}: pin the new digest {digest}")
+
+
+# grounder -> (output_version, boxes and scores it returns for the sample below)
+PINNED_GROUNDERS = {
+    "annotated": (1, [([10.0, 20.0, 30.0, 44.5], 1.0), ([0.0, 0.0, 5.0, 5.0], 1.0)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_GROUNDERS))
+def test_a_grounder_output_changes_only_with_its_version(name):
+    """Model grounders need weights; their versions are bumped by hand with any change to their
+    pre- or post-processing. The annotated grounder is pinned here."""
+    from PIL import Image
+
+    from vzero_data.boxes import Box
+    from vzero_data.grounding import get_grounder
+    from vzero_data.grounding.registry import grounder_class
+    from vzero_data.sample import Sample
+
+    sample = Sample(
+        sample_id="s",
+        image="sha256:x",
+        image_sha256="x",
+        width=64,
+        height=48,
+        question="Where is it?",
+        boxes=(Box(10, 20, 30, 44.5), Box(-3, -3, 5, 5)),
+    )
+    [regions] = get_grounder(name).locate([Image.new("RGB", (64, 48))], ["it"], samples=[sample])
+    got = [(r.box.to_list(), r.score) for r in regions]
+    version = grounder_class(name).output_version
+    pinned_version, pinned = PINNED_GROUNDERS[name]
+    assert version == pinned_version, f"{name}: output_version {pinned_version} -> {version}: pin {got}"
+    assert got == pinned, f"{name}: its boxes changed but its output_version is still {version}: bump it"
