@@ -18,6 +18,7 @@ COMMANDS = {
     "query": "vzero_data.commands.query",
     "catalog": "vzero_data.commands.catalog",
     "verify": "vzero_data.commands.verify",
+    "compact": "vzero_data.commands.compact",
     "export": "vzero_data.commands.export",
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",

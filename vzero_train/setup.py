@@ -6,18 +6,22 @@ and runs the loop. Nothing here runs a step.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from vzero_train.config import TrainConfig
-from vzero_train.data import RecordSource
+from vzero_train.data import RANDOM_NEGATIVE, RELATIVE_NEGATIVE, RecordSource, StoredRecord
 from vzero_train.models import LoadedVLM
 from vzero_train.precision import mixed_precision_mode
 from vzero_train.rollout import SamplingConfig, make_rollout_backend
 from vzero_train.teacher import Teacher, build_teacher
 from vzero_train.tiny import materialize_model
+
+logger = logging.getLogger(__name__)
 
 
 def make_accelerator(config: TrainConfig) -> Any:
@@ -110,26 +114,31 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> tuple[Any, An
 
 
 def store_records(config: TrainConfig) -> RecordSource:
-    """Records of the recipe's store through the store API (answers are never read)."""
+    """Records of the recipe's store through the store API, undecoded until read (answers are never
+    read): skipped records and other processes' shares are never decoded (:class:`StoredRecord`)."""
     if not config.store:
         raise ValueError("the train recipe names no store (train.store or a top-level store: path)")
     try:
         from vzero_data.store import open_store
-        from vzero_data.store.records import require_one_config
+        from vzero_data.store.records import RecordCounts, iter_raw_records, require_one_config
     except ImportError as exc:
         raise RuntimeError(
             f"cannot read store {config.store!r}: vzero_data.store is unavailable ({exc})"
         ) from exc
     data = config.data
-    strategies = data.strategies or (None if data.negative == "random" else [data.negative])
+    computed = data.negative in (RANDOM_NEGATIVE, RELATIVE_NEGATIVE)  # not one stored strategy
+    strategies = data.strategies or (None if computed else [data.negative])
 
     extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
     # A store curated under several configs would otherwise train on every sample once per config.
     require_one_config(open_store(config.store), data.config_hash, how="train.data.config_hash")
 
-    def records():
-        return open_store(config.store).iter_training_records(
-            strategies=strategies, config_hash=data.config_hash, limit=data.limit, **extra
-        )
+    def records() -> Iterator[StoredRecord]:
+        store = open_store(config.store)
+        counts = RecordCounts()
+        for raw in iter_raw_records(store, strategies, data.config_hash, data.limit, counts=counts, **extra):
+            yield StoredRecord(raw, str(store.root))
+        if counts.skipped:
+            logger.warning("training records: %s", counts.as_dict())
 
     return records

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from vzero_train.config import GateConfig, TrainConfig
-from vzero_train.data import PromptItem
+from vzero_train.data import RELATIVE_NEGATIVE, PromptItem
 from vzero_train.gating import evidence_weights, gate_metrics
 from vzero_train.losses import opd_token_advantages
 from vzero_train.models import LoadedVLM
@@ -59,10 +59,29 @@ def render_prompts(
 
 
 def teacher_views(items: Sequence[PromptItem], view: str) -> list[list[Any]]:
-    """The teacher's images per row: the full image first, then the ``positive`` or ``negative`` view."""
-    if view not in ("positive", "negative"):
+    """The teacher's images per row: the full image first, then the ``positive`` or ``negative`` view.
+
+    An item with the ``relative`` negative (no stored view) shows the negative replay every teacher
+    image downsampled 2x, bicubic: the full image and the positive crop.
+    """
+    if view == "positive":
+        return [[it.image, it.positive] for it in items]
+    if view != "negative":
         raise ValueError(f"view must be 'positive' or 'negative', got {view!r}")
-    return [[it.image, it.positive if view == "positive" else it.negative] for it in items]
+    return [
+        [downsample_2x(it.image), downsample_2x(it.positive)]
+        if it.negative_strategy == RELATIVE_NEGATIVE
+        else [it.image, it.negative]
+        for it in items
+    ]
+
+
+def downsample_2x(image: Any) -> Any:
+    """``image`` at half its width and height (at least 1 pixel each), bicubic."""
+    from PIL import Image
+
+    size = (max(1, image.width // 2), max(1, image.height // 2))
+    return image.resize(size, Image.Resampling.BICUBIC)
 
 
 def gate_weights(

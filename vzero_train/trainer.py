@@ -1,6 +1,6 @@
 """The V-Zero training loop: set-up, then steps of rollout, replays, gate and gated OPD update.
 
-One step (METHOD.md section 3): each process takes its share of ``prompts_per_step`` prompts;
+One step: each process takes its share of ``prompts_per_step`` prompts;
 :func:`vzero_train.step.gated_step` samples G responses per prompt, replays them under the teacher
 with the positive crop and (gate on) with the negative view, recomputes the student's old log-probs
 and turns the two replays into per-sequence weights and advantages; :func:`vzero_train.update.ppo_update`
@@ -172,9 +172,12 @@ class Trainer:
             nested_images=self.student.nested_images,
             config=cfg,
             rows_per_mini_batch=self.prompts_per_rank // cfg.num_mini_batches * cfg.rollout.group_size,
-            after_update=lambda: self.teacher.update(acc.unwrap_model(self.model)),
+            after_update=self._update_teacher if cfg.teacher.ema_every == "update" else lambda: None,
             step=self.step + 1,
         )
+        applied = update_stats["skipped_updates"] < cfg.num_mini_batches
+        if cfg.teacher.ema_every == "step" and applied:
+            self._update_teacher()
         batch.times["update"] = time.perf_counter() - t0
         self.step += 1
 
@@ -184,6 +187,10 @@ class Trainer:
         metrics["lr"] = self.scheduler.get_last_lr()[0]
         metrics["data_position"] = self.stream.position
         return metrics
+
+    def _update_teacher(self) -> None:
+        """Move an EMA teacher toward the current student (other teachers stay as they are)."""
+        self.teacher.update(self.accelerator.unwrap_model(self.model))
 
     def _mean_over_processes(self, metrics: dict[str, Any]) -> dict[str, Any]:
         acc = self.accelerator

@@ -3,7 +3,8 @@
 Rows are split into mini-batches by prompt (a group's G samples stay together); each mini-batch
 accumulates gradients over micro-batches whose per-token coefficients
 (:func:`vzero_train.losses.token_weights`) make the micro-batch losses add up to the mini-batch
-loss. An update whose loss or gradient norm is not finite on any process is skipped on all of them.
+loss; with ``token-mean`` that is the mean over every response token of the mini-batch on every
+process (the token count is summed over processes), whatever each process's own count. An update whose loss or gradient norm is not finite on any process is skipped on all of them.
 """
 
 from __future__ import annotations
@@ -48,8 +49,17 @@ def ppo_update(
     counts: dict[str, int] = defaultdict(int)
     for mb_start in range(0, len(rollout), rows_per_mini_batch):
         mb = slice(mb_start, mb_start + rows_per_mini_batch)
+        mask = rollout.response_mask[mb]
+        total_tokens = None  # token-mean: every process's tokens count, over the global token count
+        if config.loss.aggregation == "token-mean":
+            local = mask.sum().to(device=acc.device, dtype=torch.float32)
+            total_tokens = acc.reduce(local, reduction="sum")
         coefficients = token_weights(
-            rollout.response_mask[mb], rollout.group_ids[mb], config.loss.aggregation
+            mask,
+            rollout.group_ids[mb],
+            config.loss.aggregation,
+            total_tokens=total_tokens,
+            num_processes=acc.num_processes,
         )
         finite, mb_loss = True, 0.0
         micro_starts = list(range(mb_start, mb.stop, config.micro_batch_size))

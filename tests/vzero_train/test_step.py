@@ -1,6 +1,7 @@
 """The step up to the advantages, driven without an Accelerator: scripted responses, real models,
 and a teacher whose preference between the positive and the negative view the test controls."""
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -170,3 +171,48 @@ def test_gate_off_replays_the_positive_view_only_with_unit_weights(models, tiny_
     assert result.l_minus is None and result.times["replay_negative"] == 0.0
     assert torch.equal(result.weights, torch.ones(4))
     assert "gate/weight_mean" not in step_metrics(result, _config(tiny_vlm))
+
+
+class SizeRecordingProcessor:
+    """The teacher's processor, recording the images of every call."""
+
+    def __init__(self, processor) -> None:
+        self.processor, self.tokenizer, self.calls = processor, processor.tokenizer, []
+
+    def __call__(self, *, images, text, **kwargs):
+        self.calls.append(list(images))
+        return self.processor(images=images, text=text, **kwargs)
+
+
+def test_relative_negative_downsamples_every_teacher_image(models, tiny_vlm):
+    """``data.negative: relative``: the negative replay sees the full image and the positive crop,
+    both at half size (bicubic); the positive replay sees them unchanged."""
+    student, base = models
+    rng = np.random.default_rng(0)
+    full = Image.fromarray(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    crop = Image.fromarray(rng.integers(0, 256, (32, 30, 3), dtype=np.uint8))
+    item = PromptItem(0, "s0", "what is it?", full, crop, None, "relative")
+    processor = SizeRecordingProcessor(base.processor)
+    teacher = Teacher(base.model, processor, False, "external")
+    x, o1, _ = _tokens(student.tokenizer)
+    rollout = ScriptedRollout([[x, o1], [o1, o1], [x, x], [o1, x]], 4, student.tokenizer.eos_token_id)
+    result = gated_step(
+        [item],
+        student=student,
+        teacher=teacher,
+        rollout_backend=rollout,
+        templates=PromptTemplates(),
+        config=_config(tiny_vlm, data={"negative": "relative"}),
+        seed=0,
+    )
+    positive, negative = processor.calls  # 4 rows each, one forward (replay_batch_size 8)
+    assert positive == [full, crop] * 4
+    assert [im.size for im in negative] == [(48, 32), (15, 16)] * 4
+    expected = [
+        full.resize((48, 32), Image.Resampling.BICUBIC),
+        crop.resize((15, 16), Image.Resampling.BICUBIC),
+    ]
+    assert all(
+        np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(negative, expected * 4, strict=True)
+    )
+    assert result.l_minus is not None and not torch.equal(result.l_minus, result.l_plus)

@@ -159,6 +159,10 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     chash = config_hash(recipe)
     recipe_text = recipe.model_dump_json()
     execution = recipe.execution
+    if execution.executor == "local" and execution.workers > 0:
+        from vzero_data.pipeline.executors.local import start_fork_server
+
+        start_fork_server(StagePlan(recipe).preload())  # its imports overlap this process's set-up
     raw = open_source(recipe, execution.limit)
     store = open_store(store_path, create=True)
     for dead in store.mark_dead_runs():

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from vzero_data.store import catalog
 from vzero_data.store.damage import damaged_shard
+from vzero_data.store.compact import finish_compactions
 from vzero_data.store.layout import (
     SHARDS,
     StoreError,
@@ -31,6 +32,7 @@ from vzero_data.versions import package_versions
 
 if TYPE_CHECKING:
     from vzero_data.sample import Sample
+    from vzero_data.store.compact import CompactSummary
     from vzero_data.store.records import RecordCounts, TrainingRecord
 
 
@@ -174,6 +176,15 @@ class Store:
         return batch_dirs(self.root)
 
     # -- maintenance ------------------------------------------------------------------------------
+    def compact(self, max_bytes: int = DEFAULT_SHARD_MAX_BYTES) -> CompactSummary:
+        """Merge consecutive small batches into batches of about ``max_bytes`` (crash-safe swap, see
+        :mod:`vzero_data.store.compact`), then rebuild the catalog."""
+        from vzero_data.store.compact import compact
+
+        summary = compact(self.root, max_bytes)
+        self.rebuild_catalog()
+        return summary
+
     def rebuild_catalog(self) -> Path:
         """Recreate ``catalog.duckdb`` from the shards alone; also removes stale temp batches."""
         clean_stale_tmp(self.root)
@@ -200,6 +211,7 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
                 init_layout(root)
                 Store(root).rebuild_catalog()
     check_layout(root)
+    finish_compactions(root)
     return Store(root)
 
 

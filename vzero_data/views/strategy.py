@@ -50,7 +50,9 @@ class NegativeStrategy(Generic[P]):
 
     ``avoids_target``: the source window must keep the target's overlap at or below
     ``params.max_overlap`` (checked and re-sampled by :func:`negative_view`); such strategies take
-    :class:`AvoidTargetParams`. ``verify``: an extra check specific to the strategy.
+    :class:`AvoidTargetParams`. ``verify``: an extra check specific to the strategy. ``preload``:
+    modules the strategy imports lazily that are slow to import; a pool of worker processes imports
+    them once, before it forks its workers, instead of once per worker.
     ``output_version``: part of the config hash; bump it whenever the strategy's pixels or boxes
     change for the same inputs, so stores never mix the old views with the new ones
     (``tests/vzero_data/views/test_output_versions.py`` pins each strategy's output).
@@ -63,6 +65,7 @@ class NegativeStrategy(Generic[P]):
     avoids_target: bool = False
     verify: VerifyFn | None = None
     output_version: int = 1
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.avoids_target and not issubclass(self.params_model, AvoidTargetParams):
