@@ -68,10 +68,11 @@ def run(args: argparse.Namespace) -> int:
     if not store_path:
         raise CommandError(f"{args.recipe}: no store given: pass --out STORE or set store.path in the recipe")
     from vzero_data.sources import SourceError
+    from vzero_data.store import StoreError
 
     try:
         outcome = curate(recipe, store_path, shard=shard)
-    except (RecipeError, SourceError) as exc:
+    except (RecipeError, SourceError, StoreError) as exc:
         raise CommandError(str(exc)) from None
     report_outcome(outcome, store_path, recipe.source.path, as_json=args.json)
     return 0

@@ -23,12 +23,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--text", action="store_true", help="also scatter tiny text labels as clutter")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing manifest and images")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from pathlib import Path
+
+    from vzero_data.cli_support import CommandError, refuse_to_overwrite
     from vzero_data.synth import summarize, write_scenes
 
+    refuse_to_overwrite([Path(args.out) / "manifest.jsonl", Path(args.out) / "images"], args.overwrite)
     try:
         manifest = write_scenes(args.out, args.n, size=args.size, seed=args.seed, text=args.text)
     except ValueError as exc:

@@ -87,6 +87,8 @@ class ModelGrounder:
 
     name: ClassVar[str]
     Options: ClassVar[type[GrounderOptions]] = GrounderOptions
+    # Part of the config hash: bump whenever the backend's boxes or scores change for the same inputs.
+    output_version: ClassVar[int] = 1
 
     def __init__(self, options: GrounderOptions) -> None:
         from vzero_data.hf_loading import resolve_device, resolve_dtype
