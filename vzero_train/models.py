@@ -75,7 +75,10 @@ def load_vlm(
     """
     from transformers import AutoConfig, AutoModelForImageTextToText
 
+    from vzero_data.model_source import require_model_source
+
     name_or_path = str(name_or_path)
+    require_model_source(name_or_path)
     family = model_family(AutoConfig.from_pretrained(name_or_path).model_type)
     torch_device = resolve_device(device)
     model = AutoModelForImageTextToText.from_pretrained(

@@ -87,6 +87,8 @@ class ModelGrounder:
 
     name: ClassVar[str]
     Options: ClassVar[type[GrounderOptions]] = GrounderOptions
+    # ``model`` is a transformers folder or hub id, checked before loading (vzero_data.model_source).
+    model_is_hub_folder: ClassVar[bool] = True
 
     def __init__(self, options: GrounderOptions) -> None:
         from vzero_data.hf_loading import resolve_device, resolve_dtype
@@ -97,6 +99,11 @@ class ModelGrounder:
         self.timings = Timings()
         self._bar: Any = None
         self._provenance: dict[str, Any] | None = None
+        model = getattr(options, "model", None)
+        if model and self.model_is_hub_folder:
+            from vzero_data.model_source import require_model_source
+
+            require_model_source(model, what=f"{self.name} model")
         self._load()
 
     # -- hooks -----------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ EXECUTION_ONLY_FIELDS: tuple[str, ...] = (
     "store.path",
     "store.shard_max_mb",
     "train",  # read by vzero-train; never changes curated rows
+    "source.synthesize",  # how missing scenes are made; the rows follow from the scenes themselves
 )
 
 

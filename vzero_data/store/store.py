@@ -167,7 +167,9 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
         if not create:
             if root.exists():
                 raise StoreError(f"{root}: not a vzero store (no {SHARDS}/ and marker file)")
-            raise StoreError(f"{root}: no such store (pass create=True to make one)")
+            raise StoreError(
+                f"{root}: no such store: no vzero store at this path (curate or ingest creates one)"
+            )
         if root.exists() and root.is_dir() and any(root.iterdir()) and not (root / SHARDS).exists():
             raise StoreError(f"{root}: directory exists and is not empty; refusing to turn it into a store")
         init_layout(root)

@@ -1,9 +1,9 @@
 """Run the whole V-Zero demo on CPU in a few minutes: curate, then train.
 
-  curation (`vzero-data demo`): synthesize scenes, curate them with recipes/demo.yaml (positive
+  curation (`vzero-data demo`): synthesize scenes, curate them with the shipped demo recipe (positive
       crops and every negative strategy), summarize the store, write a preview
   training: train tiny random student and teacher models with gated on-policy distillation on that
-      store, using the `train:` section of recipes/demo.yaml (checkpoints, metrics.jsonl), then
+      store, using the `train:` section of the demo recipe (checkpoints, metrics.jsonl), then
       summarize the last step (losses, the gate's statistics, time per phase)
 
 Every `demo_out/` path of the recipe is moved under --out. Run it again and both halves resume:
