@@ -87,8 +87,9 @@ class ModelGrounder:
 
     name: ClassVar[str]
     Options: ClassVar[type[GrounderOptions]] = GrounderOptions
-    # ``model`` is a transformers folder or hub id, checked before loading (vzero_data.model_source).
-    model_is_hub_folder: ClassVar[bool] = True
+    # Backends whose ``model`` is a transformers folder or hub id set this; curation checks that the
+    # model can load before it starts (vzero_data.model_source), and ``_load`` checks it again.
+    loads_hub_model: ClassVar[bool] = False
 
     def __init__(self, options: GrounderOptions) -> None:
         from vzero_data.hf_loading import resolve_device, resolve_dtype
@@ -99,11 +100,6 @@ class ModelGrounder:
         self.timings = Timings()
         self._bar: Any = None
         self._provenance: dict[str, Any] | None = None
-        model = getattr(options, "model", None)
-        if model and self.model_is_hub_folder:
-            from vzero_data.model_source import require_model_source
-
-            require_model_source(model, what=f"{self.name} model")
         self._load()
 
     # -- hooks -----------------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def check_grounding_model(recipe: Recipe) -> None:
     from vzero_data.model_source import model_source_problem
 
     model = recipe.grounding.model
-    if model and getattr(grounder_class(recipe.grounding.backend), "model_is_hub_folder", False):
+    if model and getattr(grounder_class(recipe.grounding.backend), "loads_hub_model", False):
         problem = model_source_problem(model, what="grounding model")
         if problem:
             raise RecipeError(f"grounding.model: {problem}")

@@ -78,7 +78,6 @@ def resized_size(width: int, height: int, shortest: int, longest: int) -> tuple[
 class GroundingDinoPyGrounder(ModelGrounder):
     name = "groundingdino-py"
     Options = GroundingDinoPyOptions
-    model_is_hub_folder = False  # a .pth checkpoint file
     options: GroundingDinoPyOptions
 
     def _load(self) -> None:
