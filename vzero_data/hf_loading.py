@@ -48,6 +48,9 @@ def resolve_dtype(dtype: str, device) -> Any:
     return getattr(torch, dtype)
 
 
+IMAGE_ONLY_PREFIX = "ImageOnly"
+
+
 @functools.cache
 def image_only_processor_class(base_name: str) -> type:
     """Subclass of ``transformers.<base_name>`` whose constructor takes no video processor (or the
@@ -88,7 +91,45 @@ def image_only_processor_class(base_name: str) -> type:
     namespace: dict[str, Any] = {"_base": base, "_defaults": defaults}
     exec(source, namespace)  # noqa: S102 - source built above from a transformers signature
     __init__ = namespace["__init__"]
-    return type(f"ImageOnly{base_name}", (base,), {"__init__": __init__, "__module__": __name__})
+    return type(f"{IMAGE_ONLY_PREFIX}{base_name}", (base,), {"__init__": __init__, "__module__": __name__})
+
+
+def public_processor_class(processor: Any) -> str:
+    """The transformers class name of ``processor``: for vzero's image-only subclass, its base."""
+    cls = type(processor)
+    if cls.__name__.startswith(IMAGE_ONLY_PREFIX) and cls.__module__ == __name__:
+        cls = cls.__mro__[1]
+    return cls.__name__
+
+
+def save_processor(processor: Any, folder: str | os.PathLike[str]) -> None:
+    """``processor.save_pretrained(folder)`` in files plain transformers reads back.
+
+    The saved config names the transformers class (never vzero's image-only subclass, which exists
+    only inside a running vzero). A processor saved without its video part also gets the legacy
+    ``preprocessor_config.json``: transformers builds the video processor from it where torchvision
+    is installed, as it does for hub checkpoints that ship only that file.
+    """
+    folder = Path(folder)
+    processor.save_pretrained(folder)
+    name = public_processor_class(processor)
+    for filename in ("processor_config.json", "tokenizer_config.json", "preprocessor_config.json"):
+        path = folder / filename
+        if not path.is_file():
+            continue
+        config = json.loads(path.read_text())
+        if "processor_class" in config and config["processor_class"] != name:
+            config["processor_class"] = name
+            path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    image_processor = getattr(processor, "image_processor", None)
+    legacy = folder / "preprocessor_config.json"
+    if (
+        getattr(processor, "video_processor", None) is None
+        and image_processor is not None
+        and not legacy.is_file()
+    ):
+        config = {**image_processor.to_dict(), "processor_class": name}
+        legacy.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def _processor_class_name(name_or_path: str) -> str | None:
@@ -97,7 +138,8 @@ def _processor_class_name(name_or_path: str) -> str | None:
         if path.is_file():
             name = json.loads(path.read_text()).get("processor_class")
             if name:
-                return name
+                # folders saved before save_processor named vzero's runtime-only subclass
+                return name.removeprefix(IMAGE_ONLY_PREFIX)
     return None
 
 

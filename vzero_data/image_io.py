@@ -60,14 +60,47 @@ def probe_image(data: bytes, where: str = "<bytes>", *, max_pixels: int = DEFAUL
     return ImageInfo(img.size[0], img.size[1], (img.format or "unknown").lower())
 
 
+def to_rgb(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit RGB. 16-bit grayscale (PIL modes ``I;16*`` and ``I``) is scaled down by
+    dropping the low byte, as OpenCV's decode does, instead of PIL's ``convert`` clipping every value
+    above 255 to white. The pixels stay in the encoded frame: EXIF orientation is not applied."""
+    if img.mode == "RGB":
+        return img
+    if img.mode.startswith("I;16") or img.mode == "I":
+        import numpy as np
+
+        wide = np.asarray(img).astype(np.int64)
+        if img.mode == "I" and wide.size and (wide.min() < 0 or wide.max() > 65535):
+            lo, hi = int(wide.min()), int(wide.max())  # genuine 32-bit data: stretch its range
+            wide = (wide - lo) * 65535 // max(hi - lo, 1)
+        gray = (np.clip(wide, 0, 65535) >> 8).astype(np.uint8)
+        return Image.fromarray(gray, mode="L").convert("RGB")
+    return img.convert("RGB")
+
+
 def decode_image(data: bytes, where: str = "<bytes>", *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Decode fully into an RGB ``PIL.Image``; truncated or corrupt data raises :class:`ImageDecodeError`."""
+    """Decode fully into an RGB ``PIL.Image``; truncated or corrupt data raises :class:`ImageDecodeError`.
+
+    The result is in the encoded pixel frame (EXIF orientation ignored, as the views' OpenCV decode
+    ignores it), so sizes, boxes and crops all refer to the same pixels; 16-bit images are scaled to
+    8 bits (:func:`to_rgb`)."""
     img = _open(data, where, max_pixels)
     try:
         img.load()
-        return img if img.mode == "RGB" else img.convert("RGB")
+        return to_rgb(img)
     except Exception as exc:
         raise ImageDecodeError(f"{where}: image data is corrupt ({type(exc).__name__}: {exc})") from exc
+
+
+def exif_rotated(data: bytes) -> bool:
+    """Whether the image carries an EXIF orientation that swaps width and height when displayed
+    (orientations 5-8); vzero keeps the encoded frame, so a size declared in the displayed frame
+    will not match."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return img.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    except Exception:
+        return False
 
 
 def encode_image(image: Image.Image, fmt: str = "png") -> bytes:

@@ -67,7 +67,7 @@ def ingest(
     options = options or SourceOptions()
     source = get_source(fmt)
     run_id = run_id or f"ingest-{new_batch_id()}"
-    root = default_root(src, options)
+    root = default_root(src, options, source)
     raw_items = source.read(str(src), options)  # fails here, before any store is created, if unreadable
     if not isinstance(store, Store):
         store = open_store(store, create=True)

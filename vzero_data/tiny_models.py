@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vzero_data.hf_loading import image_only_processor_class
+from vzero_data.hf_loading import image_only_processor_class, save_processor
 from vzero_data.names import unknown_name
 
 VLM_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_5", "idefics3", "smolvlm")
@@ -99,13 +99,6 @@ def build_bpe_tokenizer(
     tok.add_tokens([AddedToken(t, special=True, normalized=False) for t in specials], special_tokens=True)
     tok.chat_template = chat_template
     return tok
-
-
-def _rename_processor_class(out_dir: Path, real_name: str) -> None:
-    path = out_dir / "processor_config.json"
-    config = json.loads(path.read_text())
-    config["processor_class"] = real_name
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
 
 
 def _qwen_vlm(family: str, hidden: int, layers: int, image_size: int, tok) -> tuple[Any, Any]:
@@ -290,8 +283,7 @@ def save_tiny_vlm(
     model.generation_config.eos_token_id = tok.eos_token_id
     out = Path(out_dir)
     model.save_pretrained(out)
-    processor.save_pretrained(out)
-    _rename_processor_class(out, _IMAGE_ONLY_PROCESSORS[family])
+    save_processor(processor, out)
     return out
 
 

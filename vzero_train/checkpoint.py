@@ -22,12 +22,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import torch
+from vzero_data.hf_loading import save_processor
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINTS_DIRNAME = "checkpoints"
 STATE_FILE = "trainer_state.json"
+MODEL_DIR = "model"
 TEACHER_FILE = "teacher_ema.pt"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 
@@ -62,7 +63,7 @@ def save_checkpoint(
     model: Any,
     processor: Any,
     data_position: int,
-    teacher_state: dict[str, torch.Tensor] | None = None,
+    teacher_state: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
     keep_last: int | None = None,
 ) -> Path:
@@ -78,9 +79,11 @@ def save_checkpoint(
     state_dict = accelerator.get_state_dict(model)
     if accelerator.is_main_process:
         unwrapped = accelerator.unwrap_model(model)
-        unwrapped.save_pretrained(tmp / "model", state_dict=state_dict)
-        processor.save_pretrained(tmp / "model")
+        unwrapped.save_pretrained(tmp / MODEL_DIR, state_dict=state_dict)
+        save_processor(processor, tmp / MODEL_DIR)
         if teacher_state is not None:
+            import torch
+
             torch.save(teacher_state, tmp / TEACHER_FILE)
         state = {"step": step, "data_position": data_position, **(extra or {})}
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
@@ -105,5 +108,7 @@ def load_checkpoint(accelerator: Any, path: str | os.PathLike[str]) -> tuple[dic
     accelerator.load_state(str(path / "accelerate"))
     state = json.loads(state_file.read_text())
     teacher_file = path / TEACHER_FILE
+    import torch
+
     teacher_state = torch.load(teacher_file, map_location="cpu") if teacher_file.is_file() else None
     return state, teacher_state

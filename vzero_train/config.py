@@ -29,11 +29,22 @@ TINY_PREFIX = "tiny:"
 
 
 class TeacherConfig(Section):
-    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights)."""
+    """``external`` (a frozen checkpoint in ``path``), ``frozen_self`` or ``ema`` (the student's weights).
+
+    An EMA teacher moves toward the student, ``theta_T <- d * theta_T + (1 - d) * theta_S``, in float32.
+    ``ema_every`` says when: ``update`` (the default) after every optimizer update, i.e.
+    ``num_mini_batches`` times per step, so the teacher never lags more than one update; ``step``
+    once per training step, after its last update, as the authors' code does (a step whose updates
+    were all skipped as non-finite leaves the teacher where it was). With the same ``decay``,
+    ``update`` moves the teacher ``num_mini_batches`` times as far per step.
+    """
 
     kind: Literal["external", "frozen_self", "ema"] = "external"
     path: str | None = None
     decay: float = Field(0.98, ge=0.0, lt=1.0, description="EMA decay d; 0 copies the latest student")
+    ema_every: Literal["update", "step"] = Field(
+        "update", description="EMA cadence: after every optimizer update, or once per training step"
+    )
 
     @model_validator(mode="after")
     def _external_needs_path(self) -> TeacherConfig:
@@ -52,7 +63,19 @@ class TinyModelConfig(Section):
 
 
 class DataConfig(Section):
-    negative: str = Field("random", description="negative view strategy name, or 'random' among `strategies`")
+    """Which stored views train. ``negative`` names the negative view of the gate's negative replay:
+
+    - a stored strategy, e.g. ``downsampled_distractor`` (the paper's default), or
+      ``downsampled_view`` (the positive crop alone downsampled 2x: the crop-only "relative" variant);
+    - ``random``: per sample, one drawn among ``strategies`` (all stored ones when unset);
+    - ``relative``: the authors' "relative" ablation, computed on the fly with no stored negative:
+      the negative replay sees every teacher image, the full image and the positive crop, downsampled
+      2x (bicubic); the positive replay is unchanged.
+    """
+
+    negative: str = Field(
+        "random", description="negative strategy name, 'random' among `strategies`, or 'relative'"
+    )
     strategies: list[str] | None = Field(None, description="negative strategies to read (None: all stored)")
     positive_strategy: str | None = Field(
         None, description="positive view strategy (None: the store's first)"

@@ -7,6 +7,10 @@ the source are shuffled through a seeded buffer, each item picks its negative vi
 name (or at random among the requested ones, seeded by the item's index), and every process of a
 distributed run takes its own share of each step's prompts. Its ``position`` (items consumed in the
 whole run) is what a checkpoint stores; a new stream started at that position continues exactly.
+
+Records from a store are :class:`StoredRecord`: their images are decoded when read, so the records a
+resumed run skips and the other processes' shares of a batch are passed over on their raw rows, and
+an item decodes its full image, its positive crop and only the negative view it uses.
 """
 
 from __future__ import annotations
@@ -18,9 +22,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from vzero_data import image_io
+
 logger = logging.getLogger(__name__)
 
 RANDOM_NEGATIVE = "random"
+RELATIVE_NEGATIVE = "relative"
+"""``data.negative: relative``: no stored negative; the negative replay sees every teacher image
+downsampled 2x (:func:`vzero_train.step.teacher_views`)."""
 
 
 @runtime_checkable
@@ -44,7 +53,8 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class PromptItem:
-    """One training prompt. ``index`` is its position in the run's global stream: the group id."""
+    """One training prompt. ``index`` is its position in the run's global stream: the group id.
+    ``negative`` is None for the ``relative`` negative, which is computed from the other images."""
 
     index: int
     sample_id: str
@@ -59,48 +69,97 @@ def choose_negative(
     record: RecordLike, strategy: str, requested: Sequence[str] | None, rng: np.random.Generator
 ) -> tuple[str, Any]:
     """The negative view named ``strategy``, or with ``random`` one drawn among the ``requested``
-    strategies the record has (all of its strategies when none are requested)."""
-    available = dict(record.negatives)
+    strategies the record has (all of its strategies when none are requested). Only the chosen
+    view is read from ``record.negatives``."""
+    available = sorted(record.negatives)
     if strategy != RANDOM_NEGATIVE:
         if strategy not in available:
             raise DataError(
-                f"sample {record.sample_id}: no negative view {strategy!r} (it has: {', '.join(sorted(available)) or 'none'})"
+                f"sample {record.sample_id}: no negative view {strategy!r} (it has: {', '.join(available) or 'none'})"
             )
-        return strategy, available[strategy]
-    pool = sorted(s for s in available if requested is None or s in requested)
+        return strategy, record.negatives[strategy]
+    pool = [s for s in available if requested is None or s in requested]
     if not pool:
         wanted = ", ".join(requested) if requested else "any"
         raise DataError(
             f"sample {record.sample_id}: none of the requested negative strategies ({wanted}) is stored "
-            f"(it has: {', '.join(sorted(available)) or 'none'})"
+            f"(it has: {', '.join(available) or 'none'})"
         )
     name = pool[int(rng.integers(len(pool)))]
-    return name, available[name]
+    return name, record.negatives[name]
 
 
 def to_prompt_item(
     record: RecordLike, index: int, *, negative: str, requested: Sequence[str] | None, seed: int
 ) -> PromptItem:
-    """Validate a record and pick its negative view (deterministic in ``seed`` and ``index``)."""
+    """Validate a record and pick its negative view (deterministic in ``seed`` and ``index``).
+    Each image is read once (a :class:`StoredRecord` decodes on reading)."""
     if not str(record.question or "").strip():
         raise DataError(f"sample {record.sample_id}: empty question")
-    for field in ("image", "positive"):
-        if getattr(record, field, None) is None:
+    image, positive = record.image, record.positive
+    for field, value in (("image", image), ("positive", positive)):
+        if value is None:
             raise DataError(f"sample {record.sample_id}: missing {field} image")
-    name, view = choose_negative(record, negative, requested, np.random.default_rng([seed, index]))
+    if negative == RELATIVE_NEGATIVE:
+        name, view = RELATIVE_NEGATIVE, None
+    else:
+        name, view = choose_negative(record, negative, requested, np.random.default_rng([seed, index]))
     return PromptItem(
         index=index,
         sample_id=record.sample_id,
         question=record.question,
-        image=_rgb(record.image),
-        positive=_rgb(record.positive),
-        negative=_rgb(view),
+        image=_rgb(image),
+        positive=_rgb(positive),
+        negative=None if view is None else _rgb(view),
         negative_strategy=name,
     )
 
 
 def _rgb(image: Any) -> Any:
     return image.convert("RGB") if getattr(image, "mode", "RGB") != "RGB" else image
+
+
+class _DecodedOnRead(Mapping):
+    """Named encoded images, each decoded when looked up (never when listed)."""
+
+    def __init__(self, encoded: Mapping[str, bytes], where: Callable[[str], str]) -> None:
+        self._encoded, self._where = encoded, where
+
+    def __getitem__(self, name: str) -> Any:
+        return image_io.decode_image(self._encoded[name], self._where(name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._encoded)
+
+    def __len__(self) -> int:
+        return len(self._encoded)
+
+
+class StoredRecord:
+    """A store's raw training record (``vzero_data.store.records.RawRecord``) read as a
+    :class:`RecordLike`: ``image``, ``positive`` and each of ``negatives`` are decoded when read,
+    every time, so a record that is only passed over costs no decode."""
+
+    def __init__(self, raw: Any, store: str) -> None:
+        self.raw = raw
+        self.store = store
+        self.sample_id: str = raw.sample["sample_id"]
+        self.question: str = raw.sample["question"]
+        self.config_hash: str = raw.config_hash
+        self.negatives: Mapping[str, Any] = _DecodedOnRead(
+            raw.negative_bytes, lambda name: f"{store}: {name} view of {self.sample_id}"
+        )
+
+    @property
+    def image(self) -> Any:
+        sha = self.raw.sample["image_sha256"]
+        return image_io.decode_image(self.raw.image_bytes, f"{self.store}: image {sha}")
+
+    @property
+    def positive(self) -> Any:
+        return image_io.decode_image(
+            self.raw.positive_bytes, f"{self.store}: positive view of {self.sample_id}"
+        )
 
 
 def shuffled(records: Iterable[Any], buffer_size: int, rng: np.random.Generator) -> Iterator[Any]:

@@ -4,7 +4,7 @@ The advantage of response token k is ``A[k] = -w * clamp(log p_student(y_k) - l_
 detached: the k1 estimator of the reverse KL to the POSITIVE teacher, scaled by the sequence's gate
 weight. It enters a PPO clipped surrogate (ratio ``p_theta / p_old``, clip 0.2, dual clip 3.0 for
 negative advantages) whose per-token losses are aggregated either as the token mean over the
-mini-batch (the released code) or per sequence then per group (the paper's formula).
+mini-batch of all processes (the released code) or per sequence then per group (the paper's formula).
 """
 
 from __future__ import annotations
@@ -72,17 +72,27 @@ def clipped_surrogate(
 
 
 def token_weights(
-    mask: torch.Tensor, group_ids: Sequence[Hashable] | torch.Tensor, aggregation: Aggregation = "token-mean"
+    mask: torch.Tensor,
+    group_ids: Sequence[Hashable] | torch.Tensor,
+    aggregation: Aggregation = "token-mean",
+    *,
+    total_tokens: float | torch.Tensor | None = None,
+    num_processes: int = 1,
 ) -> torch.Tensor:
     """Per-token coefficients so that ``sum(per_token_loss * coefficients)`` is the aggregated loss.
 
     Computed once over a whole mini-batch, they let micro-batches accumulate gradients that add up
-    exactly to the mini-batch loss. ``token-mean``: 1 / (response tokens in the mini-batch).
-    ``seq-mean-group-mean``: each sequence's token mean, averaged within its group, then over groups.
+    exactly to the mini-batch loss. ``token-mean``: ``num_processes / total_tokens``, where
+    ``total_tokens`` counts the response tokens of the mini-batch on every process (default: this
+    process's); data-parallel training averages gradients over processes, so the ``num_processes``
+    factor makes the result the global token mean over all processes' tokens. ``seq-mean-group-mean``:
+    each sequence's token mean, averaged within its group, then over this process's groups (every
+    process holds as many groups, so the average over processes is the mean over all groups).
     """
     m = mask.to(torch.float32)
     if aggregation == "token-mean":
-        return m / m.sum().clamp_min(1.0)
+        total = m.sum() if total_tokens is None else torch.as_tensor(total_tokens, dtype=torch.float32)
+        return m * num_processes / total.to(m.device).clamp_min(1.0)
     if aggregation == "seq-mean-group-mean":
         codes = group_ids_tensor(group_ids, m.device)
         if codes.numel() != m.shape[0]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vzero_data.hf_loading import load_processor, resolve_device, resolve_dtype
+from vzero_train.model_source import resolve_model_source
 
 logger = logging.getLogger(__name__)
 
@@ -71,15 +72,28 @@ def load_vlm(
 ) -> LoadedVLM:
     """Load an image-text-to-text model and its processor onto ``device`` in ``dtype``.
 
-    Frozen models (``trainable=False``) are put in eval mode with gradients off.
+    ``name_or_path`` is a model folder, a training checkpoint ``step_N/`` (its ``model/``) or a hub id
+    (:func:`vzero_train.model_source.resolve_model_source`). Frozen models (``trainable=False``) are
+    put in eval mode with gradients off.
     """
     from transformers import AutoConfig, AutoModelForImageTextToText
 
-    from vzero_data.model_source import require_model_source
+    from vzero_data.model_source import looks_like_local_path, require_model_source
 
-    name_or_path = str(name_or_path)
-    require_model_source(name_or_path)
-    family = model_family(AutoConfig.from_pretrained(name_or_path).model_type)
+    source = resolve_model_source(name_or_path)
+    name_or_path = source.path
+    if not os.path.exists(name_or_path) and not looks_like_local_path(name_or_path):
+        require_model_source(name_or_path)  # a hub id: fail at once when offline or unreachable
+    try:
+        config = AutoConfig.from_pretrained(name_or_path)
+    except OSError as exc:
+        if source.checkpoint is None and not os.path.exists(name_or_path):
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise FileNotFoundError(
+                f"no such folder: {name_or_path} (nor a hub model of that id here: {first_line})"
+            ) from exc
+        raise
+    family = model_family(config.model_type)
     torch_device = resolve_device(device)
     model = AutoModelForImageTextToText.from_pretrained(
         name_or_path, dtype=resolve_dtype(dtype, torch_device)

@@ -6,8 +6,8 @@ Three kinds:
 - ``external``: a separate frozen checkpoint that shares the student's tokenizer (checked).
 - ``frozen_self``: a frozen copy of the student's initial weights.
 - ``ema``: an exponential moving average of the student, ``theta_T <- d theta_T + (1 - d) theta_S``
-  after every optimizer update, held in float32 (bf16 loses 0.02-sized increments); ``d = 0``
-  copies the latest student.
+  after every optimizer update or once per training step (``teacher.ema_every``), held in float32
+  (bf16 loses 0.02-sized increments); ``d = 0`` copies the latest student.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ class Teacher:
     decay: float | None = None
 
     def update(self, student: Any) -> None:
-        """After an optimizer step: move an EMA teacher toward ``student`` (others stay frozen)."""
+        """Move an EMA teacher toward ``student`` (others stay frozen); the trainer calls it at the
+        cadence of ``teacher.ema_every``."""
         if self.kind == "ema":
             ema_update(self.model, student, self.decay or 0.0)
 

@@ -2,6 +2,7 @@ import io
 import struct
 import zlib
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -56,3 +57,44 @@ def test_limit_above_pils_own_is_honoured_and_pil_limit_restored():
     info = probe_image(png_header_only(20_000, 20_000), max_pixels=500_000_000)
     assert (info.width, info.height) == (20_000, 20_000)
     assert saved == Image.MAX_IMAGE_PIXELS
+
+
+def sixteen_bit_png() -> tuple[bytes, np.ndarray]:
+    wide = (np.arange(48 * 64).reshape(48, 64) * 21).astype(np.uint16)  # 0 .. 64491
+    buf = io.BytesIO()
+    Image.fromarray(wide).save(buf, format="PNG")
+    return buf.getvalue(), wide
+
+
+def test_16_bit_png_is_scaled_not_clipped_and_matches_the_views_decoder():
+    from vzero_data.views.encoding import decode_rgb
+
+    data, wide = sixteen_bit_png()
+    assert Image.open(io.BytesIO(data)).mode.startswith("I;16")
+    pixels = np.asarray(decode_image(data))
+    assert pixels.shape == (48, 64, 3) and (pixels[..., 0] == (wide >> 8)).all()
+    assert (pixels == 255).mean() < 0.01  # PIL's plain convert("RGB") leaves 99% white
+    assert (decode_rgb(data) == pixels).all()  # the views' OpenCV decode gives the same pixels
+
+
+def exif_rotated_jpeg(size=(40, 30), orientation=6) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    buf = io.BytesIO()
+    Image.new("RGB", size, (200, 10, 10)).save(buf, format="JPEG", exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_exif_rotated_image_uses_the_stored_frame_everywhere():
+    """Header facts, the PIL decode, the views' OpenCV decode and the evaluation loader agree on
+    one frame (the stored pixels), so boxes, crops and declared sizes refer to the same pixels."""
+    from vzero_data.image_io import exif_rotated
+    from vzero_data.views.encoding import decode_rgb
+    from vzero_train.evaluate.items import image_from_bytes
+
+    data = exif_rotated_jpeg()
+    assert exif_rotated(data)
+    assert (probe_image(data).width, probe_image(data).height) == (40, 30)
+    assert decode_image(data).size == (40, 30)
+    assert decode_rgb(data).shape == (30, 40, 3)
+    assert image_from_bytes(data)().size == (40, 30)

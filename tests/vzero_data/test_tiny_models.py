@@ -76,3 +76,18 @@ def test_load_processor_names_the_folder_when_nothing_declares_a_processor(tmp_p
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(ValueError, match="cannot load an image processor"):
         load_processor(tmp_path)
+
+
+def test_folders_saved_with_the_old_private_class_name_still_load(tmp_path):
+    """Checkpoints written before save_processor named vzero's runtime-only subclass in their files."""
+    path = save_tiny_model("qwen2_5_vl", tmp_path / "m")
+    for name in ("processor_config.json", "tokenizer_config.json"):
+        config = json.loads((path / name).read_text())
+        config["processor_class"] = "ImageOnlyQwen2_5_VLProcessor"
+        (path / name).write_text(json.dumps(config))
+    assert load_processor(path).image_processor is not None
+
+
+def test_saved_folders_name_no_private_class_anywhere(tmp_path):
+    path = save_tiny_model("qwen2_5_vl", tmp_path / "m")
+    assert not [p.name for p in path.glob("*.json") if "ImageOnly" in p.read_text()]

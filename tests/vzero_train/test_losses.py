@@ -63,6 +63,20 @@ def test_token_weights(aggregation, groups, expected):
     assert w.sum().item() == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(
+    "total_tokens, num_processes, coefficient",
+    [
+        (None, 1, 1 / 4),  # this process's 4 tokens
+        (10, 2, 2 / 10),  # 10 tokens over 2 processes: after DDP's average, each token counts 1/10
+        (torch.tensor(12.0), 3, 3 / 12),
+    ],
+)
+def test_token_mean_over_processes(total_tokens, num_processes, coefficient):
+    mask = torch.tensor([[1, 1], [1, 0], [1, 0]])
+    w = token_weights(mask, [0, 0, 1], "token-mean", total_tokens=total_tokens, num_processes=num_processes)
+    torch.testing.assert_close(w, mask * coefficient)
+
+
 def test_unknown_aggregation():
     with pytest.raises(ValueError, match="unknown aggregation 'sum'"):
         token_weights(torch.ones(1, 1), [0], "sum")

@@ -10,12 +10,12 @@ from vzero_train.cli import main
 from vzero_train.metrics import read_metrics
 
 
-def _curated_store(root, configs=("cfg-test",)):
+def _curated_store(root, configs=("cfg-test",), extra_negative=None):
     write_scenes(root / "synth", 4, size=192, seed=3, progress=False)
     store = open_store(root / "store", create=True)
     ingest(str(root / "synth"), "synthetic", store, progress=False)
     for config in configs:
-        curate(store, config=config, positive_margin=0.5)
+        curate(store, config=config, positive_margin=0.5, extra_negative=extra_negative)
     return root / "store"
 
 
@@ -55,3 +55,46 @@ def test_a_store_of_several_configs_needs_one_named(tmp_path):
     )
     records = list(store_records(chosen)())
     assert len(records) == 4 and {r.config_hash for r in records} == {"cfg-b"}
+
+
+@pytest.mark.parametrize(
+    "negative, negatives",
+    [
+        ("corner", [{"corner"}]),  # the full image, the positive and the named negative
+        ("random", [{"corner", "masked"}]),  # one drawn of the two stored: only that one is decoded
+        ("relative", []),  # computed from the other two: no stored negative decoded
+    ],
+)
+def test_only_this_process_share_is_decoded(tmp_path, monkeypatch, negative, negatives):
+    """A resumed process of two skips the consumed records and the other process's share on their
+    raw rows: it decodes exactly the images of its own item, and of its negatives only the one used."""
+    from vzero_data import image_io
+    from vzero_train.config import TrainConfig
+    from vzero_train.data import PromptStream
+    from vzero_train.setup import store_records
+
+    store = _curated_store(tmp_path, extra_negative="masked")
+    config = TrainConfig(
+        store=str(store), student="s", teacher={"kind": "frozen_self"}, data={"negative": negative}
+    )
+    decoded: list[str] = []
+    real = image_io.decode_image
+
+    def counting(data, where="<bytes>", **kwargs):
+        decoded.append(where)
+        return real(data, where, **kwargs)
+
+    monkeypatch.setattr(image_io, "decode_image", counting)
+    stream = PromptStream(
+        store_records(config), negative=negative, rank=1, world_size=2, position=2, shuffle_buffer=4
+    )
+    assert decoded == [], "records consumed before the resume point are skipped undecoded"
+    (item,) = stream.next_batch(2)  # the second of two items: this process's share
+    assert item.index == 3 and stream.position == 4
+    image, positive, *views = decoded
+    assert ": image " in image and positive.endswith(f"positive view of {item.sample_id}")
+    assert len(views) == len(negatives)
+    for where, allowed in zip(views, negatives, strict=True):
+        name, _, sample = where.split(": ")[-1].partition(" view of ")
+        assert name in allowed and name == item.negative_strategy and sample == item.sample_id
+    assert (item.negative is None) == (negative == "relative")

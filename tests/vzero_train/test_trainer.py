@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 from vzero_data.tiny_models import VLM_FAMILIES
-from vzero_train import trainer as trainer_module
+from vzero_train import step as step_module
 from vzero_train.metrics import read_metrics
 from vzero_train.trainer import Trainer
 
@@ -40,7 +40,7 @@ def test_one_training_step_per_family(tmp_path, train_config, records, family):
     assert set(metrics) >= GATE_KEYS
     assert metrics["skipped_updates"] == 0 and metrics["rollout/response_length"] > 0
     assert metrics["data_position"] == 2
-    assert all(metrics[f"time/{t}"] > 0 for t in trainer_module.TIMERS)
+    assert all(metrics[f"time/{t}"] > 0 for t in step_module.TIMERS)
     logged = read_metrics(tmp_path / "run")
     assert [r["step"] for r in logged] == [1] and set(logged[0]) >= GATE_KEYS
 
@@ -81,13 +81,13 @@ def test_resume_continues_exactly(tmp_path, train_config, records):
 
 
 def test_non_finite_loss_skips_the_update(train_config, records, monkeypatch, caplog):
-    real = trainer_module.opd_token_advantages
+    real = step_module.opd_token_advantages
     monkeypatch.setattr(
-        trainer_module, "opd_token_advantages", lambda *a, **k: real(*a, **k).fill_(float("nan"))
+        step_module, "opd_token_advantages", lambda *a, **k: real(*a, **k).fill_(float("nan"))
     )
     trainer = Trainer(train_config(), records=lambda: records)
     before = _params(trainer.student.model)
-    with caplog.at_level(logging.WARNING, logger="vzero_train.trainer"):
+    with caplog.at_level(logging.WARNING, logger="vzero_train.update"):
         (metrics,) = trainer.train().history
     assert metrics["skipped_updates"] == 2
     assert "non-finite loss" in caplog.text
@@ -123,3 +123,71 @@ def test_bf16_update_keeps_no_float32_logits_for_backward(train_config, records,
     logits_like = [(shape, dtype) for shape, dtype in saved if len(shape) == 3 and shape[-1] == vocab]
     assert logits_like, "the update saved the logits for backward"
     assert all(dtype == torch.bfloat16 for _, dtype in logits_like), logits_like
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)` before")
+def test_gate_weights_reach_the_gradient(train_config, records, monkeypatch):
+    """Through the real step and update: with the gate's weights pinned, a response of weight 0 adds
+    nothing to the gradient and doubling a weight doubles that response's gradient."""
+
+    def gradients(weights: list[float]) -> dict[str, torch.Tensor]:
+        monkeypatch.setattr(step_module, "evidence_weights", lambda *a, **k: torch.tensor(weights))
+        cfg = train_config(prompts_per_step=1, num_mini_batches=1, optim={"lr": 1e-3, "grad_clip": 1e9})
+        trainer = Trainer(cfg, records=lambda: records, resume=False)  # 1 prompt x G=2: two responses
+        seen: dict[str, torch.Tensor] = {}
+        trainer.optimizer.step = lambda *a, **k: seen.update(
+            {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
+        )
+        trainer.train_step()
+        assert seen, "the update computed gradients"
+        return seen
+
+    none, one, two = gradients([0.0, 0.0]), gradients([0.0, 1.0]), gradients([0.0, 2.0])
+    assert all(torch.count_nonzero(g) == 0 for g in none.values()), "weight 0 contributes no gradient"
+    assert any(torch.count_nonzero(g) > 0 for g in one.values())
+    for name, g in one.items():
+        torch.testing.assert_close(two[name], 2 * g, msg=lambda m, n=name: f"{n}: {m}")
+
+
+def test_gate_off_is_exactly_the_alpha_0_update(tmp_path, train_config, records):
+    """Plain OPD (no gate) and the gate with alpha = 0 (every weight 1) take the same update."""
+
+    def run(name, gate):
+        trainer = Trainer(train_config(output_dir=str(tmp_path / name), gate=gate), records=lambda: records)
+        (metrics,) = trainer.train().history
+        return trainer, metrics
+
+    off, off_metrics = run("off", {"enabled": False})
+    zero, zero_metrics = run("alpha0", {"alpha": 0.0})
+    assert zero_metrics["gate/weight_min"] == zero_metrics["gate/weight_max"] == 1.0
+    for key in ("loss/policy", "grad_norm", "opd/reverse_kl_k1"):
+        assert off_metrics[key] == zero_metrics[key], key
+    after_zero = dict(zero.student.model.named_parameters())
+    for name, value in off.student.model.named_parameters():
+        assert torch.equal(value, after_zero[name]), name
+
+
+@pytest.mark.parametrize("cadence", ["update", "step"])
+def test_ema_teacher_cadence(train_config, records, cadence):
+    """``ema_every: update`` moves the EMA teacher after each of the step's 2 optimizer updates;
+    ``step`` moves it once, toward the student after the step's last update."""
+    decay = 0.5
+    cfg = train_config(teacher={"kind": "ema", "decay": decay, "ema_every": cadence})
+    trainer = Trainer(cfg, records=lambda: records)
+    teacher = {k: v.detach().clone().float() for k, v in trainer.teacher.model.named_parameters()}
+    students: list[dict[str, torch.Tensor]] = []
+    real_step = trainer.optimizer.step
+
+    def stepping(*args, **kwargs):
+        out = real_step(*args, **kwargs)
+        students.append(_params(trainer.student.model))
+        return out
+
+    trainer.optimizer.step = stepping
+    trainer.train_step()
+    assert len(students) == cfg.num_mini_batches == 2
+    for student in students if cadence == "update" else students[-1:]:
+        for name, t in teacher.items():
+            t.mul_(decay).add_(student[name].float(), alpha=1.0 - decay)
+    for name, value in trainer.teacher.model.named_parameters():
+        torch.testing.assert_close(value, teacher[name], rtol=0, atol=0, msg=lambda m, n=name: f"{n}: {m}")

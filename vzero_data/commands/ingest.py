@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--field", action="append", default=[], metavar="OURS=THEIRS", help="rename a field (repeatable)"
     )
     parser.add_argument("--question-template", help="coco: question for annotations without one ({category})")
+    parser.add_argument(
+        "--include-crowd", action="store_true", help="coco: keep crowd (iscrowd=1) annotations as boxes"
+    )
     parser.add_argument("--max-pixels", type=int, help="decompression-bomb limit in pixels (default: ~179M)")
     parser.add_argument("--limit", type=int, help="stop after this many new samples")
     parser.add_argument(
@@ -59,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
         field_map=field_map,
         question_template=args.question_template,
+        include_crowd=args.include_crowd,
     )
     try:
         summary = ingest(

@@ -65,10 +65,10 @@ def open_source(recipe: Recipe, limit: int | None = None) -> Iterator[Any]:
 def build_source_items(recipe: Recipe, raw: Iterable[Any], skip: SkipIds | None = None) -> Iterator[Any]:
     """Raw rows to ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`); images of
     skipped ids are hashed but never decoded."""
-    from vzero_data.sources import build_items
+    from vzero_data.sources import build_items, get_source
     from vzero_data.sources.base import default_root
 
-    root = default_root(recipe.source.path, _source_options(recipe))
+    root = default_root(recipe.source.path, _source_options(recipe), get_source(recipe.source.adapter))
     return build_items(raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset())
 
 

@@ -33,6 +33,7 @@ class RawItem:
     source: str = ""
     source_id: str | None = None
     declared_size: tuple[int, int] | None = None  # (width, height) the source claims
+    clip_boxes: bool = False  # clip boxes to the image, dropping empty ones with a note (not reject)
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -69,6 +70,7 @@ class SourceOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
     field_map: Mapping[str, str] = field(default_factory=dict)  # our field name -> the source's column
     question_template: str | None = None
+    include_crowd: bool = False  # coco: keep iscrowd=1 annotations as boxes
 
 
 class Source(Protocol):
@@ -80,10 +82,15 @@ class Source(Protocol):
     def read(self, src: str, options: SourceOptions) -> Iterator[RawItem | Rejected]: ...
 
 
-def default_root(src: str, options: SourceOptions) -> Path:
-    """The image root: ``--image-root`` if given, else the folder holding ``src`` (or ``src`` itself)."""
+def default_root(src: str, options: SourceOptions, source: object | None = None) -> Path:
+    """The image root: ``--image-root`` if given, else where ``source`` says its layout keeps the
+    images (an adapter's optional ``image_root_for(src)``), else the folder holding ``src`` (or
+    ``src`` itself)."""
     if options.image_root is not None:
         return Path(options.image_root)
+    finder = getattr(source, "image_root_for", None)
+    if finder is not None:
+        return finder(src)
     path = Path(src)
     return path if path.is_dir() else path.parent
 

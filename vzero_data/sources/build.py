@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vzero_data.boxes import Box, BoxError
-from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image
+from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image, exif_rotated
 from vzero_data.sample import Sample, SampleError, image_digest, make_sample_id
 from vzero_data.sources.base import RawItem, Rejected
 from vzero_data.sources.paths import PathEscapeError, resolve_inside
@@ -37,15 +37,42 @@ def load_image_bytes(item: RawItem, root: Path | None) -> tuple[bytes, str]:
     if root is None:
         raise PathEscapeError(f"image path {item.image_path!r} given but no image root")
     path = resolve_inside(root, str(item.image_path))
+    if path.exists() and not path.is_file():  # a FIFO would block read_bytes forever, a device too
+        raise IsADirectoryError(f"{path} is not a regular file")
     return path.read_bytes(), str(item.image_path)
+
+
+def clip_box_list(boxes: list[list[float]], width: int, height: int) -> tuple[list[list[float]], list[str]]:
+    """Boxes clipped to the image; a box with no area left is dropped. Returns the kept boxes and
+    one note per box changed or dropped (recorded in the sample's metadata)."""
+    kept, notes = [], []
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        clipped = [
+            min(max(x1, 0.0), width),
+            min(max(y1, 0.0), height),
+            min(max(x2, 0.0), width),
+            min(max(y2, 0.0), height),
+        ]
+        if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+            notes.append(f"box {i} {[x1, y1, x2, y2]} has no area inside the {width}x{height} image: dropped")
+            continue
+        if clipped != [x1, y1, x2, y2]:
+            notes.append(f"box {i} {[x1, y1, x2, y2]} clipped to the {width}x{height} image: {clipped}")
+        kept.append(clipped)
+    return kept, notes
 
 
 def build_item(
     item: RawItem, root: Path | None, *, max_pixels: int, skip_ids: set[str] | frozenset = frozenset()
 ) -> SourceItem | Rejected | Skipped:
     where = item.where
-    if not isinstance(item.question, str) or not item.question.strip():
+    question = item.question
+    if isinstance(question, (int, float)) and not isinstance(question, bool) and question == question:
+        question = str(question)  # a question that is a number ("12345") parsed as JSON
+    if not isinstance(question, str) or not question.strip():
         return Rejected(item.key, "empty_question", f"{where}: question is missing or empty")
+    if item.image_bytes is None and "\x00" in str(item.image_path):
+        return Rejected(item.key, "bad_field", f"{where}: image path {item.image_path!r} contains a NUL byte")
     try:
         data, ref = load_image_bytes(item, root)
     except PathEscapeError as exc:
@@ -59,7 +86,7 @@ def build_item(
             item.key, "image_unreadable", f"{where}: cannot read image {item.image_path!r} ({exc})"
         )
     sha = image_digest(data)
-    question = item.question.strip()
+    question = question.strip()
     sample_id = make_sample_id(sha, question)
     if sample_id in skip_ids:
         return Skipped(sample_id)
@@ -71,12 +98,23 @@ def build_item(
     width, height = img.size
     fmt = (img.format or "png").lower()
     if item.declared_size is not None and tuple(item.declared_size) != (width, height):
+        hint = ""
+        if tuple(item.declared_size) == (height, width) and exif_rotated(data):
+            hint = (
+                " (its EXIF orientation rotates it for display; vzero keeps the stored pixel frame for "
+                "sizes, boxes and crops, so declare the stored size and boxes in that frame)"
+            )
         return Rejected(
             item.key,
             "size_mismatch",
-            f"{where}: declared size {item.declared_size[0]}x{item.declared_size[1]} but the image is {width}x{height}",
+            f"{where}: declared size {item.declared_size[0]}x{item.declared_size[1]} but the image is {width}x{height}{hint}",
         )
     metadata = dict(item.metadata)
+    boxes = [list(map(float, b)) for b in item.boxes_xyxy]
+    if item.clip_boxes:
+        boxes, notes = clip_box_list(boxes, width, height)
+        if notes:
+            metadata["box_notes"] = notes
     if item.source_id is not None:
         metadata["source_id"] = item.source_id
     try:
@@ -90,7 +128,7 @@ def build_item(
             answer=item.answer,
             options=tuple(item.options) if item.options is not None else None,
             target=item.target,
-            boxes=tuple(Box.from_xyxy(b) for b in item.boxes_xyxy),
+            boxes=tuple(Box.from_xyxy(b) for b in boxes),
             source=item.source,
             metadata=metadata,
         )
@@ -106,13 +144,26 @@ def build_items(
     max_pixels: int,
     skip_ids: set[str] | frozenset = frozenset(),
 ) -> Iterator[SourceItem | Rejected | Skipped]:
-    """Validate each raw item; duplicates of an earlier sample in the same stream are rejected."""
+    """Validate each raw item; duplicates of an earlier sample in the same stream are rejected, and
+    so is an id given earlier to different content (``duplicate_id``: which one is meant is unknown)."""
     first_seen: dict[str, str] = {}
+    ids: dict[str, tuple[str, str]] = {}  # source id -> (sample id, where first seen)
     for item in items:
         if isinstance(item, Rejected):
             yield item
             continue
         built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids)
+        sid = built.sample.sample_id if isinstance(built, SourceItem) else getattr(built, "sample_id", None)
+        if item.source_id is not None and isinstance(built, (SourceItem, Skipped)):
+            seen = ids.setdefault(item.source_id, (sid, item.where))
+            if seen[0] != sid:
+                yield Rejected(
+                    f"{item.where}",
+                    "duplicate_id",
+                    f"{item.where}: id {item.source_id!r} was already given to different content at "
+                    f"{seen[1]} (another image or question); kept the first",
+                )
+                continue
         if isinstance(built, SourceItem):
             sid = built.sample.sample_id
             if sid in first_seen:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from vzero_data.box_formats import box_from_xywh
 from vzero_data.boxes import Box
+from vzero_data.choices import split_lettered, strip_labels
 
 
 class FieldError(ValueError):
@@ -15,14 +17,21 @@ class FieldError(ValueError):
 
 
 def maybe_json(value: Any) -> Any:
-    """Decode a JSON string (CSV cells, Parquet text columns); other values pass through."""
+    """Decode a list or object written as text (CSV cells, Parquet text columns): JSON, or the
+    Python literal pandas writes for a list cell (``['rubber', 'cotton']``), read with
+    ``ast.literal_eval`` (literals only, never code). Other values pass through."""
     if isinstance(value, str):
         text = value.strip()
-        if text[:1] in "[{":
+        if text[:1] and text[:1] in "[{":
             try:
                 return json.loads(text)
             except json.JSONDecodeError as exc:
-                raise FieldError(f"not valid JSON ({exc.msg}): {text[:80]!r}") from exc
+                try:
+                    return ast.literal_eval(text)
+                except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                    raise FieldError(
+                        f"not valid JSON or a Python literal ({exc.msg}): {text[:80]!r}"
+                    ) from exc
     return value
 
 
@@ -59,18 +68,23 @@ def parse_xywh_boxes(value: Any, name: str) -> list[list[float]]:
 
 
 def parse_options(value: Any, name: str = "options") -> list[str] | None:
-    """A list of strings, a JSON list in text, or text with one option per line or ``|``-separated."""
+    """A list of strings, a JSON list or Python list literal in text, "(A) ..." options written in
+    text, or text with one option per line or ``|``-separated. Letter labels that every option
+    carries in order ("A. red", "(B) blue") are dropped: the letters are added back when shown."""
     value = maybe_json(value)
     if value is None:
         return None
     if hasattr(value, "tolist"):
         value = value.tolist()
     if isinstance(value, str):
+        lettered = split_lettered(value)
+        if lettered is not None:
+            return list(lettered.options)
         sep = "\n" if "\n" in value else "|"
         parts = [p.strip() for p in value.split(sep) if p.strip()]
-        return parts or None
+        return strip_labels(parts) or None
     if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
+        return strip_labels([str(v) for v in value])
     raise FieldError(f"{name}: expected a list of strings, got {type(value).__name__}")
 
 

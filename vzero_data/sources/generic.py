@@ -4,6 +4,11 @@ Fields: ``image`` (path relative to the image root, or an embedded image ``{"byt
 ``question``, optional ``answer``, ``options``, ``target`` (phrase), ``bbox`` (xyxy pixels, one box or a
 list) or ``bbox_xywh``, ``id``, ``width``/``height`` (checked against the image if given),
 ``source``. Every other field is kept as metadata. ``field_map`` renames: ``{"question": "prompt"}``.
+
+Hugging Face re-hosts of benchmarks (e.g. V* as ``image, text, label, category, question_id``) put
+the options inside the question text as "(A) ..." lines and give a bare letter label: such rows
+are split into question, options and answer (the labelled option's text) by
+:func:`vzero_data.choices.split_lettered`; the instruction after the options is kept as metadata.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import base64
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from vzero_data.choices import LETTERS, ChoiceError, label_letter, split_lettered
 from vzero_data.sources.base import RawItem, Rejected, SourceOptions
 from vzero_data.sources.fields import FieldError, optional_str, parse_boxes, parse_options, parse_xywh_boxes
 
@@ -69,6 +75,8 @@ def generic_item(
 
     used = {fm.get(n, n) for n in KNOWN_FIELDS}
     source_id = optional_str(get("id"))
+    if source_id is None and row.get("question_id") is not None:  # Hugging Face re-hosts
+        source_id, used = optional_str(row["question_id"]), used | {"question_id"}
     try:
         image_path, image_bytes = _image_ref(get("image"))
         if image_path is None and image_bytes is None:
@@ -81,23 +89,51 @@ def generic_item(
             else parse_xywh_boxes(get("bbox_xywh"), "bbox_xywh")
         )
         width, height = _int_or_none(get("width"), "width"), _int_or_none(get("height"), "height")
-        item_options = parse_options(get("options"))
+        question, item_options, answer, extra_used, extra_meta = _question_fields(row, get)
+        used |= extra_used
     except FieldError as exc:
         return Rejected(source_id or where, "bad_field", f"{where}: {exc}")
     return RawItem(
         where=where,
-        question=get("question"),
+        question=question,
         image_path=image_path if image_bytes is None else None,
         image_bytes=image_bytes,
-        answer=optional_str(get("answer")),
+        answer=answer,
         options=item_options,
         target=optional_str(get("target")),
         boxes_xyxy=boxes,
         source=optional_str(get("source")) or default_source,
         source_id=source_id,
         declared_size=(width, height) if width and height else None,
-        metadata={k: _jsonable(v) for k, v in row.items() if k not in used},
+        metadata={**{k: _jsonable(v) for k, v in row.items() if k not in used}, **extra_meta},
     )
+
+
+def _question_fields(row: Mapping[str, Any], get: Any) -> tuple[Any, list[str] | None, str | None, set, dict]:
+    """Question, options and answer, also from the Hugging Face re-host form: no ``question`` but a
+    ``text`` holding the question and "(A) ..." option lines, and a bare letter ``label``."""
+    used: set[str] = set()
+    meta: dict[str, Any] = {}
+    question = get("question")
+    if question is None and row.get("text") is not None:
+        question, used = row["text"], used | {"text"}
+    item_options = parse_options(get("options"))
+    if item_options is None and isinstance(question, str):
+        lettered = split_lettered(question)
+        if lettered is not None:
+            question, item_options = lettered.question, list(lettered.options)
+            if lettered.instruction:
+                meta["instruction"] = lettered.instruction
+    answer = optional_str(get("answer"))
+    label = row.get("label")
+    if answer is None and label is not None and item_options:
+        try:
+            answer = item_options[LETTERS.index(label_letter(label, len(item_options)))]
+        except ChoiceError as exc:
+            raise FieldError(f"label: {exc}") from exc
+        used.add("label")
+        meta["label"] = _jsonable(label)
+    return question, item_options, answer, used, meta
 
 
 def _jsonable(value: Any) -> Any:

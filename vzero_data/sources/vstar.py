@@ -10,6 +10,8 @@ from pathlib import Path
 
 from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
 from vzero_data.sources.fields import FieldError, parse_options, parse_xywh_boxes
+from vzero_data.sources.paths import PathEscapeError, resolve_inside
+from vzero_data.sources.rows import bad_utf8_in, read_json_file
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 OWN_FIELDS = ("target_object", "bbox", "question", "options")
@@ -31,7 +33,14 @@ class VStarSource:
             where = str(file)
             rel = file.relative_to(root)
             try:
-                item = json.loads(file.read_text(encoding="utf-8"))
+                resolve_inside(root, str(rel))  # a symlink leading out of the folder is refused
+                if not file.is_file():  # a FIFO would block the read
+                    raise IsADirectoryError(f"{file} is not a regular file")
+                item = read_json_file(file)
+                bad = bad_utf8_in(item)
+                if bad:
+                    yield Rejected(str(rel), "malformed_row", f"{where}: {bad}")
+                    continue
                 if not isinstance(item, dict):
                     raise FieldError(f"expected a JSON object, got {type(item).__name__}")
                 boxes = parse_xywh_boxes(item.get("bbox"), "bbox")
@@ -43,6 +52,16 @@ class VStarSource:
                 continue
             except FieldError as exc:
                 yield Rejected(str(rel), "bad_field", f"{where}: {exc}")
+                continue
+            except PathEscapeError:
+                yield Rejected(
+                    str(rel),
+                    "image_outside_root",
+                    f"{where}: a link to {file.resolve()}, outside the folder {root}",
+                )
+                continue
+            except OSError as exc:
+                yield Rejected(str(rel), "malformed_row", f"{where}: cannot read ({exc})")
                 continue
             image = next((file.with_suffix(s) for s in IMAGE_SUFFIXES if file.with_suffix(s).exists()), None)
             if image is None:

@@ -21,7 +21,7 @@ import gc
 import logging
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vzero_data.cli_support import CommandError
 
@@ -122,6 +122,16 @@ def _labels(models: list[str]) -> list[str]:
     return labels
 
 
+def _model_sources(models: list[str]) -> list[Any]:
+    """Resolve every --model up front, so a missing folder fails before any benchmark is read."""
+    from vzero_train.model_source import resolve_model_source
+
+    try:
+        return [resolve_model_source(m) for m in models]
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from vzero_train.evaluate.adapters import open_benchmark
     from vzero_train.evaluate.items import EvalDataError
@@ -184,10 +194,15 @@ def run(args: argparse.Namespace) -> int:
         "dtype": args.dtype,
     }
     bench_info = [{"name": b.name, "format": b.format, "src": str(b.src)} for b in benchmarks]
-    steps = args.step or [step_from_name(m) for m in args.model]
+    sources = _model_sources(args.model)
+    # a training checkpoint is named by its step_N folder, not by its model/ subfolder
+    names = [str(src.checkpoint) if src.checkpoint else m for m, src in zip(args.model, sources, strict=True)]
+    steps = args.step or [
+        src.step if src.step is not None else step_from_name(n) for src, n in zip(sources, names, strict=True)
+    ]
     checkpoints = []
     paths: dict[str, Path] = {}
-    for model, label, step in zip(args.model, _labels(args.model), steps, strict=True):
+    for model, label, step in zip(args.model, _labels(names), steps, strict=True):
         results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge)
         checkpoints.append(checkpoint_entry(label, model, results, step=step))
         report = build_report(checkpoints, settings=settings, benchmarks=bench_info)
@@ -215,6 +230,8 @@ def _evaluate_checkpoint(
 
     try:
         vlm = load_vlm(model, device=args.device, dtype=args.dtype)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from exc
     except (OSError, ValueError) as exc:
         raise CommandError(f"cannot load model {model!r}: {exc}") from exc
     logger.info("evaluating %s (%s) on %s", label, model, ", ".join(b.name for b in benchmarks))

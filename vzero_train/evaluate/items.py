@@ -7,7 +7,6 @@ answers are stored as a letter (``A`` for the first option); open questions keep
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -71,14 +70,16 @@ def answer_letter(answer: str, options: Sequence[str], where: str) -> str:
 
 
 def image_from_file(path: str | os.PathLike[str]) -> Callable[[], Image.Image]:
-    """A loader for an image file, checked for existence now and decoded to RGB when called."""
+    """A loader for an image file, checked for existence now and decoded to RGB when called (through
+    :func:`vzero_data.image_io.decode_image`: the same frame and 16-bit scaling as curation)."""
     path = Path(path)
     if not path.is_file():
         raise EvalDataError(f"image not found: {path}")
 
     def load() -> Image.Image:
-        with Image.open(path) as img:
-            return img.convert("RGB")
+        from vzero_data.image_io import decode_image
+
+        return decode_image(path.read_bytes(), str(path))
 
     return load
 
@@ -87,8 +88,9 @@ def image_from_bytes(data: bytes) -> Callable[[], Image.Image]:
     """A loader for encoded image bytes, decoded to RGB when called."""
 
     def load() -> Image.Image:
-        with Image.open(io.BytesIO(data)) as img:
-            return img.convert("RGB")
+        from vzero_data.image_io import decode_image
+
+        return decode_image(data)
 
     return load
 

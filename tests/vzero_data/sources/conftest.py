@@ -30,7 +30,9 @@ def read_all(fmt: str, src, **options) -> tuple[list[SourceItem], list[Rejected]
     opts = SourceOptions(**options)
     items = list(
         build_items(
-            get_source(fmt).read(str(src), opts), default_root(str(src), opts), max_pixels=opts.max_pixels
+            get_source(fmt).read(str(src), opts),
+            default_root(str(src), opts, get_source(fmt)),
+            max_pixels=opts.max_pixels,
         )
     )
     return [i for i in items if isinstance(i, SourceItem)], [i for i in items if isinstance(i, Rejected)]

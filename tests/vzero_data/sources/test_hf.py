@@ -59,3 +59,40 @@ def test_unreachable_hub_name_is_a_clear_error(monkeypatch):
         SourceError, match="no-such-org/no-such-dataset: not a local path.*network unreachable"
     ):
         read_all("hf", "no-such-org/no-such-dataset", split="train")
+
+
+def test_rehosted_vstar_options_in_text_and_letter_label(tmp_path):
+    """lmms-lab/vstar-bench's columns: ``image, text, label, category, question_id``; ``text`` holds
+    the question, "(A) ..." option lines and an instruction; ``label`` is the correct letter."""
+    text = (
+        "What is the color of the dustpan?\n(A) purple\n(B) red\n(C) blue\n(D) white\n"
+        "Answer with the option's letter from the given choices directly."
+    )
+    features = datasets.Features(
+        {
+            "image": datasets.Image(),
+            "text": datasets.Value("string"),
+            "label": datasets.Value("string"),
+            "category": datasets.Value("string"),
+            "question_id": datasets.Value("int64"),
+        }
+    )
+    rows = {
+        "image": [{"bytes": png_bytes((30, 20)), "path": None}] * 2,
+        "text": [text, "What is it? (A) a cat (B) a dog"],
+        "label": ["C", "E"],
+        "category": ["direct_attributes", "direct_attributes"],
+        "question_id": [1, 2],
+    }
+    datasets.Dataset.from_dict(rows, features=features).save_to_disk(str(tmp_path / "vstar"))
+    samples, rejects = read_all("hf", tmp_path / "vstar")
+    (s,) = (i.sample for i in samples)
+    assert s.question == "What is the color of the dustpan?" and s.options == (
+        "purple",
+        "red",
+        "blue",
+        "white",
+    )
+    assert s.answer == "blue" and s.metadata["category"] == "direct_attributes"
+    assert s.metadata["source_id"] == "1" and s.metadata["instruction"].startswith("Answer with")
+    assert [(r.key, r.reason) for r in rejects] == [("2", "bad_field")] and "label" in rejects[0].detail

@@ -103,7 +103,7 @@ def test_eval_unknown_source_and_model(tmp_path, capsys):
         str(tmp_path / "o"),
     ]
     assert main(argv) == 2
-    assert "cannot load model" in capsys.readouterr().err
+    assert f"error: no such folder: {tmp_path / 'no-model'}" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

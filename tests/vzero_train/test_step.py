@@ -1,0 +1,218 @@
+"""The step up to the advantages, driven without an Accelerator: scripted responses, real models,
+and a teacher whose preference between the positive and the negative view the test controls."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from vzero_train.config import TrainConfig
+from vzero_train.data import PromptItem
+from vzero_train.losses import opd_token_advantages
+from vzero_train.models import load_vlm
+from vzero_train.prompts import PromptTemplates
+from vzero_train.rollout import RolloutBackend, Samples, SamplingConfig
+from vzero_train.step import gated_step, step_metrics, teacher_views
+from vzero_train.teacher import Teacher
+
+BIAS = 4.0  # nats added to the chosen token's logit under the positive view
+
+
+class ScriptedRollout(RolloutBackend):
+    """Returns fixed responses (one row per sample, prompt-major) instead of sampling."""
+
+    def __init__(self, responses: list[list[int]], group_size: int, eos_id: int) -> None:
+        self.responses = responses
+        self.sampling = SamplingConfig(group_size=group_size)
+        self.eos_id = eos_id
+
+    def sample(self, model, prompts, images, *, seed, return_logprobs):
+        assert len(prompts) * self.sampling.group_size == len(self.responses)
+        ids = torch.tensor(self.responses)
+        return Samples(ids, torch.full((len(ids),), ids.shape[1]), [self.eos_id], self.eos_id)
+
+
+class ViewMarkingProcessor:
+    """The teacher's processor, plus a ``positive_rows`` flag per prompt: True where the crop slot
+    holds an image marked as the positive view. Only the marker differs between the two views."""
+
+    def __init__(self, processor) -> None:
+        self.processor = processor
+        self.tokenizer = processor.tokenizer
+
+    def __call__(self, *, images, text, **kwargs):
+        enc = self.processor(images=images, text=text, **kwargs)
+        crops = images[1::2]  # flat [full, crop, full, crop, ...]: one full image and one crop per row
+        enc["positive_rows"] = torch.tensor([im.info.get("view") == "positive" for im in crops])
+        return enc
+
+
+class BiasedTeacher(torch.nn.Module):
+    """A real teacher whose logits of ``token`` gain ``bias`` in rows that show the positive view."""
+
+    def __init__(self, model, token: int, bias: float) -> None:
+        super().__init__()
+        self.model, self.token, self.bias = model, token, bias
+
+    def forward(self, *, positive_rows, **inputs):
+        out = self.model(**inputs)
+        out.logits[positive_rows.to(out.logits.device), :, self.token] += self.bias
+        return out
+
+
+def _view(pixels: Image.Image, name: str) -> Image.Image:
+    image = pixels.copy()
+    image.info["view"] = name
+    return image
+
+
+@pytest.fixture(scope="module")
+def models(tiny_vlm):
+    return load_vlm(tiny_vlm("qwen2_5_vl"), device="cpu"), load_vlm(
+        tiny_vlm("qwen2_5_vl", "teacher"), device="cpu"
+    )
+
+
+def _items(n: int) -> list[PromptItem]:
+    out = []
+    for i in range(n):
+        full = Image.new("RGB", (96, 64), (40 * i, 90, 160))
+        crop = Image.new("RGB", (32, 32), (200, 30 * i, 60))
+        # the two views are the same pixels: the teacher's preference comes only from the bias
+        out.append(
+            PromptItem(
+                i,
+                f"s{i}",
+                f"what colour is object {i}?",
+                full,
+                _view(crop, "positive"),
+                _view(crop, "negative"),
+                "test",
+            )
+        )
+    return out
+
+
+def _config(tiny_vlm, **overrides) -> TrainConfig:
+    return TrainConfig.model_validate(
+        {
+            "student": tiny_vlm("qwen2_5_vl"),
+            "teacher": {"kind": "external", "path": tiny_vlm("qwen2_5_vl", "teacher")},
+            "rollout": {"group_size": 4},
+            "device": "cpu",
+            **overrides,
+        }
+    )
+
+
+def _tokens(tokenizer) -> tuple[int, int, int]:
+    x, o1, o2 = (tokenizer.encode(w, add_special_tokens=False)[0] for w in (" yes", " red", " the"))
+    return x, o1, o2
+
+
+def _step(models, tiny_vlm, responses, **overrides):
+    student, base = models
+    x, _, _ = _tokens(student.tokenizer)
+    teacher = Teacher(
+        BiasedTeacher(base.model, x, BIAS), ViewMarkingProcessor(base.processor), False, "external"
+    )
+    rollout = ScriptedRollout(responses, 4, student.tokenizer.eos_token_id)
+    return gated_step(
+        _items(len(responses) // 4),
+        student=student,
+        teacher=teacher,
+        rollout_backend=rollout,
+        templates=PromptTemplates(),
+        config=_config(tiny_vlm, **overrides),
+        seed=0,
+    )
+
+
+def test_teacher_views_put_the_full_image_first_then_the_named_view():
+    (item,) = _items(1)
+    assert teacher_views([item], "positive") == [[item.image, item.positive]]
+    assert teacher_views([item], "negative") == [[item.image, item.negative]]
+    with pytest.raises(ValueError, match="'positive' or 'negative'"):
+        teacher_views([item], "random")
+
+
+def test_the_gate_up_weights_what_the_positive_view_supports(models, tiny_vlm):
+    """Responses rich in the token the teacher prefers under the positive view get w > 1, the others
+    w < 1: the positive view feeds l_plus and the negative view l_minus, not the other way round."""
+    x, o1, o2 = _tokens(models[0].tokenizer)
+    responses = [
+        [x, x, x, x], [x, x, o1, o2], [o1, o2, o1, o2], [o2, o2, o1, o1],  # group 0
+        [o1, o1, o2, o2], [x, o1, o2, o1], [o2, o1, o1, o2], [o1, o2, o2, o2],  # group 1
+    ]  # fmt: skip
+    result = _step(models, tiny_vlm, responses)
+    above = [i for i, w in enumerate(result.weights.tolist()) if w > 1.0]
+    below = [i for i, w in enumerate(result.weights.tolist()) if w < 1.0]
+    assert (above, below) == ([0, 1, 5], [2, 3, 4, 6, 7]), result.weights
+    delta = result.l_plus - result.l_minus
+    chosen = result.rollout.response_ids == x
+    # the bias raises the chosen token's log-prob under the positive view (and, through the
+    # normaliser, lowers every other token's a little)
+    assert (
+        (delta[chosen] > BIAS - 0.5).all() and (delta[~chosen] <= 0).all() and (delta[~chosen] > -0.5).all()
+    )
+    # the loss distils toward the positive replay only
+    expected = opd_token_advantages(
+        result.old_logprobs, result.l_plus, result.weights, result.rollout.response_mask
+    )
+    assert torch.equal(result.advantages, expected)
+    metrics = step_metrics(result, _config(tiny_vlm))
+    assert metrics["gate/frac_delta_pos"] == pytest.approx(chosen.float().mean().item())
+
+
+def test_gate_off_replays_the_positive_view_only_with_unit_weights(models, tiny_vlm):
+    x, o1, o2 = _tokens(models[0].tokenizer)
+    responses = [[x, x, x, x], [o1, o2, o1, o2], [x, o1, o2, o1], [o2, o2, o1, o1]]
+    result = _step(models, tiny_vlm, responses, gate={"enabled": False})
+    assert result.l_minus is None and result.times["replay_negative"] == 0.0
+    assert torch.equal(result.weights, torch.ones(4))
+    assert "gate/weight_mean" not in step_metrics(result, _config(tiny_vlm))
+
+
+class SizeRecordingProcessor:
+    """The teacher's processor, recording the images of every call."""
+
+    def __init__(self, processor) -> None:
+        self.processor, self.tokenizer, self.calls = processor, processor.tokenizer, []
+
+    def __call__(self, *, images, text, **kwargs):
+        self.calls.append(list(images))
+        return self.processor(images=images, text=text, **kwargs)
+
+
+def test_relative_negative_downsamples_every_teacher_image(models, tiny_vlm):
+    """``data.negative: relative``: the negative replay sees the full image and the positive crop,
+    both at half size (bicubic); the positive replay sees them unchanged."""
+    student, base = models
+    rng = np.random.default_rng(0)
+    full = Image.fromarray(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    crop = Image.fromarray(rng.integers(0, 256, (32, 30, 3), dtype=np.uint8))
+    item = PromptItem(0, "s0", "what is it?", full, crop, None, "relative")
+    processor = SizeRecordingProcessor(base.processor)
+    teacher = Teacher(base.model, processor, False, "external")
+    x, o1, _ = _tokens(student.tokenizer)
+    rollout = ScriptedRollout([[x, o1], [o1, o1], [x, x], [o1, x]], 4, student.tokenizer.eos_token_id)
+    result = gated_step(
+        [item],
+        student=student,
+        teacher=teacher,
+        rollout_backend=rollout,
+        templates=PromptTemplates(),
+        config=_config(tiny_vlm, data={"negative": "relative"}),
+        seed=0,
+    )
+    positive, negative = processor.calls  # 4 rows each, one forward (replay_batch_size 8)
+    assert positive == [full, crop] * 4
+    assert [im.size for im in negative] == [(48, 32), (15, 16)] * 4
+    expected = [
+        full.resize((48, 32), Image.Resampling.BICUBIC),
+        crop.resize((15, 16), Image.Resampling.BICUBIC),
+    ]
+    assert all(
+        np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(negative, expected * 4, strict=True)
+    )
+    assert result.l_minus is not None and not torch.equal(result.l_minus, result.l_plus)

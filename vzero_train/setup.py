@@ -1,0 +1,144 @@
+"""Setting up a training run: the accelerator, the models, the rollout backend, the optimizer, the data.
+
+Each function builds one piece from the recipe; :class:`vzero_train.trainer.Trainer` composes them
+and runs the loop. Nothing here runs a step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vzero_train.config import TrainConfig
+from vzero_train.data import RANDOM_NEGATIVE, RELATIVE_NEGATIVE, RecordSource, StoredRecord
+from vzero_train.models import LoadedVLM
+from vzero_train.precision import mixed_precision_mode
+from vzero_train.rollout import SamplingConfig, make_rollout_backend
+from vzero_train.teacher import Teacher, build_teacher
+from vzero_train.tiny import materialize_model
+
+logger = logging.getLogger(__name__)
+
+
+def make_accelerator(config: TrainConfig) -> Any:
+    """The run's ``accelerate.Accelerator``: CPU when asked, the recipe's mixed precision, and one
+    scheduler step per optimizer update (accelerate would step it once per process)."""
+    from accelerate import Accelerator
+    from accelerate.utils import DistributedDataParallelKwargs
+
+    return Accelerator(
+        cpu=config.device == "cpu",
+        mixed_precision=mixed_precision_mode(config.mixed_precision, config.device),
+        step_scheduler_with_optimizer=False,
+        kwargs_handlers=[
+            DistributedDataParallelKwargs(find_unused_parameters=config.ddp_find_unused_parameters)
+        ],
+    )
+
+
+def prompts_per_process(config: TrainConfig, accelerator: Any) -> int:
+    """This process's share of ``prompts_per_step``, after checking the run fits its parallelism:
+    the prompts split evenly over processes and then into mini-batches; FSDP (which shards the
+    student) rules out in-training validation and an EMA teacher."""
+    from accelerate.utils import DistributedType
+
+    if accelerator.distributed_type == DistributedType.FSDP:
+        if config.validation.data:
+            raise ValueError(
+                "train.validation evaluates the full student on the main process, which FSDP shards: "
+                "with FSDP leave validation off and run `vzero-train eval` on the saved checkpoints"
+            )
+        if config.teacher.kind == "ema":
+            raise ValueError(
+                "an EMA teacher needs the student's full weights on every process: use DDP, not FSDP"
+            )
+    world = accelerator.num_processes
+    per_rank, rest = divmod(config.prompts_per_step, world)
+    if rest or per_rank % config.num_mini_batches:
+        raise ValueError(
+            f"prompts_per_step ({config.prompts_per_step}) must split evenly over {world} processes "
+            f"and then into {config.num_mini_batches} mini-batches"
+        )
+    return per_rank
+
+
+def load_teacher(config: TrainConfig, student: LoadedVLM, output_dir: Path, accelerator: Any) -> Teacher:
+    """The recipe's teacher (``tiny:`` specs are built first); call before the student is wrapped."""
+    spec = config.teacher
+    path = materialize_model(spec.path, output_dir, "teacher", config, accelerator) if spec.path else None
+    return build_teacher(
+        spec.kind, student, path=path, decay=spec.decay, device=str(accelerator.device), dtype=config.dtype
+    )
+
+
+def sampling_config(config: TrainConfig) -> SamplingConfig:
+    r = config.rollout
+    return SamplingConfig(
+        group_size=r.group_size,
+        temperature=r.temperature,
+        top_p=r.top_p,
+        top_k=r.top_k,
+        max_new_tokens=r.max_new_tokens,
+    )
+
+
+def make_rollout(config: TrainConfig, student: LoadedVLM, student_path: str) -> Any:
+    """The rollout backend of the recipe (transformers ``generate`` or vLLM) for ``student``."""
+    kwargs: dict[str, Any] = {"batch_size": config.rollout.batch_size}
+    if config.rollout.backend == "vllm":
+        kwargs = {"model_path": student_path, "llm_kwargs": dict(config.rollout.vllm)}
+    return make_rollout_backend(
+        config.rollout.backend,
+        student.processor,
+        sampling_config(config),
+        nested_images=student.nested_images,
+        **kwargs,
+    )
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> tuple[Any, Any]:
+    """AdamW over the student and its schedule: linear warm-up over ``warmup_steps`` updates, then constant."""
+    optim = config.optim
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay
+    )
+    warmup = optim.warmup_steps
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda n: min(1.0, (n + 1) / warmup) if warmup else 1.0
+    )
+    return optimizer, scheduler
+
+
+def store_records(config: TrainConfig) -> RecordSource:
+    """Records of the recipe's store through the store API, undecoded until read (answers are never
+    read): skipped records and other processes' shares are never decoded (:class:`StoredRecord`)."""
+    if not config.store:
+        raise ValueError("the train recipe names no store (train.store or a top-level store: path)")
+    try:
+        from vzero_data.store import open_store
+        from vzero_data.store.records import RecordCounts, iter_raw_records, require_one_config
+    except ImportError as exc:
+        raise RuntimeError(
+            f"cannot read store {config.store!r}: vzero_data.store is unavailable ({exc})"
+        ) from exc
+    data = config.data
+    computed = data.negative in (RANDOM_NEGATIVE, RELATIVE_NEGATIVE)  # not one stored strategy
+    strategies = data.strategies or (None if computed else [data.negative])
+
+    extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
+    # A store curated under several configs would otherwise train on every sample once per config.
+    require_one_config(open_store(config.store), data.config_hash, how="train.data.config_hash")
+
+    def records() -> Iterator[StoredRecord]:
+        store = open_store(config.store)
+        counts = RecordCounts()
+        for raw in iter_raw_records(store, strategies, data.config_hash, data.limit, counts=counts, **extra):
+            yield StoredRecord(raw, str(store.root))
+        if counts.skipped:
+            logger.warning("training records: %s", counts.as_dict())
+
+    return records
