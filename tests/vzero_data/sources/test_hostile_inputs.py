@@ -12,6 +12,7 @@ import pytest
 
 from tests.vzero_data.sources.conftest import read_all, write_png
 
+
 class Hung(BaseException):
     """Raised by the alarm: not an OSError, so no reader can mistake it for a read failure."""
 
