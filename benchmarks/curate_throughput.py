@@ -1,6 +1,6 @@
-"""End-to-end curation throughput on the synthetic set, against a naive single-process loop.
+"""End-to-end curation throughput on the synthetic set, against its decode floor and a naive loop.
 
-Both make the same views for every scene: the demo recipe's positive crop and one view of each of
+All make the same views for every scene: the demo recipe's positive crop and one view of each of
 its negative strategies, from the scenes' annotated boxes.
 
   pipeline  `curate` (the shipped demo recipe): source ingest with hashing and decode-validation, grounding
@@ -8,8 +8,12 @@ its negative strategies, from the scenes' annotated boxes.
             atomic batches. Wall time includes starting the worker processes.
   naive     one process; for every view: PIL open + decode the image file, make the view with the
             same function, save it as a PNG file with PIL. No checks, no store.
+  floor     one process: decode each source once and encode the views the pipeline made (the
+            1-worker store's, decoded back to pixels untimed) in the recipe's format. What no
+            curation of these views can avoid.
 
-Prints samples/s of each and the ratio pipeline / naive.
+Prints samples/s of each, pipeline time / floor time (1.0x = at the floor) and pipeline speed /
+naive speed.
 
 usage: python benchmarks/curate_throughput.py [--n 48] [--size 1024]
 """
@@ -28,15 +32,21 @@ from PIL import Image
 from vzero_data.boxes import Box
 from vzero_data.commands.demo import demo_recipe
 from vzero_data.pipeline.runner import curate
+from vzero_data.store import open_store
 from vzero_data.synth import write_scenes
 from vzero_data.views import POSITIVE_STRATEGY, negative_view, pool_from_paths, positive_view, view_seed
+from vzero_data.views.encoding import decode_rgb, encode_rgb
 
 
 def naive_loop(synth: Path, recipe, out: Path) -> int:
     """The loop a script would write: open the image for every view, make it, save it."""
     out.mkdir(parents=True, exist_ok=True)
     rows = [json.loads(line) for line in (synth / "manifest.jsonl").read_text().splitlines()]
-    pools = {neg.pool: pool_from_paths(neg.pool) for neg in recipe.negatives if neg.pool}
+    pools = {
+        neg.pool: pool_from_paths(neg.pool, max_images=neg.pool_images, max_side=neg.pool_max_side)
+        for neg in recipe.negatives
+        if neg.pool
+    }
 
     def load(path: Path) -> np.ndarray:
         with Image.open(path) as im:
@@ -62,6 +72,21 @@ def naive_loop(synth: Path, recipe, out: Path) -> int:
     return len(rows)
 
 
+def floor_seconds(synth: Path, store_path: Path, fmt: str, quality: int) -> float:
+    """Decode each source once and encode the same views: the work every run must do, timed."""
+    rows = [json.loads(line) for line in (synth / "manifest.jsonl").read_text().splitlines()]
+    views = [
+        decode_rgb(b)
+        for b in open_store(store_path).query("SELECT image_bytes FROM views").column(0).to_pylist()
+    ]
+    t0 = time.perf_counter()
+    for row in rows:
+        decode_rgb((synth / row["image"]).read_bytes())
+    for pixels in views:
+        encode_rgb(pixels, fmt, quality)
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -84,14 +109,25 @@ def main() -> None:
         naive = n / (time.perf_counter() - t0)
         print(f"naive loop (1 process, PIL open/crop/save per view): {naive:6.2f} samples/s")
 
+        floor = None
         for workers in (1, 2):
             r = demo_recipe(root, ["execution.progress=false", f"execution.workers={workers}"])
             t0 = time.perf_counter()
             outcome = curate(r, root / f"store-w{workers}")
-            rate = outcome.summary.kept / (time.perf_counter() - t0)
+            seconds = time.perf_counter() - t0
+            rate = outcome.summary.kept / seconds
             assert outcome.summary.kept == args.n, outcome.summary.format()
+            if floor is None:
+                floor = floor_seconds(
+                    root / "synth", root / "store-w1", r.store.image_format, r.store.quality
+                )
+                print(
+                    f"floor (1 process: decode each source once, encode the same views): "
+                    f"{args.n / floor:6.2f} samples/s"
+                )
             print(
-                f"pipeline, {workers} worker(s):                          {rate:6.2f} samples/s  ({rate / naive:.2f}x naive)"
+                f"pipeline, {workers} worker(s): {rate:6.2f} samples/s  "
+                f"(pipeline/floor {seconds / floor:.2f}x, pipeline/naive {rate / naive:.2f}x)"
             )
 
 

@@ -17,6 +17,7 @@ COMMANDS = {
     "stats": "vzero_data.commands.stats",
     "query": "vzero_data.commands.query",
     "catalog": "vzero_data.commands.catalog",
+    "compact": "vzero_data.commands.compact",
     "export": "vzero_data.commands.export",
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",

@@ -6,8 +6,13 @@
 
 Samples lacking the chosen negative strategy are skipped and counted in the summary.
 
+data_source: upstream computes a monitoring reward from data_source on every rollout and stops on a
+name it does not know, so the verl export writes one it accepts (--data-source, default zwz_vqa), not
+the store's source names. --options-in-prompt shows the lettered options to the policy.
+
 examples:
   vzero-data export data/store --format verl --out train.parquet --negative-strategy downsampled_distractor
+  vzero-data export data/store --format verl --out train.parquet --options-in-prompt --data-source vstar
   vzero-data export data/store --format hf --out data/hf_export
 """
 
@@ -32,6 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--random-strategy", help="verl: also write teacher_random_images from this strategy")
     parser.add_argument(
+        "--data-source",
+        help="verl: the data_source written on every row; upstream's monitoring reward raises for names "
+        "it does not know (default: zwz_vqa, scored locally; also vstar, hr_bench, mme_realworld via its judge)",
+    )
+    parser.add_argument(
+        "--options-in-prompt",
+        action="store_true",
+        help="verl: write the lettered options into the student and teacher prompt (ground truth = letter)",
+    )
+    parser.add_argument(
         "--config-hash",
         help="only records curated under this config hash (needed when the store has several)",
     )
@@ -54,15 +69,27 @@ def run(args: argparse.Namespace) -> int:
     try:
         store = open_store(args.store)
         if args.format == "hf":
-            if args.random_strategy:
-                raise CommandError("--random-strategy applies to --format verl only")
+            for flag, value in (
+                ("--random-strategy", args.random_strategy),
+                ("--data-source", args.data_source),
+                ("--options-in-prompt", args.options_in_prompt),
+            ):
+                if value:
+                    raise CommandError(f"{flag} applies to --format verl only")
             from vzero_data.store.export_hf import export_hf
 
             summary = export_hf(store, args.out, **common)
         else:
-            from vzero_data.store.export_verl import export_verl
+            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl
 
-            summary = export_verl(store, args.out, random_strategy=args.random_strategy, **common)
+            summary = export_verl(
+                store,
+                args.out,
+                random_strategy=args.random_strategy,
+                data_source=args.data_source or DEFAULT_DATA_SOURCE,
+                options_in_prompt=args.options_in_prompt,
+                **common,
+            )
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary.format_text())

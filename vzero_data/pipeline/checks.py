@@ -8,13 +8,13 @@ reason code recorded in the store's ``rejects`` table.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
 
 from vzero_data.pipeline.recipe import ChecksConfig
+from vzero_data.views.view import pixels_digest
 
 
 class CheckedView(Protocol):
@@ -23,9 +23,11 @@ class CheckedView(Protocol):
     pixels: np.ndarray
 
 
-def pixels_key(pixels: np.ndarray) -> tuple[tuple[int, ...], str]:
-    """Shape and content digest: equal keys mean identical pixels."""
-    return pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels).data, digest_size=16).hexdigest()
+def view_key(view: CheckedView) -> str:
+    """Digest of the view's shape and pixels: equal keys mean identical pixels. A
+    :class:`~vzero_data.views.View` computes it once and shares it with its view id."""
+    digest = getattr(view, "digest", None)
+    return digest if isinstance(digest, str) else pixels_digest(view.pixels)
 
 
 def view_too_small(view: CheckedView, cfg: ChecksConfig) -> str | None:
@@ -54,11 +56,11 @@ VIEW_CHECKS: dict[str, Callable[[CheckedView, ChecksConfig], str | None]] = {
 
 
 def view_failure(
-    view: CheckedView, cfg: ChecksConfig, seen: set[tuple[tuple[int, ...], str]] | None = None
+    view: CheckedView, cfg: ChecksConfig, seen: set[str] | None = None
 ) -> tuple[str, str] | None:
     """``(check name, detail)`` of the first check ``view`` fails, or None.
 
-    ``seen`` holds the :func:`pixels_key` of the sample's views accepted so far; with
+    ``seen`` holds the :func:`view_key` of the sample's views accepted so far; with
     ``reject_duplicate_views`` a view with the same pixels as one of them fails ``duplicate_view``
     (it would teach nothing new). The caller adds accepted views' keys.
     """
@@ -66,7 +68,7 @@ def view_failure(
         detail = check(view, cfg)
         if detail is not None:
             return name, detail
-    if cfg.reject_duplicate_views and seen is not None and pixels_key(view.pixels) in seen:
+    if cfg.reject_duplicate_views and seen is not None and view_key(view) in seen:
         return (
             "duplicate_view",
             f"{view.kind} view {view.strategy!r} has the same pixels as an earlier view of this sample",

@@ -27,6 +27,7 @@ from vzero_data.image_io import DEFAULT_MAX_PIXELS
 from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
 from vzero_data.recipe_base import RecipeError, Section, apply_overrides
 from vzero_data.views.crop_policy import CropPolicy
+from vzero_data.views.pool import DEFAULT_POOL_IMAGES, DEFAULT_POOL_MAX_SIDE
 
 
 class SynthesizeConfig(Section):
@@ -90,6 +91,16 @@ class NegativeConfig(Section):
     params: dict[str, Any] = Field(default_factory=dict)
     pool: str | None = Field(
         None, description="folder of images that strategies drawing from other images (cross_image) use"
+    )
+    pool_images: int = Field(
+        DEFAULT_POOL_IMAGES,
+        ge=1,
+        description="draw from at most this many of the pool's images (an evenly spaced selection of its sorted files)",
+    )
+    pool_max_side: int = Field(
+        DEFAULT_POOL_MAX_SIDE,
+        ge=32,
+        description="pool images are decoded once and kept with their longer side at most this many pixels",
     )
 
 

@@ -172,6 +172,10 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     preflight(recipe)
     chash = config_hash(recipe)
     recipe_text = recipe.model_dump_json()
+    if execution.executor == "local" and execution.workers > 0:
+        from vzero_data.pipeline.executors.local import start_fork_server
+
+        start_fork_server(StagePlan(recipe).preload())  # its imports overlap this process's set-up
     store = open_store(store_path, create=True)
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))

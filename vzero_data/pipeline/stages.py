@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vzero_data.boxes import Box, union_box
-from vzero_data.pipeline.checks import pixels_key, view_failure
+from vzero_data.pipeline.checks import view_failure, view_key
 from vzero_data.pipeline.recipe import Recipe
 from vzero_data.pipeline.results import Reject, SampleResult, StoredImage, error_reason, rejected
 from vzero_data.pipeline.sharding import ShardSpec
@@ -63,13 +63,37 @@ def open_source(recipe: Recipe, limit: int | None = None) -> Iterator[Any]:
 
 
 def build_source_items(recipe: Recipe, raw: Iterable[Any], skip: SkipIds | None = None) -> Iterator[Any]:
-    """Raw rows to ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`); images of
-    skipped ids are hashed but never decoded."""
+    """Raw rows to ``SourceItem | Rejected | Skipped`` (see :mod:`vzero_data.sources`).
+
+    Only image headers are read here (size, format, pixel limit): each image is decoded once, by the
+    view worker that needs its pixels, which also rejects corrupt data (:func:`decode_source`).
+    """
     from vzero_data.sources import build_items, get_source
     from vzero_data.sources.base import default_root
 
     root = default_root(recipe.source.path, _source_options(recipe), get_source(recipe.source.adapter))
-    return build_items(raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset())
+    return build_items(
+        raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset(), decode=False
+    )
+
+
+class UnreadableImage(ValueError):
+    """A source image whose header is sound but whose pixel data does not decode."""
+
+
+def decode_source(data: bytes, where: str, max_pixels: int) -> Any:
+    """The RGB pixels of a source image, decoded once; corrupt data raises :class:`UnreadableImage`."""
+    from vzero_data.views.encoding import decode_rgb
+
+    try:
+        return decode_rgb(data, where, max_pixels=max_pixels)
+    except ValueError as exc:
+        raise UnreadableImage(str(exc)) from exc
+
+
+def unreadable(sample: Sample, exc: UnreadableImage) -> SampleResult:
+    """The reject of a sample whose image does not decode: an ingest problem, as a missing file is."""
+    return rejected(sample, "ingest", "image_unreadable", str(exc))
 
 
 @dataclass
@@ -95,6 +119,13 @@ class StagePlan:
 
     def make_grounding(self) -> GroundingStage:
         return GroundingStage(self.recipe)
+
+    def preload(self) -> tuple[str, ...]:
+        """Modules every view worker needs: the view stage and its strategies' slow imports."""
+        from vzero_data.views import get_strategy
+
+        heavy = (m for neg in self.recipe.negatives for m in get_strategy(neg.strategy).preload)
+        return tuple(dict.fromkeys([__name__, *heavy]))
 
 
 def grounder_options(recipe: Recipe, fields: Iterable[str]) -> dict[str, Any]:
@@ -150,6 +181,9 @@ class GroundingStage:
                 out[i] = rejected(item.sample, "grounding", "no_phrase", str(exc))
         if todo:
             grounder = self.grounder
+            if getattr(grounder, "reads_pixels", True):
+                todo = self._decodable(todo, out)
+        if todo:
             try:
                 images = [_lazy_image(item) for _, item, _ in todo]
                 regions = grounder.locate(
@@ -163,6 +197,24 @@ class GroundingStage:
                 for (i, item, _), found in zip(todo, regions, strict=True):
                     out[i] = self._select(item, found)
         return [o for o in out if o is not None]
+
+    def _decodable(
+        self, todo: list[tuple[int, Any, str]], out: list[Grounded | SampleResult | None]
+    ) -> list[tuple[int, Any, str]]:
+        """The items whose images decode; the others are rejected here, one by one, instead of
+        failing the model's whole batch (the source read only their headers)."""
+        from vzero_data.image_io import ImageDecodeError, decode_image
+
+        keep = []
+        for i, item, phrase in todo:
+            where = f"sample {item.sample.sample_id} image {item.sample.image}"
+            try:
+                decode_image(item.image_bytes, where, max_pixels=self.recipe.source.max_pixels)
+            except ImageDecodeError as exc:
+                out[i] = unreadable(item.sample, UnreadableImage(str(exc)))
+                continue
+            keep.append((i, item, phrase))
+        return keep
 
     def _select(self, item: Any, found: list[Any]) -> Grounded | SampleResult:
         from vzero_data.grounding import GroundingRejected, Region, select_regions
@@ -197,7 +249,8 @@ class GroundingStage:
 def _lazy_image(item: Any) -> Any:
     """A PIL image of the item's bytes, opened lazily: header only until a model reads its pixels.
 
-    The source already decoded it once under the recipe's pixel limit, so it is known to be sound.
+    The source checked its header against the recipe's pixel limit, and :meth:`GroundingStage._decodable`
+    its pixel data for grounders that read pixels.
     """
     import io
 
@@ -269,19 +322,24 @@ def build_views(item: Grounded, recipe: Recipe) -> SampleResult:
 
 
 @lru_cache(maxsize=8)
-def image_pool(path: str) -> Any:
-    """The image pool over a folder, built once per process (strategies that draw other images)."""
+def image_pool(path: str, max_images: int, max_side: int) -> Any:
+    """The image pool over a folder, built once per process (strategies that draw other images):
+    its decoded images stay cached for every later sample of this worker."""
     from vzero_data.views import pool_from_paths
 
-    return pool_from_paths(path)
+    return pool_from_paths(path, max_images=max_images, max_side=max_side)
 
 
 def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
     from vzero_data.views import POSITIVE_STRATEGY, ViewRejected, negative_view, positive_view, view_seed
-    from vzero_data.views.encoding import decode_rgb
 
     sample, target, sid = item.sample, item.target, item.sample_id
-    image = decode_rgb(item.image_bytes, f"sample {sid} image {sample.image}")
+    try:
+        image = decode_source(
+            item.image_bytes, f"sample {sid} image {sample.image}", recipe.source.max_pixels
+        )
+    except UnreadableImage as exc:
+        return unreadable(sample, exc)
     checks = recipe.checks
     try:
         positive = positive_view(image, target, recipe.crop, seed=view_seed(sid, POSITIVE_STRATEGY, 0))
@@ -292,11 +350,11 @@ def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
         return rejected(sample, "checks", failure[0], f"positive: {failure[1]}", regions=item.regions)
 
     views = [positive]
-    seen = {pixels_key(positive.pixels)}
+    seen = {view_key(positive)}
     dropped: list[Reject] = []
     per_strategy: dict[str, int] = {}
     for i, neg in enumerate(recipe.negatives):
-        pool = image_pool(neg.pool) if neg.pool else None
+        pool = image_pool(neg.pool, neg.pool_images, neg.pool_max_side) if neg.pool else None
         for _ in range(neg.count):
             index = per_strategy.get(neg.strategy, 0)
             per_strategy[neg.strategy] = index + 1
@@ -319,7 +377,7 @@ def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
             if failure is not None:
                 dropped.append(Reject("checks", failure[0], f"{label}: {failure[1]}"))
                 continue
-            seen.add(pixels_key(view.pixels))
+            seen.add(view_key(view))
             views.append(view)
 
     if len(views) == 1 or (dropped and checks.require_all_negatives):

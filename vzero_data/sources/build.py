@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vzero_data.boxes import Box, BoxError
-from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image, exif_rotated
+from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image, exif_rotated, probe_image
 from vzero_data.sample import Sample, SampleError, image_digest, make_sample_id
 from vzero_data.sources.base import RawItem, Rejected
 from vzero_data.sources.paths import PathEscapeError, resolve_inside
@@ -63,8 +63,16 @@ def clip_box_list(boxes: list[list[float]], width: int, height: int) -> tuple[li
 
 
 def build_item(
-    item: RawItem, root: Path | None, *, max_pixels: int, skip_ids: set[str] | frozenset = frozenset()
+    item: RawItem,
+    root: Path | None,
+    *,
+    max_pixels: int,
+    skip_ids: set[str] | frozenset = frozenset(),
+    decode: bool = True,
 ) -> SourceItem | Rejected | Skipped:
+    """Validate one raw item. With ``decode=False`` only the image header is read (size, format,
+    pixel limit): the caller decodes the pixels once where it needs them and rejects an image whose
+    data is corrupt there (``curate`` does so in its view workers)."""
     where = item.where
     question = item.question
     if isinstance(question, (int, float)) and not isinstance(question, bool) and question == question:
@@ -90,13 +98,17 @@ def build_item(
     sample_id = make_sample_id(sha, question)
     if sample_id in skip_ids:
         return Skipped(sample_id)
+    what = f"{where}: image {item.image_path or '<embedded>'}"
     try:
-        img = decode_image(data, f"{where}: image {item.image_path or '<embedded>'}", max_pixels=max_pixels)
+        if decode:
+            img = decode_image(data, what, max_pixels=max_pixels)
+            width, height, fmt = *img.size, (img.format or "png").lower()
+        else:
+            info = probe_image(data, what, max_pixels=max_pixels)
+            width, height, fmt = info.width, info.height, info.format
     except ImageDecodeError as exc:
         reason = "image_too_large" if "exceeds the limit" in str(exc) else "image_unreadable"
         return Rejected(item.key, reason, str(exc))
-    width, height = img.size
-    fmt = (img.format or "png").lower()
     if item.declared_size is not None and tuple(item.declared_size) != (width, height):
         hint = ""
         if tuple(item.declared_size) == (height, width) and exif_rotated(data):
@@ -143,16 +155,18 @@ def build_items(
     *,
     max_pixels: int,
     skip_ids: set[str] | frozenset = frozenset(),
+    decode: bool = True,
 ) -> Iterator[SourceItem | Rejected | Skipped]:
-    """Validate each raw item; duplicates of an earlier sample in the same stream are rejected, and
-    so is an id given earlier to different content (``duplicate_id``: which one is meant is unknown)."""
+    """Validate each raw item (see :func:`build_item` for ``decode``); duplicates of an earlier
+    sample in the same stream are rejected, and so is an id given earlier to different content
+    (``duplicate_id``: which one is meant is unknown)."""
     first_seen: dict[str, str] = {}
     ids: dict[str, tuple[str, str]] = {}  # source id -> (sample id, where first seen)
     for item in items:
         if isinstance(item, Rejected):
             yield item
             continue
-        built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids)
+        built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids, decode=decode)
         sid = built.sample.sample_id if isinstance(built, SourceItem) else getattr(built, "sample_id", None)
         if item.source_id is not None and isinstance(built, (SourceItem, Skipped)):
             seen = ids.setdefault(item.source_id, (sid, item.where))

@@ -8,6 +8,7 @@ encoded bytes), ``negative_strategy``, ``positive_strategy``, ``positive_box`` (
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -24,6 +25,8 @@ from vzero_data.store.export_common import (
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import iter_raw_records
 from vzero_data.store.store import Store
+
+MAX_SHARD_BYTES = 500 << 20  # save_to_disk's default shard size
 
 
 def hf_features() -> Any:
@@ -75,6 +78,64 @@ def _rows(
         }
 
 
+def write_dataset_folder(
+    rows: Iterator[dict[str, Any]], folder: Path, *, max_shard_bytes: int = MAX_SHARD_BYTES
+) -> int:
+    """Stream ``rows`` into ``folder`` in the layout ``Dataset.save_to_disk`` writes (Arrow shards
+    ``data-NNNNN-of-MMMMM.arrow``, ``state.json``, ``dataset_info.json``); returns the row count.
+
+    Rows go straight into the shards with the writer ``save_to_disk`` uses; nothing is read back,
+    so memory stays flat however large the export (saving a ``Dataset`` opened from one big Arrow
+    file pages the whole file into memory through its memory map).
+    """
+    from datasets import DatasetInfo
+    from datasets.arrow_writer import ArrowWriter
+    from datasets.fingerprint import generate_random_fingerprint
+    from datasets.utils.py_utils import asdict
+
+    features = hf_features()
+    folder.mkdir(parents=True)
+    parts: list[Path] = []
+    writer = None
+    n = shard_bytes = 0
+    try:
+        for row in rows:
+            if writer is None or shard_bytes >= max_shard_bytes:
+                if writer is not None:
+                    writer.finalize()
+                    writer.close()
+                parts.append(folder / f"part-{len(parts):05d}.arrow")
+                writer, shard_bytes = ArrowWriter(features=features, path=str(parts[-1])), 0
+            writer.write(row)
+            shard_bytes += sum(len(row[k]["bytes"]) for k in ("image", "positive", "negative"))
+            n += 1
+        if writer is None:  # no rows: one empty shard, as save_to_disk writes for an empty dataset
+            parts.append(folder / "part-00000.arrow")
+            writer = ArrowWriter(features=features, path=str(parts[-1]))
+        writer.finalize()
+    finally:
+        if writer is not None:
+            writer.close()
+    names = [f"data-{i:05d}-of-{len(parts):05d}.arrow" for i in range(len(parts))]
+    for part, name in zip(parts, names, strict=True):
+        part.rename(folder / name)
+    state = {
+        "_data_files": [{"filename": name} for name in names],
+        "_fingerprint": generate_random_fingerprint(),
+        "_format_columns": None,
+        "_format_kwargs": {},
+        "_format_type": None,
+        "_output_all_columns": False,
+        "_split": None,
+    }
+    (folder / "state.json").write_text(json.dumps(state, indent=2, sort_keys=True), encoding="utf-8")
+    info = asdict(DatasetInfo(features=features))
+    (folder / "dataset_info.json").write_text(
+        json.dumps({key: info[key] for key in sorted(info)}, indent=2), encoding="utf-8"
+    )
+    return n
+
+
 def export_hf(
     store: Store,
     out: str | os.PathLike[str],
@@ -86,8 +147,6 @@ def export_hf(
     progress: bool = True,
 ) -> ExportSummary:
     """Write a ``datasets`` dataset folder at ``out`` (built beside it, then renamed into place)."""
-    import datasets
-    from datasets.arrow_writer import ArrowWriter
 
     out = Path(out)
     if out.exists():
@@ -102,14 +161,7 @@ def export_hf(
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        # Stream rows through an Arrow file (bounded memory), then save it in the datasets layout.
-        arrow_path = work / "data.arrow"
-        with ArrowWriter(features=hf_features(), path=str(arrow_path)) as writer:
-            for row in _rows(records, negative, summary, progress):
-                writer.write(row)
-            writer.finalize()
-        ds = datasets.Dataset.from_file(str(arrow_path))
-        ds.save_to_disk(str(work / "dataset"))
+        write_dataset_folder(_rows(records, negative, summary, progress), work / "dataset")
         os.replace(work / "dataset", out)
     finally:
         shutil.rmtree(work, ignore_errors=True)

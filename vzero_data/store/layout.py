@@ -74,11 +74,20 @@ def batch_dirs(root: Path) -> list[Path]:
     return sorted(p for p in shards.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def write_batch(root: Path, tables: dict[str, pa.Table], batch_id: str | None = None) -> Path:
-    """Write ``tables`` into a staging dir, fsync, then publish with one atomic rename into ``shards/``."""
-    batch_id = batch_id or new_batch_id()
+def write_batch(
+    root: Path,
+    tables: dict[str, pa.Table],
+    batch_id: str | None = None,
+    *,
+    extra_files: dict[str, bytes] | None = None,
+) -> Path:
+    """Write ``tables`` (and ``extra_files``, e.g. a compaction's list of sources) into a staging
+    dir, fsync, then publish with one atomic rename into ``shards/``. The staging dir is always
+    named for this process, so no other writer mistakes it for a dead writer's leftovers."""
+    stage_id = new_batch_id()
+    batch_id = batch_id or stage_id
     shards = root / SHARDS
-    tmp = root / STAGING / batch_id
+    tmp = root / STAGING / stage_id
     final = shards / batch_id
     tmp.mkdir(parents=True)
     key = tmp.resolve()
@@ -93,6 +102,9 @@ def write_batch(root: Path, tables: dict[str, pa.Table], batch_id: str | None = 
                 **_encoding(table.schema),
             )
             _fsync_path(path)
+        for name, data in (extra_files or {}).items():
+            (tmp / name).write_bytes(data)
+            _fsync_path(tmp / name)
         _fsync_path(tmp)
         os.rename(tmp, final)
     except BaseException:

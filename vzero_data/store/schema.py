@@ -69,6 +69,7 @@ VIEWS = pa.schema(
         ("width", pa.int32()),
         ("height", pa.int32()),
         ("image_format", pa.string()),
+        ("image_quality", pa.int32()),  # JPEG/WebP quality the view was encoded at; null for PNG
         ("image_bytes", pa.binary()),
         ("overlap_iou", pa.float64()),
         ("overlap_target", pa.float64()),

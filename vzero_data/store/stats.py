@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from vzero_data.store.layout import table_glob
 from vzero_data.store.store import Store
 
 # Box area as a share of the image area: the bins of the printed histogram.
@@ -35,20 +36,36 @@ def _area_distribution(store: Store, sql: str) -> dict[str, Any]:
     return row
 
 
+def stored_bytes(store: Store, table: str, column: str) -> int:
+    """Bytes ``column`` of ``table`` takes in the shard files, summed from their Parquet footers: no
+    blob is read, so this costs the same however large the store's images are."""
+    row = store.query(
+        "SELECT coalesce(sum(total_compressed_size), 0)::BIGINT AS n FROM parquet_metadata(?) "
+        "WHERE path_in_schema = ?",
+        [table_glob(store.root, table), column],
+    )
+    return int(row.column("n")[0].as_py())
+
+
 def store_stats(store: Store) -> dict[str, Any]:
-    """Counts by source, config, grounder and strategy, rejects by reason, and box-area distributions."""
+    """Counts by source, config, grounder and strategy, rejects by reason, and box-area distributions.
+
+    Only narrow columns and Parquet footers are read, never an image or view blob, so memory stays
+    flat as the store grows; sizes are the bytes the encoded images and views take in the shards.
+    """
     q = store.query
     totals = q(
         """SELECT (SELECT count(*) FROM samples) AS sample_rows,
                   (SELECT count(DISTINCT sample_id) FROM samples) AS samples,
                   (SELECT count(*) FROM images) AS images,
-                  (SELECT coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM images) AS image_bytes,
                   (SELECT count(*) FROM regions) AS regions,
                   (SELECT count(*) FROM views) AS views,
                   (SELECT count(*) FROM rejects) AS rejects,
                   (SELECT count(*) FROM runs) AS runs"""
     ).to_pylist()[0]
     totals["batches"] = len(store.batches())
+    totals["image_bytes"] = stored_bytes(store, "images", "bytes")
+    totals["view_bytes"] = stored_bytes(store, "views", "image_bytes")
     return {
         "store": str(store.root),
         "totals": totals,
@@ -89,7 +106,8 @@ def format_stats(stats: dict[str, Any]) -> str:
     lines = [
         f"store {stats['store']}: {t['batches']} batches, {t['runs']} runs",
         f"  samples: {t['samples']} ({t['sample_rows']} rows over configs), images: {t['images']} "
-        f"({t['image_bytes'] / 1e6:.1f} MB), regions: {t['regions']}, views: {t['views']}, rejects: {t['rejects']}",
+        f"({t['image_bytes'] / 1e6:.1f} MB), regions: {t['regions']}, views: {t['views']} "
+        f"({t['view_bytes'] / 1e6:.1f} MB), rejects: {t['rejects']}",
     ]
     for key, title in (
         ("samples_by_source", "samples by source"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from vzero_data.store import catalog
+from vzero_data.store.compact import finish_compactions
 from vzero_data.store.layout import (
     SHARDS,
     StoreError,
@@ -28,6 +29,7 @@ from vzero_data.versions import package_versions
 
 if TYPE_CHECKING:
     from vzero_data.sample import Sample
+    from vzero_data.store.compact import CompactSummary
     from vzero_data.store.records import RecordCounts, TrainingRecord
 
 
@@ -154,6 +156,15 @@ class Store:
         return batch_dirs(self.root)
 
     # -- maintenance ------------------------------------------------------------------------------
+    def compact(self, max_bytes: int = DEFAULT_SHARD_MAX_BYTES) -> CompactSummary:
+        """Merge consecutive small batches into batches of about ``max_bytes`` (crash-safe swap, see
+        :mod:`vzero_data.store.compact`), then rebuild the catalog."""
+        from vzero_data.store.compact import compact
+
+        summary = compact(self.root, max_bytes)
+        self.rebuild_catalog()
+        return summary
+
     def rebuild_catalog(self) -> Path:
         """Recreate ``catalog.duckdb`` from the shards alone; also removes stale temp batches."""
         clean_stale_tmp(self.root)
@@ -177,4 +188,5 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
         store.rebuild_catalog()
         return store
     check_layout(root)
+    finish_compactions(root)
     return Store(root)

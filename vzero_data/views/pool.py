@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import cv2
 import numpy as np
-from PIL import Image
 
-from vzero_data.views.encoding import check_rgb
+from vzero_data.views.encoding import check_rgb, decode_rgb
 from vzero_data.views.view import pixels_digest
 
 MAX_DRAWS = 16
@@ -59,60 +58,92 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+# How many of a folder's images a pool draws from, and the longer side they are kept at: together
+# they bound a pool's memory (about 32 x 1024 x 1024 x 3 bytes = 100 MB per worker at most).
+DEFAULT_POOL_IMAGES = 32
+DEFAULT_POOL_MAX_SIDE = 1024
+
+
+def spaced_selection(items: Sequence[str], count: int) -> list[str]:
+    """``count`` items spread evenly over ``items`` (all of them when there are no more than ``count``)."""
+    if len(items) <= count:
+        return list(items)
+    return [items[(i * len(items)) // count] for i in range(count)]
+
+
+def fit_side(pixels: np.ndarray, max_side: int) -> np.ndarray:
+    """``pixels`` downscaled (area interpolation) so that its longer side is at most ``max_side``."""
+    h, w = pixels.shape[:2]
+    if max(h, w) <= max_side:
+        return pixels
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+
+
 class PathImagePool:
     """Image files, identified by the SHA-256 of their bytes (as ``Sample.image_sha256`` is).
 
-    Paths are sorted, so the draw does not depend on listing order. Hashes are computed once per
-    file, on first draw; the last ``cache_size`` decoded images stay in memory.
+    The pool draws from at most ``max_images`` of the files: an evenly spaced selection of the sorted
+    paths, so neither the listing order nor the folder's size changes which images a view can show.
+    Each is read, hashed and decoded once, on its first draw, and kept in memory downscaled to at
+    most ``max_side`` pixels on its longer side: a worker never decodes a pool image twice, and the
+    pool's memory stays bounded however large the folder or its images are.
     """
 
-    def __init__(self, paths: Sequence[str | os.PathLike[str]], cache_size: int = 4) -> None:
-        self._paths = sorted(str(p) for p in paths)
-        if not self._paths:
+    def __init__(
+        self,
+        paths: Sequence[str | os.PathLike[str]],
+        *,
+        max_images: int = DEFAULT_POOL_IMAGES,
+        max_side: int = DEFAULT_POOL_MAX_SIDE,
+    ) -> None:
+        if max_images < 1 or max_side < 1:
+            raise ValueError(f"max_images and max_side must be >= 1, got {max_images} and {max_side}")
+        ordered = sorted(str(p) for p in paths)
+        if not ordered:
             raise ValueError("PathImagePool needs at least one image path")
-        self._sha: dict[str, str] = {}
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_size = cache_size
+        self._paths = spaced_selection(ordered, max_images)
+        self._max_side = max_side
+        self._loaded: dict[str, tuple[str, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._paths)
 
-    def _sha_of(self, path: str) -> str:
-        if path not in self._sha:
-            self._sha[path] = file_sha256(path)
-        return self._sha[path]
-
-    def _load(self, path: str) -> np.ndarray:
-        if path in self._cache:
-            self._cache.move_to_end(path)
-            return self._cache[path]
-        try:
-            with Image.open(path) as im:
-                pixels = np.asarray(im.convert("RGB"))
-        except (OSError, Image.DecompressionBombError) as exc:
-            raise ValueError(f"pool image {path}: cannot read ({exc})") from exc
-        self._cache[path] = pixels
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return pixels
+    def _load(self, path: str) -> tuple[str, np.ndarray]:
+        """``(sha256 of the file, its downscaled pixels)``, read and decoded on first use only."""
+        if path not in self._loaded:
+            try:
+                data = Path(path).read_bytes()
+                pixels = decode_rgb(data, f"pool image {path}")
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"pool image {path}: cannot read ({exc})") from exc
+            pixels = fit_side(pixels, self._max_side)
+            pixels.setflags(write=False)
+            self._loaded[path] = (hashlib.sha256(data).hexdigest(), pixels)
+        return self._loaded[path]
 
     def sample_other(self, exclude_sha256: str | None, rng: np.random.Generator) -> tuple[str, np.ndarray]:
-        # Draw by index first so only the drawn files are hashed; fall back to a full scan.
+        # Draw by index first so only the drawn files are loaded; fall back to a full scan.
         for _ in range(MAX_DRAWS):
-            path = self._paths[int(rng.integers(0, len(self._paths)))]
-            if self._sha_of(path) != exclude_sha256:
-                return self._sha_of(path), self._load(path)
-        keys = [self._sha_of(p) for p in self._paths]
-        path = self._paths[_draw_key(keys, exclude_sha256, rng)]
-        return self._sha_of(path), self._load(path)
+            sha, pixels = self._load(self._paths[int(rng.integers(0, len(self._paths)))])
+            if sha != exclude_sha256:
+                return sha, pixels
+        keys = [self._load(p)[0] for p in self._paths]
+        return self._load(self._paths[_draw_key(keys, exclude_sha256, rng)])
 
 
-def pool_from_paths(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]) -> PathImagePool:
+def pool_from_paths(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    max_images: int = DEFAULT_POOL_IMAGES,
+    max_side: int = DEFAULT_POOL_MAX_SIDE,
+) -> PathImagePool:
     """A pool over explicit paths, or over every PNG/JPEG/WebP file under a directory."""
     if isinstance(paths, (str, os.PathLike)):
         root = Path(paths)
         found = [p for p in root.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp"}]
         if not found:
             raise ValueError(f"no images (png/jpg/webp) under {root}")
-        return PathImagePool(found)
-    return PathImagePool(paths)
+        paths = found
+    return PathImagePool(paths, max_images=max_images, max_side=max_side)

@@ -50,7 +50,9 @@ class NegativeStrategy(Generic[P]):
 
     ``avoids_target``: the source window must keep the target's overlap at or below
     ``params.max_overlap`` (checked and re-sampled by :func:`negative_view`); such strategies take
-    :class:`AvoidTargetParams`. ``verify``: an extra check specific to the strategy.
+    :class:`AvoidTargetParams`. ``verify``: an extra check specific to the strategy. ``preload``:
+    modules the strategy imports lazily that are slow to import; a pool of worker processes imports
+    them once, before it forks its workers, instead of once per worker.
     """
 
     name: str
@@ -59,6 +61,7 @@ class NegativeStrategy(Generic[P]):
     summary: str
     avoids_target: bool = False
     verify: VerifyFn | None = None
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.avoids_target and not issubclass(self.params_model, AvoidTargetParams):

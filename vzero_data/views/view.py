@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -60,6 +61,11 @@ class View:
             pixels.setflags(write=False)
             object.__setattr__(self, "pixels", pixels)
 
+    @cached_property
+    def digest(self) -> str:
+        """:func:`pixels_digest` of the view, computed once: the view id and the duplicate check share it."""
+        return pixels_digest(self.pixels)
+
     @property
     def width(self) -> int:
         return int(self.pixels.shape[1])
@@ -84,13 +90,17 @@ class View:
                 self.strategy,
                 canonical_json(self.params),
                 str(self.seed),
-                pixels_digest(self.pixels),
+                self.digest,
             ]
         )
         return hashlib.sha256(key.encode()).hexdigest()[:VIEW_ID_HEX_CHARS]
 
     def to_row(self, sample_id: str | None = None, *, image_format: str = "png", quality: int = 95) -> dict:
-        """A row of the store's ``views`` table (the store adds ``sample_id`` and ``config_hash``)."""
+        """A row of the store's ``views`` table (the store adds ``sample_id`` and ``config_hash``).
+
+        ``view_id`` covers the pixels before encoding, so a regenerated view matches it bit for bit
+        whatever format and quality the store encodes with (PNG, the default, is lossless).
+        """
         fmt = "jpeg" if image_format.lower() == "jpg" else image_format.lower()
         return {
             "view_id": self.view_id(sample_id),
@@ -103,6 +113,7 @@ class View:
             "width": self.width,
             "height": self.height,
             "image_format": fmt,
+            "image_quality": None if fmt == "png" else int(quality),
             "image_bytes": self.encode(fmt, quality),
             "overlap_iou": float(self.overlap_iou),
             "overlap_target": float(self.overlap_target),

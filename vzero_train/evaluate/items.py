@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+from vzero_data.choices import LETTERS  # one alphabet for ingest, export and evaluation
 
 
 class EvalDataError(ValueError):

@@ -203,7 +203,19 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         step = "" if ckpt["step"] is None else f", step {ckpt['step']}"
         out += ["", f"## {ckpt['label']}", "", f"Model `{ckpt['model']}`{step}."]
         for name, entry in ckpt["benchmarks"].items():
-            out += ["", f"### {name}", "", *_category_table(entry)]
+            out += ["", f"### {name}", ""]
+            if entry.get("protocols"):
+                out += [f"Protocol: {'; '.join(entry['protocols'])}.", ""]
+            out += _category_table(entry)
+            if entry.get("cycle"):
+                cycle = entry["cycle"]
+                out += [
+                    "",
+                    f"Cycle score (a base question counts only when all its option rotations are answered "
+                    f"correctly): {_cell(cycle['strict'])} over {cycle['strict']['n']} base questions; "
+                    f"mean over the {cycle['rotations']} rotations of each rotation's accuracy (the number "
+                    f"HR-Bench's own scripts report): {_pct(cycle['rotation_mean'])}.",
+                ]
             if entry["skipped"]:
                 reasons = Counter(s["reason"] for s in entry["skipped"])
                 out += ["", f"Skipped {len(entry['skipped'])} entries:"]

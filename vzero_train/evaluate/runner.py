@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vzero_train.evaluate.items import LETTERS, EvalItem, Skipped
+from vzero_data.choices import CHOICE_INSTRUCTION, lettered_text
+from vzero_train.evaluate.items import EvalItem, Skipped
 from vzero_train.evaluate.scoring import CONFIDENCE, ItemResult, Summary, score_response
 from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CHOICE_INSTRUCTION = "Answer with the option's letter from the given choices directly."
 OPEN_INSTRUCTION = "Answer the question using a single word or phrase."
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_NEW_TOKENS = 64
@@ -34,8 +34,7 @@ def question_text(
 ) -> str:
     """The text filling the template's ``{question}``: question, lettered options, instruction."""
     if item.is_multiple_choice:
-        options = "\n".join(f"({LETTERS[i]}) {o}" for i, o in enumerate(item.options))
-        return f"{item.question}\n{options}\n{choice_instruction}"
+        return lettered_text(item.question, item.options, choice_instruction)
     return f"{item.question}\n{open_instruction}"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +58,9 @@ class ItemResult:
     prediction: str | None
     correct: bool
     judged: bool = False
+    group: str | None = None  # the base question this item rotates the options of (HR-Bench)
+    rotation: str | None = None  # which rotation it is (HR-Bench's cycle_category)
+    protocol: str | None = None  # how the adapter read the item (option order, label source)
 
     @property
     def parsed(self) -> bool:
@@ -94,6 +97,9 @@ def score_response(item: EvalItem, response: str, judge: Judge | None = None) ->
         prediction=prediction,
         correct=correct,
         judged=judged,
+        group=item.metadata.get("rotation_group"),
+        rotation=item.metadata.get("rotation"),
+        protocol=item.metadata.get("protocol"),
     )
 
 
@@ -128,11 +134,49 @@ class Score:
 
 
 @dataclass(frozen=True)
+class CycleScore:
+    """Scores over option rotations (HR-Bench): ``strict`` counts a base question as correct only
+    when every rotation of it is answered correctly; ``rotation_mean`` is the mean over rotations of
+    each rotation's accuracy, the number HR-Bench's own scripts, lmms-eval and VLMEvalKit report."""
+
+    strict: Score
+    rotation_mean: float | None
+    rotations: int
+
+    @classmethod
+    def of(cls, results: list[ItemResult], confidence: float = CONFIDENCE) -> CycleScore | None:
+        grouped = [r for r in results if r.group is not None]
+        if not grouped:
+            return None
+        by_group: dict[str, list[ItemResult]] = {}
+        by_rotation: dict[str, list[ItemResult]] = {}
+        for r in grouped:
+            by_group.setdefault(r.group, []).append(r)
+            by_rotation.setdefault(r.rotation or "", []).append(r)
+        strict = [
+            replace(rs[0], correct=all(x.correct for x in rs), judged=any(x.judged for x in rs))
+            for rs in by_group.values()
+        ]
+        means = [sum(x.correct for x in rs) / len(rs) for rs in by_rotation.values()]
+        return cls(Score.of(strict, confidence), sum(means) / len(means), len(by_rotation))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "strict": self.strict.to_dict(),
+            "rotation_mean": self.rotation_mean,
+            "rotations": self.rotations,
+        }
+
+
+@dataclass(frozen=True)
 class Summary:
-    """A benchmark's overall score and its score per category (sorted by name)."""
+    """A benchmark's overall score and its score per category (sorted by name); the cycle score
+    when items rotate options; the protocols the adapter read the items under."""
 
     overall: Score
     categories: dict[str, Score] = field(default_factory=dict)
+    cycle: CycleScore | None = None
+    protocols: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, results: list[ItemResult], confidence: float = CONFIDENCE) -> Summary:
@@ -142,10 +186,17 @@ class Summary:
         return cls(
             Score.of(results, confidence),
             {c: Score.of(rs, confidence) for c, rs in sorted(by_category.items())},
+            CycleScore.of(results, confidence),
+            tuple(dict.fromkeys(r.protocol for r in results if r.protocol)),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "overall": self.overall.to_dict(),
             "categories": {c: s.to_dict() for c, s in self.categories.items()},
         }
+        if self.cycle is not None:
+            out["cycle"] = self.cycle.to_dict()
+        if self.protocols:
+            out["protocols"] = list(self.protocols)
+        return out

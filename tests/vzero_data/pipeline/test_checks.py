@@ -3,7 +3,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from vzero_data.pipeline.checks import pixels_key, view_failure
+from vzero_data.pipeline.checks import view_failure, view_key
 from vzero_data.pipeline.recipe import ChecksConfig
 
 
@@ -35,16 +35,25 @@ EARLIER = noise(32, 32, seed=0)
     ],
 )
 def test_view_failure(pixels, cfg, expected):
-    failure = view_failure(FakeView("negative", "masked", pixels), ChecksConfig(**cfg), {pixels_key(EARLIER)})
+    failure = view_failure(
+        FakeView("negative", "masked", pixels),
+        ChecksConfig(**cfg),
+        {view_key(FakeView("negative", "masked", EARLIER))},
+    )
     assert (failure[0] if failure else None) == expected
     if failure:
         assert "negative view 'masked'" in failure[1]
 
 
-def test_pixels_key_tells_shape_and_content_apart():
+def key(pixels):
+    return view_key(FakeView("negative", "masked", pixels))
+
+
+def test_view_key_tells_shape_and_content_apart():
     a = noise(8, 8)
-    assert pixels_key(a) == pixels_key(a.copy())
-    assert pixels_key(a) != pixels_key(a[:, :4].copy())
+    assert key(a) == key(a.copy())
+    assert key(a) != key(a[:, :4].copy())
+    assert key(a) != key(a.reshape(4, 16, 3).copy())
     b = a.copy()
     b[0, 0, 0] ^= 1
-    assert pixels_key(a) != pixels_key(b)
+    assert key(a) != key(b)

@@ -34,3 +34,33 @@ def test_hf_export_refuses_existing_output(curated_store, tmp_path):
     (tmp_path / "hf").mkdir()
     with pytest.raises(StoreError, match="already exists"):
         export_hf(curated_store, tmp_path / "hf", progress=False)
+
+
+@pytest.mark.parametrize("n_rows, max_shard_bytes, shards", [(0, 1 << 20, 1), (3, 1 << 20, 1), (3, 1, 3)])
+def test_dataset_folder_is_what_load_from_disk_reads(tmp_path, n_rows, max_shard_bytes, shards):
+    import io
+
+    from PIL import Image
+
+    from vzero_data.store.export_hf import write_dataset_folder
+
+    def png(i):
+        buf = io.BytesIO()
+        Image.new("RGB", (4 + i, 3), (i, 0, 0)).save(buf, format="PNG")
+        return {"bytes": buf.getvalue(), "path": None}
+
+    rows = [
+        {
+            "sample_id": f"s{i}", "question": "q?", "image": png(i), "positive": png(i), "negative": png(i),
+            "positive_strategy": "crop", "negative_strategy": "masked", "positive_box": [0.0, 0.0, 1.0, 1.0],
+            "target": "t", "source": "x", "config_hash": "c", "metadata": "{}", "eval_answer": None,
+            "eval_options": None,
+        }
+        for i in range(n_rows)
+    ]  # fmt: skip
+    out = tmp_path / "ds"
+    assert write_dataset_folder(iter(rows), out, max_shard_bytes=max_shard_bytes) == n_rows
+    assert len(list(out.glob("data-*-of-*.arrow"))) == shards
+    ds = datasets.load_from_disk(str(out))
+    assert ds["sample_id"] == [f"s{i}" for i in range(n_rows)]
+    assert [im.size for im in ds["image"]] == [(4 + i, 3) for i in range(n_rows)]

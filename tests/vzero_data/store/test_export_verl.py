@@ -57,7 +57,9 @@ def test_verl_export_fields(curated_store, tmp_path):
         assert row["reward_model"] == {"ground_truth": s.answer}
         assert row["extra_info"]["index"] == i and row["extra_info"]["question"] == s.question
         assert row["extra_info"]["choices"] == list(s.options)
-        assert row["data_source"] == "synthetic"
+        assert (
+            row["data_source"] == "zwz_vqa"
+        )  # a name upstream's reward accepts, not the store's "synthetic"
     assert not list(tmp_path.glob(".*tmp*"))
 
 
@@ -125,3 +127,57 @@ def test_question_with_placeholder_is_skipped_and_counted(curated_store, tmp_pat
     summary = export_verl(curated_store, tmp_path / "t.parquet", progress=False)
     assert summary.written == 3 and summary.skipped_placeholder == 1
     assert json.dumps(summary.as_dict())
+
+
+def _verl_rows(store, out, *flags):
+    from vzero_data.cli import main
+
+    assert main(["export", str(store.root), "--format", "verl", "--out", str(out), *flags]) == 0
+    return pq.read_table(out).to_pylist()
+
+
+@pytest.mark.parametrize("flags, expected", [((), "zwz_vqa"), (("--data-source", "vstar"), "vstar")])
+def test_cli_data_source(curated_store, tmp_path, flags, expected):
+    rows = _verl_rows(curated_store, tmp_path / "t.parquet", *flags)
+    assert {r["data_source"] for r in rows} == {expected}
+
+
+def test_cli_options_in_prompt_shows_lettered_options_in_a_fixed_per_sample_order(curated_store, tmp_path):
+    from vzero_data.choices import LETTERS
+
+    plain = {r["extra_info"]["sample_id"]: r for r in _verl_rows(curated_store, tmp_path / "a.parquet")}
+    shown = _verl_rows(curated_store, tmp_path / "b.parquet", "--options-in-prompt")
+    again = _verl_rows(curated_store, tmp_path / "c.parquet", "--options-in-prompt")
+    assert shown == again  # the order is fixed per sample
+    samples = {s.sample_id: s for s in curated_store.iter_samples("ingest")}
+    for row in shown:
+        s = samples[row["extra_info"]["sample_id"]]
+        choices = row["extra_info"]["choices"]
+        assert sorted(choices) == sorted(s.options) and s.options
+        student = row["prompt"][0]["content"]
+        lines = [f"({LETTERS[i]}) {o}" for i, o in enumerate(choices)]
+        assert all(line in student for line in lines) and student.index(s.question) < student.index(lines[0])
+        teacher = row["teacher_raw_prompt"][0]["content"]
+        assert all(line in teacher for line in lines)  # the teacher replays the same text
+        letter = row["reward_model"]["ground_truth"]
+        assert choices[LETTERS.index(letter)] == s.answer
+        assert row["extra_info"]["question"] == s.question
+        assert "(A)" not in plain[s.sample_id]["prompt"][0]["content"]  # without the flag: question only
+    assert len(shown) >= 3
+
+
+def test_verl_only_flags_are_refused_for_hf(curated_store, tmp_path, capsys):
+    from vzero_data.cli import main
+
+    code = main(
+        [
+            "export",
+            str(curated_store.root),
+            "--format",
+            "hf",
+            "--out",
+            str(tmp_path / "hf"),
+            "--options-in-prompt",
+        ]
+    )
+    assert code != 0 and "--options-in-prompt applies to --format verl only" in capsys.readouterr().err

@@ -22,3 +22,24 @@ def test_stats_counts_rejects_by_reason(ingested_store):
             w.add_reject(f"s{i}", "grounding", reason)
             w.commit_sample(f"s{i}")
     assert store_stats(ingested_store)["rejects_by_reason"] == {"grounding/no_box": 2, "grounding/tiny": 1}
+
+
+def test_stats_sizes_come_from_parquet_footers_not_blobs(curated_store, monkeypatch):
+    blobs = curated_store.query("SELECT sum(octet_length(bytes))::BIGINT AS n FROM images")["n"][0].as_py()
+    views = curated_store.query("SELECT sum(octet_length(image_bytes))::BIGINT AS n FROM views")["n"][
+        0
+    ].as_py()
+    sql = []
+    real = type(curated_store).query
+
+    def recording(self, text, params=None):
+        sql.append(text)
+        return real(self, text, params)
+
+    monkeypatch.setattr(type(curated_store), "query", recording)
+    totals = store_stats(curated_store)["totals"]
+    # The column chunks hold the blobs plus a 4-byte length each and page headers.
+    assert blobs <= totals["image_bytes"] <= blobs * 1.02 + 4096
+    assert views <= totals["view_bytes"] <= views * 1.02 + 4096
+    assert not [q for q in sql if "bytes" in q], "stats must never read an image or view blob"
+    assert f"({totals['image_bytes'] / 1e6:.1f} MB)" in format_stats(store_stats(curated_store))

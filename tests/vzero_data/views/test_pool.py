@@ -1,9 +1,10 @@
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from vzero_data.views import InMemoryImagePool, PathImagePool, pool_from_paths
-from vzero_data.views.pool import file_sha256
+from vzero_data.views.pool import file_sha256, spaced_selection
 
 from .conftest import noise_image
 
@@ -40,3 +41,33 @@ def test_unreadable_pool_image_names_the_file(tmp_path):
     bad.write_bytes(b"not an image")
     with pytest.raises(ValueError, match="bad.png: cannot read"):
         PathImagePool([bad]).sample_other(None, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "n, count, expected",
+    [
+        (3, 5, [0, 1, 2]),
+        (10, 5, [0, 2, 4, 6, 8]),
+        (10, 3, [0, 3, 6]),
+        (4, 1, [0]),
+    ],
+)
+def test_spaced_selection(n, count, expected):
+    items = [f"p{i:02d}" for i in range(n)]
+    assert spaced_selection(items, count) == [items[i] for i in expected]
+
+
+def test_path_pool_keeps_a_bounded_downscaled_selection(tmp_path):
+    paths = []
+    for i in range(6):
+        p = tmp_path / f"img{i}.png"
+        Image.fromarray(noise_image(80, 40, i)).save(p)  # 80 wide, 40 high
+        paths.append(p)
+    pool = PathImagePool(paths, max_images=3, max_side=20)
+    assert len(pool) == 3
+    rng = np.random.default_rng(0)
+    drawn = {pool.sample_other(None, rng)[0]: pool.sample_other(None, rng)[1].shape for _ in range(30)}
+    assert set(drawn) <= {file_sha256(paths[i]) for i in (0, 2, 4)}
+    assert set(drawn.values()) == {(10, 20, 3)}
+    _, pixels = PathImagePool(paths[:1], max_side=20).sample_other(None, rng)
+    assert np.array_equal(pixels, cv2.resize(noise_image(80, 40, 0), (20, 10), interpolation=cv2.INTER_AREA))

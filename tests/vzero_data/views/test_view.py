@@ -11,7 +11,7 @@ from .conftest import noise_image
 
 ROW_COLUMNS = {
     "view_id", "kind", "strategy", "params", "seed", "box", "source_image_sha256", "width", "height",
-    "image_format", "image_bytes", "overlap_iou", "overlap_target", "valid", "checks",
+    "image_format", "image_quality", "image_bytes", "overlap_iou", "overlap_target", "valid", "checks",
 }  # fmt: skip
 
 

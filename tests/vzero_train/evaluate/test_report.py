@@ -163,3 +163,24 @@ def test_merged_average_covers_only_benchmarks_every_checkpoint_has():
     assert averages == [pytest.approx(expected_a), pytest.approx(0.5)]
     header = comparison_table(merged).splitlines()[0]
     assert header == "| checkpoint | step | vstar | hr4k | mme | average (vstar, hr4k) |"
+
+
+def test_markdown_names_the_protocol_and_shows_the_cycle_score():
+    from dataclasses import replace
+
+    hr = _results("hr4k", "ccwc")
+    hr.results = [
+        replace(r, group=f"g{i // 2}", rotation=f"cycle{i % 2 + 1}", protocol="HR-Bench TSV")
+        for i, r in enumerate(hr.results)
+    ]
+    report = build_report(
+        [checkpoint_entry("ckpt", "m", {"hr4k": hr})],
+        settings={"batch_size": 4, "max_new_tokens": 64, "confidence": 0.95},
+        benchmarks=[{"name": "hr4k", "format": "hrbench", "src": "/data/hr.tsv"}],
+    )
+    entry = report["checkpoints"][0]["benchmarks"]["hr4k"]
+    assert entry["protocols"] == ["HR-Bench TSV"]
+    assert (entry["cycle"]["strict"]["n"], entry["cycle"]["strict"]["correct"]) == (2, 1)
+    text = render_markdown(report)
+    assert "Protocol: HR-Bench TSV." in text
+    assert "Cycle score" in text and "over 2 base questions" in text and ": 75.0." in text

@@ -126,3 +126,34 @@ def test_summary_splits_by_category_in_name_order():
 def test_wilson_interval_ends_are_exact(n):
     assert wilson_interval(0, n)[0] == 0.0
     assert wilson_interval(n, n)[1] == 1.0
+
+
+def _rotated(group: str, rotation: str, correct: bool) -> ItemResult:
+    return ItemResult(
+        f"{group}-{rotation}", "hr", "single", "q", ("a", "b"), "A", "A", "A" if correct else "B", correct,
+        group=group, rotation=rotation,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "answers, strict_correct, rotation_mean",
+    [
+        # base question g1 right in every rotation, g2 wrong once: 1 of 2 strictly correct
+        ({("g1", "c1"): True, ("g1", "c2"): True, ("g2", "c1"): True, ("g2", "c2"): False}, 1, 0.75),
+        ({("g1", "c1"): False, ("g1", "c2"): True, ("g2", "c1"): False, ("g2", "c2"): True}, 0, 0.5),
+        ({("g1", "c1"): True, ("g1", "c2"): True, ("g2", "c1"): True, ("g2", "c2"): True}, 2, 1.0),
+    ],
+)
+def test_cycle_score_counts_a_base_question_only_when_every_rotation_is_right(
+    answers, strict_correct, rotation_mean
+):
+    summary = Summary.of([_rotated(g, r, ok) for (g, r), ok in answers.items()])
+    assert summary.cycle.strict.n == 2 and summary.cycle.strict.correct == strict_correct
+    assert summary.cycle.rotation_mean == pytest.approx(rotation_mean) and summary.cycle.rotations == 2
+    assert summary.overall.n == 4
+    assert "cycle" in summary.to_dict()
+
+
+def test_no_cycle_score_without_rotations():
+    summary = Summary.of([_result(True), _result(False)])
+    assert summary.cycle is None and "cycle" not in summary.to_dict()

@@ -26,6 +26,7 @@ class AnnotatedOptions(BaseModel):
 class AnnotatedGrounder:
     name = "annotated"
     Options = AnnotatedOptions
+    reads_pixels = False  # boxes come from the samples: the images are never decoded here
 
     def __init__(self, options: AnnotatedOptions | None = None) -> None:
         self.options = options or AnnotatedOptions()

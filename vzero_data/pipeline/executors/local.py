@@ -25,11 +25,31 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
-    # fork is fast and shares the already-imported modules; fall back to spawn where unavailable.
-    # "forkserver" avoids forking a process that may hold threads (torch, tqdm's monitor).
+def _pool_context(preload: tuple[str, ...] = ()) -> multiprocessing.context.BaseContext:
+    """A "forkserver" context (never plain fork: this process may hold threads, e.g. torch's or
+    tqdm's monitor), or "spawn" where there is none.
+
+    The fork server imports ``preload`` once and forks every worker from itself, so the workers
+    start with those modules imported. The fork server is shared by the whole process and reads
+    the list when it starts: a later pool with other modules still works, importing them per worker.
+    """
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    if preload:
+        ctx.set_forkserver_preload(["__main__", *preload])
+    return ctx
+
+
+def start_fork_server(preload: tuple[str, ...]) -> None:
+    """Start the fork server now (where there is one), so that it imports ``preload`` while this
+    process does its own set-up; worker pools made later fork their workers from it."""
+    ctx = _pool_context(preload)
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 class LocalExecutor:
@@ -43,6 +63,7 @@ class LocalExecutor:
         max_in_flight: int | None = None,
         initializer: Callable[..., Any] | None = None,
         initargs: tuple = (),
+        preload: tuple[str, ...] = (),
     ) -> None:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
@@ -51,13 +72,14 @@ class LocalExecutor:
         self.max_in_flight = max_in_flight or max(2, 2 * workers)
         self.initializer = initializer
         self.initargs = initargs
+        self.preload = preload
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalExecutor:
         if self.workers > 0:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=_pool_context(),
+                mp_context=_pool_context(self.preload),
                 initializer=self.initializer,
                 initargs=self.initargs,
             )
@@ -98,7 +120,9 @@ def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Itera
 
     ex = plan.recipe.execution
     grounded = ground_stream(items, plan.make_grounding(), ex.grounding_batch_size, summary, bars)
-    with LocalExecutor(ex.workers, chunk_size=ex.samples_per_task, max_in_flight=ex.max_in_flight) as pool:
+    with LocalExecutor(
+        ex.workers, chunk_size=ex.samples_per_task, max_in_flight=ex.max_in_flight, preload=plan.preload()
+    ) as pool:
         for result in pool.map_ordered(partial(build_views_chunk, plan=plan), grounded):
             summary.add_time("views", result.seconds)
             bars.update("views")

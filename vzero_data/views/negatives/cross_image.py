@@ -1,7 +1,8 @@
 """``cross_image``: a window of the positive's size from another image of the data set.
 
 The view's ``box`` is ``None`` (it is not a window of this sample's image); ``source_image_sha256``
-names the other image and ``checks["source_box"]`` the window in it.
+names the other image, ``checks["source_box"]`` the window in it and ``checks["source_size"]`` the
+size the pool holds that image at (see :class:`~vzero_data.views.pool.PathImagePool`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ def generate(
     ):
         raise ViewRejected(NO_OTHER_IMAGE, f"pool image {sha} has this image's pixels", retry=True)
     pixels = scale_like_positive(window, ctx.positive)
-    return Candidate(pixels, None, source_image_sha256=sha, checks={"source_box": box.to_list()})
+    return Candidate(
+        pixels,
+        None,
+        source_image_sha256=sha,
+        checks={"source_box": box.to_list(), "source_size": [other_w, other_h]},
+    )
 
 
 STRATEGY = NegativeStrategy(

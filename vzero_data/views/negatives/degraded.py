@@ -24,7 +24,7 @@ class DegradedParams(NegativeParams):
 
 @lru_cache(maxsize=256)
 def _transform(mode: str, amount: float):
-    import albumentations as A  # heavy import, only when this strategy runs
+    from vzero_data.views.albumentations_import import albumentations as A  # heavy: on first use
 
     if mode == "blur":
         return A.GaussianBlur(blur_limit=0, sigma_limit=(amount, amount), p=1.0)
@@ -58,4 +58,5 @@ STRATEGY = NegativeStrategy(
     params_model=DegradedParams,
     generate=generate,
     summary="the positive crop destroyed by strong blur or pixelation",
+    preload=("vzero_data.views.albumentations_import",),
 )

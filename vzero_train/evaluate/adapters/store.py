@@ -1,7 +1,8 @@
 """A vzero store, read through ``open_store``: its ``samples`` and ``images``.
 
 Samples with options are multiple choice (the stored answer is an option's text or letter), others
-open. The category is ``metadata.category``, else ``metadata.kind``, else the sample's ``source``.
+open. Options are shown in an order fixed per sample (seeded by the sample id), not in stored order:
+an ingested V* store keeps the correct option first, so stored order would give the answer away. The category is ``metadata.category``, else ``metadata.kind``, else the sample's ``source``.
 Samples without an answer label are skipped and reported. A sample curated under several configs is
 one item. Images are fetched a chunk of samples at a time, so only a chunk's images are in memory.
 """
@@ -13,10 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vzero_data.choices import answer_index, shuffled
 from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, answer_letter, image_from_bytes
+from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes
 
 CHUNK = 64
+PROTOCOL = "store: options in an order fixed per sample (seeded by its id), not the stored order"
 COLUMNS = ("sample_id", "image_sha256", "question", "answer", "options", "metadata", "source")
 
 
@@ -57,15 +60,23 @@ def _item(row: tuple[Any, ...], images: dict[str, bytes], benchmark: str, where:
         meta = json.loads(metadata) if metadata else {}
     except json.JSONDecodeError as exc:
         raise EvalDataError(f"{where}: metadata is not JSON ({exc.msg})") from exc
-    options = tuple(str(o) for o in options or ())
+    stored = [str(o) for o in options or ()]
     meta = meta if isinstance(meta, dict) else {}
+    shown, letter = (), str(answer)
+    if stored:
+        at = answer_index(str(answer), stored)
+        if at is None:
+            raise EvalDataError(
+                f"{where}: answer {answer!r} is neither an option letter nor one of the options {stored}"
+            )
+        shown, letter = shuffled(stored, at, str(sample_id))
     return EvalItem(
         item_id=str(sample_id),
         benchmark=benchmark,
         question=str(question or ""),
-        answer=answer_letter(str(answer), options, where) if options else str(answer),
-        options=options,
+        answer=str(letter),
+        options=shown,
         load_image=image_from_bytes(images[sha]),
         category=str(meta.get("category") or meta.get("kind") or source or "all"),
-        metadata={"source": source},
+        metadata={"source": source, "protocol": PROTOCOL if stored else "store: open question"},
     )

@@ -1,20 +1,25 @@
 """V* Bench: one folder per subtask, an image and a same-named JSON per item.
 
 The JSON holds ``question``, ``options`` (the FIRST option is the correct one), ``target_object`` and
-``bbox`` (``[x, y, w, h]`` pixels). Options are shown shuffled, with a permutation seeded by the
-item id, so every run and every checkpoint sees the same order.
+``bbox`` (``[x, y, w, h]`` pixels). The download also has a root ``test_questions.jsonl``
+(``question_id``, ``image``, ``text`` = the question, "(A) ..." option lines and an instruction,
+``label`` = the correct letter, ``category``): when it is present, evaluation uses its option order
+and label, the protocol lmms-eval and VLMEvalKit score. Without it, the options are shown in an
+order fixed per item (seeded by the item id), so the correct option is not always first and every
+run and checkpoint sees the same order. Each item records which protocol it was read under.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 from collections.abc import Iterator
 from pathlib import Path
 
+from vzero_data.choices import ChoiceError, label_letter, shuffled, split_lettered
+from vzero_data.sources.base import Rejected
+from vzero_data.sources.rows import iter_jsonl
 from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.items import LETTERS, EvalDataError, EvalItem, Skipped, image_from_file
+from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_file
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
@@ -27,12 +32,15 @@ def _detect(src: Path) -> bool:
     return src.is_dir() and not (src / "shards").is_dir() and bool(_subtask_dirs(src))
 
 
+QUESTIONS_FILE = "test_questions.jsonl"
+PROTOCOL_QUESTIONS = f"{QUESTIONS_FILE}: its option order and label (as lmms-eval and VLMEvalKit score)"
+PROTOCOL_SHUFFLED = "per-item JSON: options in an order fixed per item (no test_questions.jsonl found)"
+
+
 def shuffled_options(options: list[str], item_id: str) -> tuple[tuple[str, ...], str]:
     """Options in an order fixed by ``item_id``, and the letter the first (correct) one lands on."""
-    seed = int.from_bytes(hashlib.sha256(item_id.encode()).digest()[:8], "big")
-    order = list(range(len(options)))
-    random.Random(seed).shuffle(order)
-    return tuple(options[i] for i in order), LETTERS[order.index(0)]
+    shown, letter = shuffled(options, 0, item_id)
+    return shown, str(letter)
 
 
 def _image_for(json_path: Path) -> Path:
@@ -52,6 +60,9 @@ def read_vstar(src: Path, *, benchmark: str, image_root: Path | None = None) -> 
     subtasks = _subtask_dirs(src) if src.is_dir() else []
     if not subtasks:
         raise EvalDataError(f"{src}: not a V* Bench folder (no subfolder with JSON files)")
+    if (src / QUESTIONS_FILE).is_file():
+        yield from _question_file_items(src, benchmark, image_root)
+        return
     for subtask in subtasks:
         for json_path in sorted(subtask.glob("*.json")):
             item_id = f"{subtask.name}/{json_path.stem}"
@@ -81,5 +92,40 @@ def _item(json_path: Path, item_id: str, subtask: str, benchmark: str, image_roo
         options=shown,
         load_image=image_from_file(image),
         category=subtask,
-        metadata={k: row[k] for k in ("target_object", "bbox") if k in row},
+        metadata={
+            **{k: row[k] for k in ("target_object", "bbox") if k in row},
+            "protocol": PROTOCOL_SHUFFLED,
+        },
     )
+
+
+def _question_file_items(src: Path, benchmark: str, image_root: Path | None) -> Iterator[EvalItem | Skipped]:
+    for entry in iter_jsonl(src / QUESTIONS_FILE):
+        if isinstance(entry, Rejected):
+            yield Skipped(entry.key.rpartition(":")[2], benchmark, entry.detail)
+            continue
+        where, row = entry
+        image = str(row.get("image") or "")
+        item_id = str(Path(image).with_suffix("")) if image else f"question-{row.get('question_id')}"
+        try:
+            lettered = split_lettered(str(row.get("text") or ""))
+            if lettered is None:
+                raise EvalDataError(f"{where}: 'text' holds no \"(A) ...\" options")
+            try:
+                answer = label_letter(row.get("label"), len(lettered.options))
+            except ChoiceError as exc:
+                raise EvalDataError(f"{where}: {exc}") from exc
+            if not image:
+                raise EvalDataError(f"{where}: missing field 'image'")
+            yield EvalItem(
+                item_id=item_id,
+                benchmark=benchmark,
+                question=lettered.question,
+                answer=answer,
+                options=lettered.options,
+                load_image=image_from_file((image_root or src) / image),
+                category=str(row.get("category") or Path(image).parent.name or "all"),
+                metadata={"question_id": row.get("question_id"), "protocol": PROTOCOL_QUESTIONS},
+            )
+        except EvalDataError as exc:
+            yield Skipped(item_id, benchmark, str(exc))

@@ -49,3 +49,38 @@ def test_worker_exception_propagates():
 def test_negative_workers_rejected():
     with pytest.raises(ValueError, match="workers"):
         LocalExecutor(-1)
+
+
+PRELOAD_SCRIPT = """
+import sys
+from vzero_data.pipeline.executors.local import LocalExecutor
+from tests.vzero_data.pipeline.executors.test_local import imported_before_work
+
+with LocalExecutor(2, chunk_size=1, preload=tuple(sys.argv[1:])) as ex:
+    print(sorted(set(ex.map_ordered(imported_before_work, range(4)))))
+"""
+
+
+def imported_before_work(chunk):
+    import sys
+
+    return [("tabnanny" in sys.modules, "vzero_data.pipeline.stages" in sys.modules) for _ in chunk]
+
+
+@pytest.mark.parametrize(
+    "preload, expected",
+    [
+        ((), "[(False, False)]"),
+        (("tabnanny", "vzero_data.pipeline.stages"), "[(True, True)]"),
+    ],
+)
+def test_preloaded_modules_are_imported_once_in_the_fork_server_before_any_work(preload, expected):
+    # A fresh interpreter: the fork server is per process and reads its preload list when it starts.
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", PRELOAD_SCRIPT, *preload], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == expected

@@ -51,8 +51,9 @@ def test_store_samples_become_items_once_each(store, monkeypatch):
     entries = list(bench.items())
     items = {e.item_id: e for e in entries if isinstance(e, EvalItem)}
     assert sorted(items) == ["s1", "s2", "s3"]
-    assert (items["s1"].answer, items["s1"].category) == ("B", "color")
-    assert (items["s2"].answer, items["s2"].category) == ("B", "letters")
+    assert (items["s1"].answer_text, items["s1"].category) == ("red", "color")
+    assert (items["s2"].answer_text, items["s2"].category) == ("y", "letters")  # stored answer "B" = "y"
+    assert sorted(items["s1"].options) == ["blue", "red"]
     assert (items["s3"].options, items["s3"].answer, items["s3"].category) == ((), "4", "counting")
     assert items["s1"].load_image().size == (12, 8) and items["s3"].load_image().size == (6, 4)
     skipped = {e.item_id: e.reason for e in entries if isinstance(e, Skipped)}
@@ -75,3 +76,29 @@ def test_only_a_store_is_detected(tmp_path):
     assert not store_adapter._detect(tmp_path)
     open_store(tmp_path / "store", create=True)
     assert store_adapter._detect(tmp_path / "store")
+
+
+def test_always_a_scores_near_chance_on_a_vstar_derived_store(tmp_path):
+    """An ingested V* store keeps the correct option first; evaluation must not show that order."""
+    import json
+
+    from PIL import Image
+
+    from vzero_data.ingest import ingest
+    from vzero_train.evaluate.scoring import Summary, score_response
+
+    root = tmp_path / "vstar"
+    for i in range(60):
+        folder = root / ("direct_attributes" if i % 2 else "relative_position")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (16, 16), (i, 0, 0)).save(folder / f"sa_{i}.png")
+        item = {"target_object": ["cup"], "bbox": [[1, 1, 4, 4]], "question": f"Which colour is cup {i}?",
+                "options": [f"right{i}", f"wrong{i}a", f"wrong{i}b", f"wrong{i}c"]}  # fmt: skip
+        (folder / f"sa_{i}.json").write_text(json.dumps(item))
+    ingest(str(root), "vstar", tmp_path / "store", progress=False)
+    items = [e for e in open_benchmark(tmp_path / "store").items() if isinstance(e, EvalItem)]
+    assert len(items) == 60 and all(i.answer_text.startswith("right") for i in items)
+    always_a = Summary.of([score_response(i, "A") for i in items]).overall
+    assert 0.1 <= always_a.accuracy <= 0.45  # chance is 0.25; stored order would give 1.0
+    again = [e for e in open_benchmark(tmp_path / "store").items() if isinstance(e, EvalItem)]
+    assert [i.options for i in again] == [i.options for i in items]  # the same order every run

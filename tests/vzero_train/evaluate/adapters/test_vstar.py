@@ -67,3 +67,42 @@ def test_not_a_vstar_folder(tmp_path):
         open_benchmark(tmp_path)
     with pytest.raises(EvalDataError, match="not a V\\* Bench folder"):
         list(open_benchmark(tmp_path, "vstar").items())
+
+
+def test_root_test_questions_jsonl_gives_the_scored_protocol(vstar):
+    """The download's ``test_questions.jsonl``: ``text`` = question, "(A) ..." lines, instruction;
+    ``label`` = the correct letter in that order (lmms-eval and VLMEvalKit score this)."""
+    rows = [
+        {
+            "question_id": 0,
+            "image": "direct_attributes/sa_1.jpg",
+            "text": "What is the color of the cup?\n(A) black\n(B) red\n(C) white\n(D) blue\n"
+            "Answer with the option's letter from the given choices directly.",
+            "category": "direct_attributes",
+            "label": "C",
+        },
+        {
+            "question_id": 1,
+            "image": "direct_attributes/sa_2.png",
+            "text": "No options?",
+            "category": "x",
+            "label": "A",
+        },
+    ]
+    (vstar / "test_questions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    entries = list(open_benchmark(vstar).items())
+    (item,) = [e for e in entries if isinstance(e, EvalItem)]
+    assert (item.item_id, item.question) == ("direct_attributes/sa_1", "What is the color of the cup?")
+    assert (
+        item.options == ("black", "red", "white", "blue")
+        and item.answer == "C"
+        and item.answer_text == "white"
+    )
+    assert "test_questions.jsonl" in item.metadata["protocol"] and item.load_image().size == (40, 30)
+    (skipped,) = [e for e in entries if isinstance(e, Skipped)]
+    assert skipped.item_id == "direct_attributes/sa_2" and 'no "(A) ..." options' in skipped.reason
+
+
+def test_without_test_questions_the_protocol_says_per_item_order(vstar):
+    items = [e for e in open_benchmark(vstar).items() if isinstance(e, EvalItem)]
+    assert all("per-item JSON" in i.metadata["protocol"] for i in items)
