@@ -1,4 +1,4 @@
-"""Run the vzero demo end to end on the embedded data set (synthetic scenes), on CPU in about a minute:
+"""Run the vzero demo end to end on the embedded data set (synthetic scenes), on CPU:
 
   1. synthesize cluttered scenes, each with a question about one small target and its exact box
   2. curate them with the shipped demo recipe: positive crops and one view of every negative strategy
