@@ -198,6 +198,12 @@ class TrainConfig(Section):
         False, description="for models with parameters a forward may skip"
     )
     logprob_chunk_size: int = Field(256, ge=1, description="positions per log-softmax chunk")
+    step_inputs: Literal["shared", "per_row"] = Field(
+        "shared",
+        description="shared: each prompt's images are preprocessed and encoded once per step and reused "
+        "by every pass, and the teacher's common prefix runs once per prompt for both views; per_row: "
+        "every row is encoded and replayed in full (the straightforward path, the benchmark's reference)",
+    )
     save_every: int = Field(20, ge=1)
     keep_last: int | None = Field(3, ge=1, description="checkpoints kept (None: all)")
     log_every: int = Field(1, ge=1)

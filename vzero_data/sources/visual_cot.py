@@ -104,10 +104,14 @@ class VisualCotSource:
                 answer=answer,
                 boxes_xyxy=boxes,
                 source=f"{self.name}/{dataset}",
-                source_id=f"{dataset}/{row['question_id']}" if row.get("question_id") is not None else None,
                 declared_size=size,
                 clip_boxes=True,
-                metadata={k: v for k, v in row.items() if k not in BENCHMARK_OWN_FIELDS},
+                # question_id stays metadata, not the item's id: the shipped files are not known to
+                # keep it unique, and a repeated id would reject every later question as duplicate_id
+                metadata={
+                    **{k: v for k, v in row.items() if k not in BENCHMARK_OWN_FIELDS},
+                    **({"question_id": row["question_id"]} if row.get("question_id") is not None else {}),
+                },
             )
 
 

@@ -30,9 +30,9 @@ SUMMARY_KEYS = (
     "gate/weight_max",
     "gate/frac_delta_pos",
     "gate/delta_mean",
+    "time/encode",
     "time/rollout",
-    "time/replay_positive",
-    "time/replay_negative",
+    "time/replay",
     "time/update",
 )
 

@@ -89,5 +89,5 @@ def test_visual_cot_benchmark_json(tmp_path):
     assert wing.boxes[0].to_list() == [30, 20, 40, 30] and "clipped" in wing.metadata["box_notes"][0]
     flying = by_q["Is it flying?"]
     assert flying.boxes == () and "no area" in flying.metadata["box_notes"][0]
-    assert by_q["What does the sign say?"].answer == "stop"
+    assert by_q["What does the sign say?"].answer == "stop" and beak.metadata["question_id"] == 0
     assert [(r.key, r.reason) for r in rejects] == [("4", "bad_field")] and "cub.json[4]" in rejects[0].detail
