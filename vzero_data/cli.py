@@ -23,6 +23,7 @@ COMMANDS = {
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",
     "curate": "vzero_data.commands.curate",
+    "recipes": "vzero_data.commands.recipes",
 }
 
 DESCRIPTION = (

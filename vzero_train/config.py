@@ -1,6 +1,6 @@
 """The training recipe: the ``train:`` section of a YAML file, as validated pydantic models.
 
-Every field has the paper's default (METHOD.md sections 3 and 6) unless noted; a recipe only names
+Every field has the paper's default (its sections 3 and 6) unless noted; a recipe only names
 what it changes. Model fields take a local folder, a hub id, or ``tiny:<family>`` (a tiny random
 model built into the run folder, for demos and tests without a model hub).
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -243,7 +242,12 @@ def load_train_config(
     """
     import yaml
 
-    path = Path(path)
+    from vzero_data.recipes import UnknownRecipe, resolve_recipe
+
+    try:
+        path = resolve_recipe(path)
+    except UnknownRecipe as exc:
+        raise RecipeError(str(exc)) from None
     try:
         doc = yaml.safe_load(path.read_text())
     except OSError as exc:
@@ -266,8 +270,6 @@ def load_train_config(
     try:
         return TrainConfig.model_validate(section)
     except ValidationError as exc:
-        lines = [
-            f"  train.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        ]
-        raise RecipeError(f"{path}: invalid train recipe\n" + "\n".join(lines)) from None
+        from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+
+        raise RecipeError(join_errors(describe_errors(exc, TrainConfig, path.name, ("train",)))) from None

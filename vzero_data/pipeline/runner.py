@@ -140,11 +140,44 @@ def make_executor(recipe: Recipe) -> Callable[..., Iterator[SampleResult]]:
     return run_local
 
 
+def synthesize_source(recipe: Recipe) -> bool:
+    """Write the recipe's synthetic scenes when ``source.synthesize`` asks and they are missing;
+    whether it wrote them."""
+    from vzero_data.synth import MANIFEST_NAME, write_scenes
+
+    spec = recipe.source.synthesize
+    folder = Path(recipe.source.path)
+    if spec is None or (folder / MANIFEST_NAME).is_file() or folder.is_file():
+        return False
+    log.info("synthesizing %d scenes into %s (source.synthesize)", spec.n, folder)
+    write_scenes(
+        folder, spec.n, size=spec.size, seed=spec.seed, text=spec.text, progress=recipe.execution.progress
+    )
+    return True
+
+
+def check_grounding_model(recipe: Recipe) -> None:
+    """The grounding model can be loaded: a folder that exists, or a hub id that is cached or
+    reachable. Checked first: it needs nothing else and fails in seconds."""
+    from vzero_data.grounding.registry import grounder_class
+    from vzero_data.model_source import model_source_problem
+
+    model = recipe.grounding.model
+    if model and getattr(grounder_class(recipe.grounding.backend), "loads_hub_model", False):
+        problem = model_source_problem(model, what="grounding model")
+        if problem:
+            raise RecipeError(f"grounding.model: {problem}")
+
+
 def preflight(recipe: Recipe) -> None:
-    """Checks that need the file system, run before the store is touched: image pools exist."""
+    """Checks that need the file system, run before the store is touched: image pools exist. Run
+    after the source has opened, so a missing source is reported first (pools often live in it)."""
     for i, neg in enumerate(recipe.negatives):
         if neg.pool is not None and not Path(neg.pool).is_dir():
-            raise RecipeError(f"negatives[{i}].pool: {neg.pool!r} is not a folder")
+            raise RecipeError(
+                f"negatives[{i}].pool: {neg.pool!r} is not a folder (cross_image draws its windows "
+                "from the images in it)"
+            )
 
 
 def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:
@@ -155,15 +188,17 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     """
     from vzero_data.store import open_store
 
+    check_grounding_model(recipe)
+    synthesize_source(recipe)
+    execution = recipe.execution
+    raw = open_source(recipe, execution.limit)
     preflight(recipe)
     chash = config_hash(recipe)
     recipe_text = recipe.model_dump_json()
-    execution = recipe.execution
     if execution.executor == "local" and execution.workers > 0:
         from vzero_data.pipeline.executors.local import start_fork_server
 
         start_fork_server(StagePlan(recipe).preload())  # its imports overlap this process's set-up
-    raw = open_source(recipe, execution.limit)
     store = open_store(store_path, create=True)
     for dead in store.mark_dead_runs():
         log.warning("run %s was left 'running' by a process that is gone; recorded it as interrupted", dead)

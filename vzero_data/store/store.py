@@ -198,7 +198,9 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
         if not create:
             if root.exists():
                 raise StoreError(f"{root}: not a vzero store (no {SHARDS}/ and marker file)")
-            raise StoreError(f"{root}: no such store (pass create=True to make one)")
+            raise StoreError(
+                f"{root}: no such store: no vzero store at this path (curate or ingest creates one)"
+            )
         _refuse_foreign_dir(root)
         try:
             root.mkdir(parents=True, exist_ok=True)

@@ -107,9 +107,8 @@ def test_a_compaction_killed_before_publishing_changes_nothing(resumed_store, mo
 
 
 def test_one_compaction_at_a_time(resumed_store):
-    with _exclusive(resumed_store.root):
-        with pytest.raises(StoreError, match="another compaction is running"):
-            resumed_store.compact()
+    with _exclusive(resumed_store.root), pytest.raises(StoreError, match="another compaction is running"):
+        resumed_store.compact()
     assert (resumed_store.root / LOCK_FILE).exists()
 
 

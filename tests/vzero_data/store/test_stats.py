@@ -26,7 +26,9 @@ def test_stats_counts_rejects_by_reason(ingested_store):
 
 def test_stats_sizes_come_from_parquet_footers_not_blobs(curated_store, monkeypatch):
     blobs = curated_store.query("SELECT sum(octet_length(bytes))::BIGINT AS n FROM images")["n"][0].as_py()
-    views = curated_store.query("SELECT sum(octet_length(image_bytes))::BIGINT AS n FROM views")["n"][0].as_py()
+    views = curated_store.query("SELECT sum(octet_length(image_bytes))::BIGINT AS n FROM views")["n"][
+        0
+    ].as_py()
     sql = []
     real = type(curated_store).query
 
