@@ -96,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"\n== training: {config.student} from {teacher} on {config.store} ==", flush=True)
     result = train(config, steps=args.steps)
     print(f"\n== training summary ({result.output_dir}) ==")
-    print(last_metrics(result.history))
+    if result.already_done:
+        print(f"  already at step {result.step} of {args.steps or config.steps}: nothing trained")
+    else:
+        print(last_metrics(result.history))
     print(f"  checkpoint: {result.checkpoint}\n  metrics:    {result.output_dir / 'metrics.jsonl'}")
     print(f"\nfull demo finished (curation and training): outputs under {args.out}/")
     return 0

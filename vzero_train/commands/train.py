@@ -46,12 +46,19 @@ def run(args: argparse.Namespace) -> int:
     except RecipeError as exc:
         raise CommandError(str(exc)) from None
 
+    from vzero_train.checkpoint import DamagedCheckpointsError
+    from vzero_train.preflight import PreflightError
     from vzero_train.trainer import train
 
     try:
         result = train(config, steps=args.steps, resume=not args.no_resume)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, DamagedCheckpointsError, PreflightError) as exc:
         raise CommandError(str(exc)) from exc
+    if result.already_done:
+        print(
+            f"already at step {result.step} of {args.steps or config.steps}; checkpoint {result.checkpoint}"
+        )
+        return 0
     print(
         f"trained {result.step} steps; checkpoint {result.checkpoint}; metrics {result.output_dir / 'metrics.jsonl'}"
     )
