@@ -1,4 +1,4 @@
-"""Student rollouts: G sampled responses per prompt on the full image (METHOD.md section 3, step 2).
+"""Student rollouts: G sampled responses per prompt on the full image (docs/method.md, "One training step").
 
 The default backend is transformers' ``generate``. Sampling uses exactly the configured settings
 (temperature, top-p, top-k, max new tokens) on a fresh generation config, so a checkpoint's own

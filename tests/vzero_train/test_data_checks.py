@@ -78,13 +78,13 @@ def test_a_store_that_fits_passes(stores, store, data, expected):
 
 
 def test_train_checks_the_store_before_building_any_model(stores, tmp_path, capsys):
-    """The student named here does not exist: only a data check that runs first reports the store."""
+    """A tiny student would be built first: only a data check that runs before it reports the store."""
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         "train:\n"
         f"  store: {stores['one']}\n"
         f"  output_dir: {tmp_path / 'run'}\n"
-        f"  student: {tmp_path / 'no-such-student'}\n"
+        "  student: tiny:qwen2_5_vl\n"
         "  teacher: {kind: frozen_self}\n"
         "  data: {negative: downsampled_distractor}\n"
         "  device: cpu\n"
@@ -92,4 +92,4 @@ def test_train_checks_the_store_before_building_any_model(stores, tmp_path, caps
     assert main(["train", str(recipe)]) == 2
     err = capsys.readouterr().err
     assert "no negative views of strategy downsampled_distractor" in err
-    assert "no-such-student" not in err and not (tmp_path / "run").exists()
+    assert not (tmp_path / "run" / "models").exists(), "no model was built before the store check"

@@ -115,6 +115,8 @@ class Store:
                 return pa.table({})
             return rel.to_arrow_table()
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            if isinstance(exc, duckdb.InvalidInputException) and "parquet" not in str(exc).lower():
+                raise  # a refused statement (the catalog is read-only), not a damaged file
             raise damaged_shard(exc, self.root) from None
         finally:
             con.close()
@@ -201,7 +203,8 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
             raise StoreError(
                 f"{root}: no such store: no vzero store at this path (curate or ingest creates one)"
             )
-        _refuse_foreign_dir(root)
+        if not (root / LOCK_FILE).exists():  # a lock file: another launch is creating this store
+            _refuse_foreign_dir(root)
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -103,7 +103,12 @@ def _changed(path: str, ann: typing.Any, default: typing.Any) -> Recipe:
 
 LEAVES = _leaves(Recipe)
 OUTPUT_FIELDS = [leaf for leaf in LEAVES if not _is_execution_only(leaf[0])]
-EXECUTION_FIELDS = [leaf for leaf in LEAVES if _is_execution_only(leaf[0]) and "pool" not in leaf[0]]
+# pool and synthesize take folders or adapter-bound values a generated change cannot make valid.
+EXECUTION_FIELDS = [
+    leaf
+    for leaf in LEAVES
+    if _is_execution_only(leaf[0]) and "pool" not in leaf[0] and "synthesize" not in leaf[0]
+]
 
 
 # The reviewed allow-list: a field joins it only with a reason why it never changes the rows.
@@ -116,6 +121,7 @@ REVIEWED_EXECUTION_ONLY = {
     "source.path": "where the source is: samples are keyed by content",
     "source.image_root": "where the images are: samples are keyed by content",
     "negatives[].pool": "where the pool is: hashed by its content instead",
+    "source.synthesize": "how missing scenes are made: the rows follow from the scenes' content",
     "train": "read by vzero-train only",
 }
 
