@@ -1,9 +1,18 @@
-"""Time one V-Zero training step, split into its phases, and compare a gated step with plain OPD.
+"""Time one V-Zero training step by phase: gated vs plain OPD, and the shared-inputs step vs the
+straightforward one.
 
-Tiny random models (built here, no hub) on synthetic records, CPU by default. Prints the mean time
-per step of rollout, positive replay, negative replay, the student's old log-probs, and the update,
-for the gated run and for the same run with the gate off (no negative replay), and their ratio.
-Same seeds, so both runs sample the same first responses; steps alternate between the two runs.
+Tiny random models (built here, no hub) on synthetic records, CPU by default. Four runs on the same
+seeds, their steps interleaved so machine load hits all alike:
+
+- gated and plain (gate off: no negative view), with ``step_inputs: shared``: each prompt's image
+  preprocessed and encoded once per step, the teacher's common prefix run once per prompt;
+- gated and plain with ``step_inputs: per_row``, the straightforward path kept as the reference:
+  every row preprocessed and encoded in every pass, each teacher replay a full forward.
+
+Prints the median time per phase, the gated/plain ratio of each path, and the gated step's speed-up
+over the straightforward path. Then the same gated/plain ratio computed from token counts at paper
+scale (about 1,369 full-image tokens, 81 crop tokens, G=8, 300-token responses): tokens each phase
+pushes through the vision tower and the language model, a backward counted as two forwards.
 
   python benchmarks/bench_train_step.py
   python benchmarks/bench_train_step.py --family smolvlm --prompts 8 --group-size 8 --max-new-tokens 64
@@ -17,21 +26,24 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-PHASES = ("rollout", "replay_positive", "replay_negative", "old_logprobs", "update")
+PHASES = ("encode", "rollout", "replay", "old_logprobs", "update")
+RUNS = (("shared", True), ("shared", False), ("per_row", True), ("per_row", False))
 
 
-def make_trainer(args: argparse.Namespace, root: Path, gated: bool, student: str, teacher: str, records):
+def make_trainer(args: argparse.Namespace, root: Path, run: tuple[str, bool], student: str, teacher: str, records):
     from vzero_train.config import TrainConfig
     from vzero_train.trainer import Trainer
 
+    inputs, gated = run
     config = TrainConfig(
         student=student,
         teacher={"kind": "external", "path": teacher},
-        output_dir=str(root / ("gated" if gated else "plain")),
+        output_dir=str(root / run_name(run).replace(" ", "-")),
         steps=args.warmup + args.steps,
         prompts_per_step=args.prompts,
         num_mini_batches=2,
@@ -40,10 +52,15 @@ def make_trainer(args: argparse.Namespace, root: Path, gated: bool, student: str
         rollout={"group_size": args.group_size, "max_new_tokens": args.max_new_tokens},
         gate={"enabled": gated},
         optim={"lr": 1e-5},
+        step_inputs=inputs,
         device=args.device,
         tensorboard=False,
     )
     return Trainer(config, records=lambda: records, resume=False)
+
+
+def run_name(run: tuple[str, bool]) -> str:
+    return f"{run[0]} {'gated' if run[1] else 'plain'}"
 
 
 def timed_step(trainer) -> dict:
@@ -55,15 +72,49 @@ def timed_step(trainer) -> dict:
 
 def summarize(history: list[dict]) -> dict:
     """Median per phase (robust to other jobs on a shared machine)."""
-    out = {phase: statistics.median(m[f"time/{phase}"] for m in history) for phase in (*PHASES, "step")}
+    out = {phase: statistics.median(m.get(f"time/{phase}", 0.0) for m in history) for phase in (*PHASES, "step")}
     out["tokens"] = statistics.mean(m["rollout/response_length"] for m in history)
     return out
 
 
+@dataclass(frozen=True)
+class Scale:
+    """Token counts of one prompt's share of a step."""
+
+    image: int = 1369  # full-image tokens (after the vision tower's merge)
+    crop: int = 81  # crop tokens (positive crop or negative view)
+    text: int = 60  # system, question and chat markup around the images
+    response: int = 300
+    group: int = 8
+
+
+def token_costs(s: Scale, *, gated: bool, shared: bool) -> dict[str, float]:
+    """Tokens each phase pushes through the models for one prompt (vision tower and language model
+    alike count one per token; a backward counts two; generation counts each new token once).
+
+    The straightforward path encodes the full image in every row of every pass and replays the whole
+    teacher prompt per row and view. The shared path encodes each image once (the update still runs
+    a trainable vision tower on each row, with its backward), runs the teacher's prefix (text and
+    full image) once per prompt, and each view's crop and the response per row."""
+    G, I, C, Q, R = s.group, s.image, s.crop, s.text, s.response
+    views = 2 if gated else 1
+    cost = {
+        "rollout": G * (I + Q) + G * R,
+        "old_logprobs": G * (I + Q + R),
+        "update": 3 * G * (I + Q + R) + 3 * G * I,  # language model and vision tower, forward + backward
+    }
+    if shared:
+        cost["encode"] = I + (I + views * C)  # student's image; teacher's full image and each view
+        cost["replay"] = (I + Q) + views * G * (C + R)  # prefix once, then crop + response per row
+    else:
+        cost["rollout"] += G * I
+        cost["old_logprobs"] += G * I
+        cost["replay"] = views * G * ((I + C) + (I + C + Q + R))  # vision tower + full forward per row
+    return cost
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--family", default="qwen2_5_vl")
     parser.add_argument("--student-hidden", type=int, default=128)
     parser.add_argument("--teacher-hidden", type=int, default=256)
@@ -85,38 +136,51 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        student = save_tiny_model(
-            args.family, root / "student", hidden_size=args.student_hidden, num_layers=args.layers
-        )
+        student = save_tiny_model(args.family, root / "student", hidden_size=args.student_hidden, num_layers=args.layers)
         teacher = save_tiny_model(
             args.family, root / "teacher", hidden_size=args.teacher_hidden, num_layers=args.layers, seed=1
         )
         records = synthetic_records(max(8, args.prompts), size=448)
-        trainers = {
-            gated: make_trainer(args, root, gated, str(student), str(teacher), records)
-            for gated in (True, False)
-        }
-        history: dict[bool, list[dict]] = {True: [], False: []}
-        for step in range(args.warmup + args.steps):  # alternate, so load drift hits both alike
-            for gated, trainer in trainers.items():
+        trainers = {run: make_trainer(args, root, run, str(student), str(teacher), records) for run in RUNS}
+        history: dict[tuple[str, bool], list[dict]] = {run: [] for run in RUNS}
+        for step in range(args.warmup + args.steps):  # interleave, so load drift hits every run alike
+            for run, trainer in trainers.items():
                 metrics = timed_step(trainer)
                 if step >= args.warmup:
-                    history[gated].append(metrics)
-        results = {gated: summarize(h) for gated, h in history.items()}
+                    history[run].append(metrics)
+        results = {run: summarize(h) for run, h in history.items()}
 
     print(
         f"V-Zero step on {args.device} ({torch.get_num_threads()} threads): {args.family}, student hidden "
         f"{args.student_hidden}, teacher hidden {args.teacher_hidden}, {args.layers} layers; "
         f"{args.prompts} prompts x G={args.group_size}, <= {args.max_new_tokens} new tokens; "
-        f"median of {args.steps} steps after {args.warmup} warm-up, gated and plain steps alternating"
+        f"median of {args.steps} steps after {args.warmup} warm-up, the four runs interleaved"
     )
-    print(f"{'phase':<18}{'gated (s)':>12}{'plain OPD (s)':>16}{'gated share':>14}")
-    gated, plain = results[True], results[False]
+    header = "".join(f"{run_name(run):>16}" for run in RUNS)
+    print(f"{'phase (s)':<14}{header}")
     for phase in (*PHASES, "step"):
-        share = gated[phase] / gated["step"] if gated["step"] else 0.0
-        print(f"{phase:<18}{gated[phase]:>12.3f}{plain[phase]:>16.3f}{share:>13.0%}")
-    print(f"response length (tokens): gated {gated['tokens']:.1f}, plain {plain['tokens']:.1f}")
-    print(f"gated / plain OPD step time: {gated['step'] / plain['step']:.2f}x")
+        print(f"{phase:<14}" + "".join(f"{results[run][phase]:>16.3f}" for run in RUNS))
+    print("response length (tokens): " + ", ".join(f"{run_name(r)} {results[r]['tokens']:.1f}" for r in RUNS))
+    shared_ratio = results[("shared", True)]["step"] / results[("shared", False)]["step"]
+    per_row_ratio = results[("per_row", True)]["step"] / results[("per_row", False)]["step"]
+    speedup = results[("per_row", True)]["step"] / results[("shared", True)]["step"]
+    print(f"gated / plain step time, shared inputs:        {shared_ratio:.2f}x")
+    print(f"gated / plain step time, straightforward path: {per_row_ratio:.2f}x")
+    print(f"gated step, straightforward / shared:          {speedup:.2f}x faster")
+
+    scale = Scale(group=8)
+    print(
+        f"paper scale from token counts ({scale.image} image tokens, {scale.crop} crop tokens, {scale.text} text "
+        f"tokens, G={scale.group}, {scale.response}-token responses; one token = one unit in either tower, "
+        "backward = 2 forwards):"
+    )
+    for shared in (True, False):
+        gated, plain = (sum(token_costs(scale, gated=g, shared=shared).values()) for g in (True, False))
+        name = "shared inputs" if shared else "straightforward path"
+        print(f"  gated / plain, {name + ':':<22}{gated / plain:.2f}x  ({gated:,.0f} vs {plain:,.0f} tokens per prompt)")
+    fast = sum(token_costs(scale, gated=True, shared=True).values())
+    slow = sum(token_costs(scale, gated=True, shared=False).values())
+    print(f"  gated step, straightforward / shared: {slow / fast:.2f}x")
 
 
 if __name__ == "__main__":

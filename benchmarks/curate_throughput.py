@@ -3,7 +3,7 @@
 All make the same views for every scene: the demo recipe's positive crop and one view of each of
 its negative strategies, from the scenes' annotated boxes.
 
-  pipeline  `curate` (recipes/demo.yaml): source ingest with hashing and decode-validation, grounding
+  pipeline  `curate` (the shipped demo recipe): source ingest with hashing and decode-validation, grounding
             (annotated), views + checks + encoding in 1 and 2 worker processes, Parquet store with
             atomic batches. Wall time includes starting the worker processes.
   naive     one process; for every view: PIL open + decode the image file, make the view with the

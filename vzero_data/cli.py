@@ -17,11 +17,13 @@ COMMANDS = {
     "stats": "vzero_data.commands.stats",
     "query": "vzero_data.commands.query",
     "catalog": "vzero_data.commands.catalog",
+    "verify": "vzero_data.commands.verify",
     "compact": "vzero_data.commands.compact",
     "export": "vzero_data.commands.export",
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",
     "curate": "vzero_data.commands.curate",
+    "recipes": "vzero_data.commands.recipes",
 }
 
 DESCRIPTION = (

@@ -8,11 +8,24 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 
 class CommandError(Exception):
     """A user-facing failure: printed as ``error: <message>`` with exit code 2, no traceback."""
+
+
+def refuse_to_overwrite(paths: Iterable[str | os.PathLike[str]], overwrite: bool) -> None:
+    """``CommandError`` naming the first of ``paths`` that exists (a non-empty folder counts), unless
+    ``--overwrite`` was given: commands never replace a user's files silently."""
+    if overwrite:
+        return
+    for path in map(Path, paths):
+        if path.is_dir() and not any(path.iterdir()):
+            continue
+        if path.exists() or path.is_symlink():
+            raise CommandError(f"{path}: already exists; pass --overwrite to replace it")
 
 
 class EmptyResult(CommandError):

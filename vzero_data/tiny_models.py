@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vzero_data.hf_loading import image_only_processor_class, save_processor
+from vzero_data.names import unknown_name
 
 VLM_FAMILIES = ("qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_5", "idefics3", "smolvlm")
 DETECTOR_FAMILIES = ("grounding_dino", "owlv2")
@@ -266,7 +267,7 @@ def save_tiny_vlm(
     import torch
 
     if family not in VLM_FAMILIES:
-        raise ValueError(f"unknown VLM family {family!r}; known: {', '.join(VLM_FAMILIES)}")
+        raise ValueError(unknown_name("VLM family", family, VLM_FAMILIES))
     if hidden_size % 32:
         raise ValueError(f"hidden_size must be a multiple of 32, got {hidden_size}")
     torch.manual_seed(seed)
@@ -420,4 +421,4 @@ def save_tiny_model(family: str, out_dir: str | os.PathLike[str], **kwargs: Any)
         return save_tiny_owlv2(out_dir, **kwargs)
     if family in VLM_FAMILIES:
         return save_tiny_vlm(family, out_dir, **kwargs)
-    raise ValueError(f"unknown model family {family!r}; known: {', '.join(VLM_FAMILIES + DETECTOR_FAMILIES)}")
+    raise ValueError(unknown_name("model family", family, VLM_FAMILIES + DETECTOR_FAMILIES))

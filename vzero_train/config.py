@@ -1,6 +1,6 @@
 """The training recipe: the ``train:`` section of a YAML file, as validated pydantic models.
 
-Every field has the paper's default (METHOD.md sections 3 and 6) unless noted; a recipe only names
+Every field has the paper's default (its sections 3 and 6) unless noted; a recipe only names
 what it changes. Model fields take a local folder, a hub id, or ``tiny:<family>`` (a tiny random
 model built into the run folder, for demos and tests without a model hub).
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -200,6 +199,12 @@ class TrainConfig(Section):
         False, description="for models with parameters a forward may skip"
     )
     logprob_chunk_size: int = Field(256, ge=1, description="positions per log-softmax chunk")
+    step_inputs: Literal["shared", "per_row"] = Field(
+        "shared",
+        description="shared: each prompt's images are preprocessed and encoded once per step and reused "
+        "by every pass, and the teacher's common prefix runs once per prompt for both views; per_row: "
+        "every row is encoded and replayed in full (the straightforward path, the benchmark's reference)",
+    )
     save_every: int = Field(20, ge=1)
     keep_last: int | None = Field(3, ge=1, description="checkpoints kept (None: all)")
     log_every: int = Field(1, ge=1)
@@ -256,7 +261,12 @@ def load_section(
     """
     import yaml
 
-    path = Path(path)
+    from vzero_data.recipes import UnknownRecipe, resolve_recipe
+
+    try:
+        path = resolve_recipe(path)
+    except UnknownRecipe as exc:
+        raise RecipeError(str(exc)) from None
     try:
         doc = yaml.safe_load(path.read_text())
     except OSError as exc:
@@ -270,7 +280,7 @@ def load_section(
     if not isinstance(section, dict):
         raise RecipeError(f"{path}: no `{name}:` section")
     section = dict(section)
-    if not section.get("store") and name in doc and "store" in doc:
+    if "store" in model.model_fields and not section.get("store") and name in doc and "store" in doc:
         store = doc["store"]
         section["store"] = store.get("path") if isinstance(store, dict) else store
     try:
@@ -280,8 +290,6 @@ def load_section(
     try:
         return model.model_validate(section)
     except ValidationError as exc:
-        lines = [
-            f"  {name}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors(include_url=False)
-        ]
-        raise RecipeError(f"{path}: invalid {name} recipe\n" + "\n".join(lines)) from None
+        from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+
+        raise RecipeError(join_errors(describe_errors(exc, model, path.name, (name,)))) from None

@@ -1,4 +1,4 @@
-"""The contrastive evidence gate (METHOD.md section 3, step 4): per-sequence weights, no gradient.
+"""The contrastive evidence gate (docs/method.md, "One training step"): per-sequence weights, no gradient.
 
 For each response the teacher's log-probs of the sampled tokens under the positive view (``l_plus``)
 and the negative view (``l_minus``) give a per-token evidence margin ``delta = l_plus - l_minus``.

@@ -1,4 +1,4 @@
-"""The V-Zero loss (METHOD.md section 3, step 5): gated sampled-token reverse KL in a PPO surrogate.
+"""The V-Zero loss (docs/method.md, "One training step"): gated sampled-token reverse KL in a PPO surrogate.
 
 The advantage of response token k is ``A[k] = -w * clamp(log p_student(y_k) - l_plus[k], -c, c)``,
 detached: the k1 estimator of the reverse KL to the POSITIVE teacher, scaled by the sequence's gate

@@ -78,8 +78,12 @@ def load_vlm(
     """
     from transformers import AutoConfig, AutoModelForImageTextToText
 
+    from vzero_data.model_source import looks_like_local_path, require_model_source
+
     source = resolve_model_source(name_or_path)
     name_or_path = source.path
+    if not os.path.exists(name_or_path) and not looks_like_local_path(name_or_path):
+        require_model_source(name_or_path)  # a hub id: fail at once when offline or unreachable
     try:
         config = AutoConfig.from_pretrained(name_or_path)
     except OSError as exc:

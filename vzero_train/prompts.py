@@ -90,13 +90,17 @@ def encode_prompts(
     images: Sequence[Sequence[Any]],
     *,
     nested_images: bool,
+    **processor_kwargs: Any,
 ) -> Any:
     """Tokenize prompts with their images (one list of PIL images per prompt, in template order).
 
     Qwen processors take a flat image list, Idefics3/SmolVLM one list per prompt; ``nested_images``
-    picks the form. Returns the processor's batch (left-padded when the tokenizer pads left).
+    picks the form. Returns the processor's batch (left-padded when the tokenizer pads left);
+    ``processor_kwargs`` go to the processor (e.g. ``add_special_tokens=False`` for a continuation).
     """
     if len(prompts) != len(images):
         raise ValueError(f"{len(prompts)} prompts but {len(images)} image lists")
     image_arg = [list(imgs) for imgs in images] if nested_images else [img for imgs in images for img in imgs]
-    return processor(images=image_arg, text=list(prompts), padding=True, return_tensors="pt")
+    return processor(
+        images=image_arg, text=list(prompts), padding=True, return_tensors="pt", **processor_kwargs
+    )

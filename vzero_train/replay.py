@@ -116,3 +116,28 @@ def replay_logprobs(
             lp = response_logprobs(model, enc, response_ids[start:stop].to(device), chunk_size=chunk_size)
             out[start:stop] = lp.float().cpu()
     return out
+
+
+def encoded_logprobs(
+    model: Any,
+    encoded: Any,
+    prompt_index: Sequence[int],
+    response_ids: torch.Tensor,
+    *,
+    micro_batch_size: int = 8,
+    chunk_size: int = 256,
+) -> torch.Tensor:
+    """:func:`replay_logprobs` for prompts encoded once (:class:`vzero_train.vision_cache.EncodedPrompts`
+    on the model's device): row ``i`` continues prompt ``prompt_index[i]``, reusing its preprocessing
+    and vision features. No gradient; returned on CPU."""
+    if len(prompt_index) != response_ids.shape[0]:
+        raise ValueError(f"{len(prompt_index)} prompt indices, {response_ids.shape[0]} responses")
+    out = torch.zeros(response_ids.shape, dtype=torch.float32)
+    device = encoded.text["input_ids"].device
+    with torch.no_grad():
+        for start in range(0, len(prompt_index), micro_batch_size):
+            stop = min(start + micro_batch_size, len(prompt_index))
+            inputs = encoded.rows(prompt_index[start:stop])
+            lp = response_logprobs(model, inputs, response_ids[start:stop].to(device), chunk_size=chunk_size)
+            out[start:stop] = lp.float().cpu()
+    return out

@@ -1,4 +1,4 @@
-"""Student rollouts: G sampled responses per prompt on the full image (METHOD.md section 3, step 2).
+"""Student rollouts: G sampled responses per prompt on the full image (docs/method.md, "One training step").
 
 The default backend is transformers' ``generate``. Sampling uses exactly the configured settings
 (temperature, top-p, top-k, max new tokens) on a fresh generation config, so a checkpoint's own
@@ -160,6 +160,7 @@ class RolloutBackend:
         *,
         seed: int,
         return_logprobs: bool,
+        encoded: Any = None,
     ) -> Samples:
         raise NotImplementedError
 
@@ -172,11 +173,18 @@ class RolloutBackend:
         *,
         seed: int,
         return_logprobs: bool = False,
+        encoded: Any = None,
     ) -> Rollout:
-        """Sample G responses for each rendered prompt with its images; group ``i`` is ``group_ids[i]``."""
+        """Sample G responses for each rendered prompt with its images; group ``i`` is ``group_ids[i]``.
+
+        ``encoded`` (:class:`vzero_train.vision_cache.EncodedPrompts` of exactly these prompts, on the
+        model's device) lets a backend reuse the step's preprocessing and vision features.
+        """
         if not (len(prompts) == len(images) == len(group_ids)):
             raise ValueError(f"{len(prompts)} prompts, {len(images)} image lists, {len(group_ids)} group ids")
-        s = self.sample(model, prompts, images, seed=seed, return_logprobs=return_logprobs)
+        if encoded is not None and len(encoded) != len(prompts):
+            raise ValueError(f"{len(encoded)} encoded prompts for {len(prompts)} prompts")
+        s = self.sample(model, prompts, images, seed=seed, return_logprobs=return_logprobs, encoded=encoded)
         within = torch.arange(s.ids.shape[1])[None, :] < s.lengths[:, None]
         mask = response_mask(s.ids, s.eos_ids) & within
         ids, mask, logprobs = trim_responses(s.ids, mask, s.logprobs)
@@ -191,7 +199,8 @@ class RolloutBackend:
 
 
 class HFRollout(RolloutBackend):
-    """Sampling with ``model.generate``; each prompt is encoded G times (one row per sample)."""
+    """Sampling with ``model.generate``, one row per sample. Given the step's encoded prompts, rows
+    share each prompt's preprocessing and vision features; otherwise each row is encoded anew."""
 
     def __init__(
         self,
@@ -233,9 +242,11 @@ class HFRollout(RolloutBackend):
         *,
         seed: int,
         return_logprobs: bool,
+        encoded: Any = None,
     ) -> Samples:
         G = self.sampling.group_size
         rows_prompts, rows_images = expand_groups(prompts, G), expand_groups(images, G)
+        rows_index = expand_groups(range(len(prompts)), G)
         device = next(model.parameters()).device
         config = self.generation_config(model, return_logprobs=return_logprobs)
         step = self.batch_size or len(rows_prompts)
@@ -244,12 +255,15 @@ class HFRollout(RolloutBackend):
         with torch.random.fork_rng(devices=devices), torch.no_grad(), only_these_settings(model, config):
             torch.manual_seed(seed)
             for start in range(0, len(rows_prompts), step):
-                enc = encode_prompts(
-                    self.processor,
-                    rows_prompts[start : start + step],
-                    rows_images[start : start + step],
-                    nested_images=self.nested_images,
-                ).to(device)
+                if encoded is not None:
+                    enc = encoded.rows(rows_index[start : start + step])
+                else:
+                    enc = encode_prompts(
+                        self.processor,
+                        rows_prompts[start : start + step],
+                        rows_images[start : start + step],
+                        nested_images=self.nested_images,
+                    ).to(device)
                 out = model.generate(**enc, generation_config=config)
                 responses = out.sequences[:, enc["input_ids"].shape[1] :]
                 lp = None

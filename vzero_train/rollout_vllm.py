@@ -88,7 +88,9 @@ class VLLMRollout(RolloutBackend):
         *,
         seed: int,
         return_logprobs: bool,
+        encoded: Any = None,
     ) -> Samples:
+        # vLLM preprocesses and encodes images itself; ``encoded`` (the trainer's shared inputs) is unused
         self.sync_weights(model)  # on-policy: sample from the weights being trained
         s = self.sampling
         params = self._vllm.SamplingParams(

@@ -115,23 +115,20 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> tuple[Any, An
 
 def store_records(config: TrainConfig) -> RecordSource:
     """Records of the recipe's store through the store API, undecoded until read (answers are never
-    read): skipped records and other processes' shares are never decoded (:class:`StoredRecord`)."""
-    if not config.store:
-        raise ValueError("the train recipe names no store (train.store or a top-level store: path)")
-    try:
-        from vzero_data.store import open_store
-        from vzero_data.store.records import RecordCounts, iter_raw_records, require_one_config
-    except ImportError as exc:
-        raise RuntimeError(
-            f"cannot read store {config.store!r}: vzero_data.store is unavailable ({exc})"
-        ) from exc
+    read): skipped records and other processes' shares are never decoded (:class:`StoredRecord`).
+    The store is checked first (:func:`vzero_train.data_checks.check_training_store`): it exists,
+    holds one curation config or the named one (several would yield every sample once per config),
+    and the named strategies; this runs before any model is built."""
+    from vzero_data.store import open_store
+    from vzero_data.store.records import RecordCounts, iter_raw_records
+    from vzero_train.data_checks import check_training_store
+
+    check_training_store(config)
     data = config.data
     computed = data.negative in (RANDOM_NEGATIVE, RELATIVE_NEGATIVE)  # not one stored strategy
     strategies = data.strategies or (None if computed else [data.negative])
 
     extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
-    # A store curated under several configs would otherwise train on every sample once per config.
-    require_one_config(open_store(config.store), data.config_hash, how="train.data.config_hash")
 
     def records() -> Iterator[StoredRecord]:
         store = open_store(config.store)

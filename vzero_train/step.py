@@ -5,6 +5,11 @@
 test drives it with plain models and a teacher whose preferences it controls. The PPO update that
 consumes its :class:`StepResult` is :mod:`vzero_train.update`; the loop around both is
 :mod:`vzero_train.trainer`.
+
+With ``step_inputs: shared`` (the default) each prompt is preprocessed and its image encoded once
+for the whole step (:mod:`vzero_train.vision_cache`), and the teacher's two replays branch one run
+of its common prefix (:mod:`vzero_train.prefix_replay`); ``per_row`` is the straightforward path,
+every row encoded and replayed in full. Both give the same numbers within float tolerance.
 """
 
 from __future__ import annotations
@@ -23,11 +28,15 @@ from vzero_train.gating import evidence_weights, gate_metrics
 from vzero_train.losses import opd_token_advantages
 from vzero_train.models import LoadedVLM
 from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
-from vzero_train.replay import replay_logprobs
+from vzero_train.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs
+from vzero_train.replay import encoded_logprobs, replay_logprobs
 from vzero_train.rollout import Rollout, RolloutBackend
 from vzero_train.teacher import Teacher
+from vzero_train.vision_cache import EncodedPrompts, compute_features, encode_once
 
-TIMERS = ("rollout", "replay_positive", "replay_negative", "old_logprobs", "update")
+# encode: the step's shared preprocessing and vision features (0 on the per_row path);
+# replay: the teacher's replays, both views
+TIMERS = ("encode", "rollout", "replay", "old_logprobs", "update")
 
 ContextFactory = Callable[[], contextlib.AbstractContextManager]
 
@@ -38,6 +47,7 @@ class StepResult:
 
     ``prompts`` and ``images`` are the student's rendered prompt and image list of each row;
     ``l_minus`` is None when the gate is off (no negative replay), and then ``weights`` are all 1.
+    ``encoded`` holds the step's distinct student prompts, encoded once (None on the per_row path).
     """
 
     rollout: Rollout
@@ -49,6 +59,7 @@ class StepResult:
     weights: torch.Tensor
     advantages: torch.Tensor
     times: dict[str, float] = field(default_factory=dict)
+    encoded: EncodedPrompts | None = None
 
 
 def render_prompts(
@@ -134,6 +145,25 @@ def gated_step(
     student_prompts = render_prompts(student.tokenizer, templates.student, items, templates.system)
     teacher_prompts = render_prompts(student.tokenizer, templates.teacher, items, templates.system)
     replay = dict(micro_batch_size=config.replay_batch_size, chunk_size=config.logprob_chunk_size)
+    scorer = scorer if scorer is not None else student.model
+    shared = config.step_inputs == "shared"
+    model_device = device if device is not None else next(student.model.parameters()).device
+
+    encoded = None
+    if shared:  # each prompt's image preprocessed and through the student's vision tower once
+        with _timed(times, "encode"), sampling_context(), autocast():
+            student.model.eval()
+            encoded = compute_features(
+                student.model,
+                encode_once(
+                    student.processor,
+                    student_prompts,
+                    [it.image for it in items],
+                    nested_images=student.nested_images,
+                    device=model_device,
+                ),
+                batch_size=config.replay_batch_size,
+            )
 
     with _timed(times, "rollout"):  # 1. the student samples G responses per prompt on the full image
         student.model.eval()
@@ -144,6 +174,7 @@ def gated_step(
                 [[it.image] for it in items],
                 [it.index for it in items],
                 seed=seed,
+                encoded=encoded,
             )
     rows = [items[i] for i in rollout.prompt_index]
     row_teacher = [teacher_prompts[i] for i in rollout.prompt_index]
@@ -155,20 +186,27 @@ def gated_step(
                 nested_images=teacher.nested_images, **replay,
             )  # fmt: skip
 
-    with _timed(times, "replay_positive"):
-        l_plus = teacher_replay(teacher_views(rows, "positive"))
     l_minus = None
-    if config.gate.enabled:
-        with _timed(times, "replay_negative"):
-            l_minus = teacher_replay(teacher_views(rows, "negative"))
+    with _timed(times, "replay"):
+        if shared:  # the prefix (system, full image, question) once per prompt, views batched
+            with autocast():
+                replays = shared_replays(teacher, items, teacher_prompts, rollout, config)
+            l_plus, l_minus = replays["positive"], replays.get("negative")
+        else:
+            l_plus = teacher_replay(teacher_views(rows, "positive"))
+            if config.gate.enabled:
+                l_minus = teacher_replay(teacher_views(rows, "negative"))
 
     row_prompts = [student_prompts[i] for i in rollout.prompt_index]
     row_images = [[it.image] for it in rows]
     with _timed(times, "old_logprobs"):  # the student's own log-probs, before the update
-        old_logprobs = replay_logprobs(
-            scorer if scorer is not None else student.model, student.processor, row_prompts, row_images,
-            rollout.response_ids, nested_images=student.nested_images, device=device, **replay,
-        )  # fmt: skip
+        if encoded is not None:
+            old_logprobs = encoded_logprobs(scorer, encoded, rollout.prompt_index, rollout.response_ids, **replay)
+        else:
+            old_logprobs = replay_logprobs(
+                scorer, student.processor, row_prompts, row_images, rollout.response_ids,
+                nested_images=student.nested_images, device=device, **replay,
+            )  # fmt: skip
 
     weights = gate_weights(l_plus, l_minus, rollout, config.gate)  # 3. one weight per sequence
     # 4. A[k] = -w * clamp(log p_student - l_plus): the reverse KL to the POSITIVE teacher only
@@ -176,8 +214,49 @@ def gated_step(
         old_logprobs, l_plus, weights, rollout.response_mask, clamp=config.loss.clamp
     )
     return StepResult(
-        rollout, row_prompts, row_images, old_logprobs, l_plus, l_minus, weights, advantages, times
+        rollout, row_prompts, row_images, old_logprobs, l_plus, l_minus, weights, advantages, times, encoded
     )
+
+
+def shared_replays(
+    teacher: Teacher,
+    items: Sequence[PromptItem],
+    teacher_prompts: Sequence[str],
+    rollout: Rollout,
+    config: TrainConfig,
+) -> dict[str, torch.Tensor]:
+    """The teacher's replays (``positive``, and ``negative`` with the gate on) over its prefix run once
+    per prompt. Views whose full image is the same object share one prefix and one batched forward;
+    the ``relative`` negative, which downsamples the full image too, gets a prefix of its own."""
+    views = {"positive": teacher_views(items, "positive")}
+    if config.gate.enabled:
+        views["negative"] = teacher_views(items, "negative")
+    same_full = all(a[0] is b[0] for a, b in zip(views["positive"], views.get("negative", []), strict=False))
+    groups = [list(views)] if same_full else [[name] for name in views]
+    out: dict[str, torch.Tensor] = {}
+    for names in groups:
+        encoded = encode_teacher_prompts(
+            teacher.model, teacher.processor, teacher_prompts, [pair[0] for pair in views[names[0]]],
+            {name: [pair[1] for pair in views[name]] for name in names},
+            nested_images=teacher.nested_images, device=next(teacher.model.parameters()).device,
+            batch_size=config.replay_batch_size,
+        )  # fmt: skip
+        out.update(
+            shared_prefix_logprobs(
+                teacher.model, encoded, rollout.prompt_index, rollout.response_ids,
+                micro_batch_size=config.replay_batch_size, chunk_size=config.logprob_chunk_size,
+                pad_token_id=_pad_id(teacher.processor.tokenizer),
+            )  # fmt: skip
+        )
+    return out
+
+
+def _pad_id(tokenizer: Any) -> int:
+    """The id right-padding the teacher's continuation rows (never scored)."""
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if candidate is not None:
+            return int(candidate)
+    return 0
 
 
 def step_metrics(result: StepResult, config: TrainConfig) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Teachers (METHOD.md section 4): an external frozen model, or the student's own weights.
+"""Teachers (docs/method.md, "Teachers"): an external frozen model, or the student's own weights.
 
 A teacher never generates; it only replays the student's tokens (:mod:`vzero_train.replay`).
 Three kinds:

@@ -24,12 +24,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from vzero_train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from vzero_train.checkpoint import finished_checkpoint, load_checkpoint, resume_checkpoint, save_checkpoint
 from vzero_train.config import TrainConfig
 from vzero_train.data import PromptStream, RecordSource
 from vzero_train.metrics import MetricsLogger
 from vzero_train.models import load_vlm
 from vzero_train.precision import keep_outputs_in_compute_dtype
+from vzero_train.preflight import PreflightReport, check_images_reach_models, first_prompt_item
 from vzero_train.prompts import PromptTemplates
 from vzero_train.setup import (
     load_teacher,
@@ -57,6 +58,7 @@ class TrainResult:
     output_dir: Path
     checkpoint: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    already_done: bool = False  # the run was at its final step before this call: nothing trained
 
 
 def step_seed(seed: int, step: int, rank: int) -> int:
@@ -76,6 +78,7 @@ class Trainer:
         resume: bool = True,
     ) -> None:
         self.config = config
+        source = records if records is not None else store_records(config)  # checked before any model
         self.accelerator = acc = accelerator or make_accelerator(config)
         self.output_dir = Path(config.output_dir)
         self.prompts_per_rank = prompts_per_process(config, acc)
@@ -101,7 +104,7 @@ class Trainer:
 
         self.step = 0
         data_position = 0
-        checkpoint = latest_checkpoint(self.output_dir) if resume else None
+        checkpoint = resume_checkpoint(acc, self.output_dir) if resume else None
         if checkpoint is not None:
             state, teacher_state = load_checkpoint(acc, checkpoint)
             self.step, data_position = int(state["step"]), int(state["data_position"])
@@ -109,7 +112,6 @@ class Trainer:
             logger.info("resumed from %s (step %d, data position %d)", checkpoint, self.step, data_position)
         self.last_checkpoint = checkpoint
 
-        source = records if records is not None else store_records(config)
         self.stream = PromptStream(
             source,
             negative=config.data.negative,
@@ -215,6 +217,30 @@ class Trainer:
         return metrics
 
     # ------------------------------------------------------------------------------------- loop
+    def preflight(self) -> PreflightReport:
+        """Step-0 guards (:mod:`vzero_train.preflight`): the student's image and the teacher's
+        positive crop must change their log-probs; raises :class:`PreflightError` otherwise."""
+        acc = self.accelerator
+        report = check_images_reach_models(
+            self.model,
+            self.student.processor,
+            self.teacher.model,
+            self.teacher.processor,
+            self.templates,
+            first_prompt_item(self.stream),
+            student_nested_images=self.student.nested_images,
+            teacher_nested_images=self.teacher.nested_images,
+            device=acc.device,
+            autocast=acc.autocast,
+        )
+        logger.info(
+            "step-0 checks passed: blanking the image moves student log-probs by up to %.3g nats, "
+            "blanking the positive crop moves teacher log-probs by up to %.3g",
+            report.student_image_effect,
+            report.teacher_crop_effect,
+        )
+        return report
+
     def save(self) -> Path:
         cfg = self.config
         self.last_checkpoint = save_checkpoint(
@@ -245,6 +271,8 @@ class Trainer:
             unit="step",
             enabled=acc.is_main_process,
         )
+        if self.step == 0 and total > 0:
+            self.preflight()
         try:
             if self.step == 0 and validation_due(cfg.validation, 0, total):
                 metrics = self.validate()
@@ -276,5 +304,12 @@ class Trainer:
 def train(
     config: TrainConfig, *, records: RecordSource | None = None, steps: int | None = None, resume: bool = True
 ) -> TrainResult:
-    """Train (resuming from the newest checkpoint under ``config.output_dir`` unless ``resume=False``)."""
+    """Train (resuming from the newest intact checkpoint under ``config.output_dir`` unless
+    ``resume=False``). A run already at its final step returns at once, building nothing."""
+    total = config.steps if steps is None else steps
+    done = finished_checkpoint(config.output_dir, total) if resume else None
+    if done is not None:
+        step, path = done
+        logger.info("already at step %d of %d (%s): nothing to train", step, total, path)
+        return TrainResult(step, Path(config.output_dir), path, already_done=True)
     return Trainer(config, records=records, resume=resume).train(steps)

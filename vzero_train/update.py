@@ -5,6 +5,11 @@ accumulates gradients over micro-batches whose per-token coefficients
 (:func:`vzero_train.losses.token_weights`) make the micro-batch losses add up to the mini-batch
 loss; with ``token-mean`` that is the mean over every response token of the mini-batch on every
 process (the token count is summed over processes), whatever each process's own count. An update whose loss or gradient norm is not finite on any process is skipped on all of them.
+
+Rows of a step encoded once (``batch.encoded``) reuse that preprocessing. A frozen vision tower's
+features are reused as they are; a trainable one runs, with gradient, once per distinct image of a
+micro-batch (:func:`vzero_train.vision_cache.rows_with_fresh_features`), except under FSDP, which
+shards the tower inside the wrapped forward: there each row's pixels go through that forward.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from vzero_train.losses import policy_loss, token_weights
 from vzero_train.prompts import encode_prompts
 from vzero_train.replay import response_logprobs
 from vzero_train.step import StepResult
+from vzero_train.vision_cache import rows_with_fresh_features, vision_requires_grad
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +50,13 @@ def ppo_update(
     """Optimizer updates over ``batch``, ``rows_per_mini_batch`` rows each; ``after_update`` runs after
     every applied update (the EMA teacher's per-update cadence). Returns the update's mean statistics
     (``loss/...``, ``grad_norm``, ``skipped_updates``); ``step`` only labels warnings."""
+    from accelerate.utils import DistributedType
+
     acc, rollout = accelerator, batch.rollout
     sums: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
+    train_tower = batch.encoded is not None and vision_requires_grad(acc.unwrap_model(model))
+    tower_in_forward = train_tower and acc.distributed_type == DistributedType.FSDP
     for mb_start in range(0, len(rollout), rows_per_mini_batch):
         mb = slice(mb_start, mb_start + rows_per_mini_batch)
         mask = rollout.response_mask[mb]
@@ -67,12 +77,19 @@ def ppo_update(
             stop = min(start + config.micro_batch_size, mb.stop)
             sync = contextlib.nullcontext() if n == len(micro_starts) - 1 else acc.no_sync(model)
             with sync:
-                enc = encode_prompts(
-                    processor,
-                    batch.prompts[start:stop],
-                    batch.images[start:stop],
-                    nested_images=nested_images,
-                ).to(acc.device)
+                index = rollout.prompt_index[start:stop]
+                if batch.encoded is None:
+                    enc = encode_prompts(
+                        processor,
+                        batch.prompts[start:stop],
+                        batch.images[start:stop],
+                        nested_images=nested_images,
+                    ).to(acc.device)
+                elif train_tower and not tower_in_forward:
+                    with acc.autocast():
+                        enc = rows_with_fresh_features(acc.unwrap_model(model), batch.encoded, index)
+                else:
+                    enc = batch.encoded.rows(index, pixels=tower_in_forward)
                 with acc.autocast():
                     logprobs = response_logprobs(
                         model,

@@ -58,7 +58,10 @@ def test_a_file_that_is_only_the_train_section(tmp_path):
     "text, message",
     [
         ("train: {student: s, teacher: {kind: external}}", "train.teacher: .*needs teacher.path"),
-        ("train: {student: s, teacher: {path: t}, gate: {gamma2: 1}}", "train.gate.gamma2: Extra inputs"),
+        (
+            "train: {student: s, teacher: {path: t}, gate: {gamma2: 1}}",
+            "train.gate.gamma2: unknown field \\(allowed: enabled",
+        ),
         ("train: {student: s, teacher: {path: t}, gate: {w_min: 3}}", "w_min \\(3.0\\) must not exceed"),
         ("train: {student: s, teacher: {path: t}, prompts_per_step: 3}", "divisible by num_mini_batches"),
         ("train: {student: s, teacher: {kind: ema, decay: 1.0}}", "train.teacher.decay"),
@@ -72,9 +75,9 @@ def test_bad_recipes_give_located_errors(tmp_path, text, message):
     path = _write(tmp_path, text)
     with pytest.raises(RecipeError, match=message) as info:
         load_train_config(path)
-    assert str(path) in str(info.value)
+    assert path.name in str(info.value)
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(RecipeError, match="cannot read recipe"):
+    with pytest.raises(RecipeError, match="nope.yaml: no such recipe file"):
         load_train_config(tmp_path / "nope.yaml")

@@ -11,7 +11,7 @@ from vzero_train.data import PromptItem
 from vzero_train.losses import opd_token_advantages
 from vzero_train.models import load_vlm
 from vzero_train.prompts import PromptTemplates
-from vzero_train.rollout import RolloutBackend, Samples, SamplingConfig
+from vzero_train.rollout import HFRollout, RolloutBackend, Samples, SamplingConfig
 from vzero_train.step import gated_step, step_metrics, teacher_views
 from vzero_train.teacher import Teacher
 
@@ -26,7 +26,7 @@ class ScriptedRollout(RolloutBackend):
         self.sampling = SamplingConfig(group_size=group_size)
         self.eos_id = eos_id
 
-    def sample(self, model, prompts, images, *, seed, return_logprobs):
+    def sample(self, model, prompts, images, *, seed, return_logprobs, encoded=None):
         assert len(prompts) * self.sampling.group_size == len(self.responses)
         ids = torch.tensor(self.responses)
         return Samples(ids, torch.full((len(ids),), ids.shape[1]), [self.eos_id], self.eos_id)
@@ -111,6 +111,10 @@ def _tokens(tokenizer) -> tuple[int, int, int]:
 
 
 def _step(models, tiny_vlm, responses, **overrides):
+    """The step with the view-marking teacher. It marks views where the processor sees the full prompt
+    with both images, so it runs the straightforward per_row path; that the shared path routes the
+    views the same way is pinned by its equality with this path below."""
+    overrides.setdefault("step_inputs", "per_row")
     student, base = models
     x, _, _ = _tokens(student.tokenizer)
     teacher = Teacher(
@@ -168,9 +172,62 @@ def test_gate_off_replays_the_positive_view_only_with_unit_weights(models, tiny_
     x, o1, o2 = _tokens(models[0].tokenizer)
     responses = [[x, x, x, x], [o1, o2, o1, o2], [x, o1, o2, o1], [o2, o2, o1, o1]]
     result = _step(models, tiny_vlm, responses, gate={"enabled": False})
-    assert result.l_minus is None and result.times["replay_negative"] == 0.0
+    assert result.l_minus is None and result.times["replay"] > 0.0
     assert torch.equal(result.weights, torch.ones(4))
     assert "gate/weight_mean" not in step_metrics(result, _config(tiny_vlm))
+
+
+def _distinct_items(n: int, negative: str = "test") -> list[PromptItem]:
+    """Items whose positive and negative views differ in pixels and size (``relative``: no stored
+    negative, the negative replay downsamples the full image and the crop)."""
+    return [
+        PromptItem(
+            i,
+            f"s{i}",
+            f"what colour is object {i}?",
+            Image.new("RGB", (96 + 16 * i, 64), (40 * i, 90, 160)),
+            Image.new("RGB", (32, 32), (200, 30 * i, 60)),
+            None if negative == "relative" else Image.new("RGB", (48, 40), (10, 200, 30 * i)),
+            negative,
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("gate, negative", [(True, "test"), (False, "test"), (True, "relative")])
+def test_shared_step_inputs_give_the_straightforward_steps_numbers(models, tiny_vlm, gate, negative):
+    """Encoding each image once and branching the teacher's prefix changes no number of the step:
+    same samples, same old log-probs, same replays under the same views, same weights and advantages
+    (the relative negative, whose full image differs too, branches a prefix of its own)."""
+    student, base = models
+    teacher = Teacher(base.model, base.processor, False, "external")
+    results = {}
+    for inputs in ("shared", "per_row"):
+        backend = HFRollout(student.processor, SamplingConfig(group_size=4, max_new_tokens=5), nested_images=False)
+        results[inputs] = gated_step(
+            _distinct_items(2, negative),
+            student=student,
+            teacher=teacher,
+            rollout_backend=backend,
+            templates=PromptTemplates(system="Answer briefly."),
+            config=_config(tiny_vlm, step_inputs=inputs, gate={"enabled": gate}, replay_batch_size=3),
+            seed=7,
+        )
+    shared, straight = results["shared"], results["per_row"]
+    assert shared.encoded is not None and straight.encoded is None
+    assert shared.times["encode"] > 0 and straight.times["encode"] == 0
+    assert torch.equal(shared.rollout.response_ids, straight.rollout.response_ids)
+    for name in ("old_logprobs", "l_plus"):
+        torch.testing.assert_close(getattr(shared, name), getattr(straight, name), atol=1e-5, rtol=0, msg=name)
+    # the gate standardizes scores within a group (std ~5e-3 with a random tiny teacher), which scales
+    # the replays' float rounding (~1e-6) up by a few hundred
+    for name in ("weights", "advantages"):
+        torch.testing.assert_close(getattr(shared, name), getattr(straight, name), atol=1e-3, rtol=0, msg=name)
+    if gate:
+        torch.testing.assert_close(shared.l_minus, straight.l_minus, atol=1e-5, rtol=0)
+        assert not torch.allclose(shared.l_plus, shared.l_minus)
+    else:
+        assert shared.l_minus is None and straight.l_minus is None
 
 
 class SizeRecordingProcessor:
@@ -202,7 +259,7 @@ def test_relative_negative_downsamples_every_teacher_image(models, tiny_vlm):
         teacher=teacher,
         rollout_backend=rollout,
         templates=PromptTemplates(),
-        config=_config(tiny_vlm, data={"negative": "relative"}),
+        config=_config(tiny_vlm, data={"negative": "relative"}, step_inputs="per_row"),
         seed=0,
     )
     positive, negative = processor.calls  # 4 rows each, one forward (replay_batch_size 8)

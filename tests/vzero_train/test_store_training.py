@@ -4,7 +4,7 @@ import pytest
 
 from tests.store_builder import curate
 from vzero_data.ingest import ingest
-from vzero_data.store import StoreError, open_store
+from vzero_data.store import open_store
 from vzero_data.synth import write_scenes
 from vzero_train.cli import main
 from vzero_train.metrics import read_metrics
@@ -44,11 +44,14 @@ def test_cli_trains_on_a_curated_store(tmp_path, tiny_vlm):
 
 def test_a_store_of_several_configs_needs_one_named(tmp_path):
     from vzero_train.config import TrainConfig
+    from vzero_train.data_checks import TrainingDataError
     from vzero_train.trainer import store_records
 
     store = _curated_store(tmp_path, configs=("cfg-a", "cfg-b"))
     config = TrainConfig(store=str(store), student="s", teacher={"kind": "frozen_self"})
-    with pytest.raises(StoreError, match="several config hashes .*cfg-a, cfg-b.*train.data.config_hash"):
+    with pytest.raises(
+        TrainingDataError, match=r"several curation configs \(cfg-a, cfg-b\).*train.data.config_hash"
+    ):
         store_records(config)
     chosen = TrainConfig(
         store=str(store), student="s", teacher={"kind": "frozen_self"}, data={"config_hash": "cfg-b"}

@@ -6,10 +6,10 @@ does nothing and says so. --shard i/N processes only the samples whose id hashes
 launches (a Slurm array, a job queue) can share one store.
 
 examples:
-  vzero-data curate recipes/demo.yaml --out demo_out/store
-  vzero-data curate recipes/demo.yaml --out store --workers 4 --limit 100
-  vzero-data curate recipes/groundingdino_vstar.yaml --shard 3/8 --set execution.device=cuda:0
-  vzero-data curate recipes/demo.yaml --executor ray
+  vzero-data curate demo --out demo_out/store
+  vzero-data curate my_recipe.yaml --out store --workers 4 --limit 100
+  vzero-data curate groundingdino_vstar --shard 3/8 --set execution.device=cuda:0
+  vzero-data curate demo --executor ray
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ HELP = "run a curation recipe into a store (resumable, parallel, shardable)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", help="recipe YAML file (see recipes/)")
+    parser.add_argument(
+        "recipe", help="recipe YAML file, or the name of a shipped recipe (see `vzero-data recipes`)"
+    )
     parser.add_argument("--out", help="store directory (default: the recipe's store.path)")
     parser.add_argument("--limit", type=int, help="curate only the first N samples of the source")
     parser.add_argument("--workers", type=int, help="worker processes for decode/crop/encode (0: none)")
@@ -58,23 +60,40 @@ def run(args: argparse.Namespace) -> int:
     from vzero_data.pipeline.recipe import RecipeError, load_recipe
     from vzero_data.pipeline.runner import curate
     from vzero_data.pipeline.sharding import ShardSpecError, parse_shard
+    from vzero_data.recipes import UnknownRecipe, resolve_recipe
 
     try:
         shard = parse_shard(args.shard)
-        recipe = load_recipe(args.recipe, cli_overrides(args))
-    except (RecipeError, ShardSpecError) as exc:
+        path = resolve_recipe(args.recipe)
+        recipe = load_recipe(path, cli_overrides(args))
+    except (RecipeError, ShardSpecError, UnknownRecipe) as exc:
         raise CommandError(str(exc)) from None
     store_path = args.out or recipe.store.path
     if not store_path:
-        raise CommandError(f"{args.recipe}: no store given: pass --out STORE or set store.path in the recipe")
+        raise CommandError(f"{path.name}: no store given: pass --out STORE or set store.path in the recipe")
     from vzero_data.sources import SourceError
+    from vzero_data.store import StoreError
 
     try:
         outcome = curate(recipe, store_path, shard=shard)
-    except (RecipeError, SourceError) as exc:
+    except SourceError as exc:
+        raise CommandError(f"{path.name}: source.path: {exc}{source_hint(recipe)}") from None
+    except RecipeError as exc:
+        raise CommandError(f"{path.name}: {exc}") from None
+    except StoreError as exc:
         raise CommandError(str(exc)) from None
     report_outcome(outcome, store_path, recipe.source.path, as_json=args.json)
     return 0
+
+
+def source_hint(recipe) -> str:
+    """What makes a missing synthetic source, for the error message."""
+    if recipe.source.adapter != "synthetic":
+        return ""
+    return (
+        f"; make the scenes with `vzero-data synth --out {recipe.source.path}`, "
+        "or add `synthesize: {n: 16}` to the recipe's source section"
+    )
 
 
 def report_outcome(outcome, store_path, source: str, *, as_json: bool = False) -> None:

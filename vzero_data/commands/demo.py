@@ -1,7 +1,7 @@
-"""Run the vzero demo end to end on the embedded data set (synthetic scenes), on CPU in about a minute:
+"""Run the vzero demo end to end on the embedded data set (synthetic scenes), on CPU:
 
   1. synthesize cluttered scenes, each with a question about one small target and its exact box
-  2. curate them with recipes/demo.yaml: positive crops and one view of every negative strategy
+  2. curate them with the shipped demo recipe: positive crops and one view of every negative strategy
   3. summarize the store (samples, views per strategy, rejects, box areas)
   4. write a preview (contact sheet + HTML gallery) of the curated views
 
@@ -26,24 +26,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo_recipe_path():
-    """``recipes/demo.yaml`` of this checkout (the demo runs from a source checkout / editable install)."""
-    from pathlib import Path
+    """The shipped ``demo`` recipe (package data, so the demo runs from any folder)."""
+    from vzero_data.recipes import shipped_recipes
 
-    import vzero_data
-
-    return Path(vzero_data.__file__).resolve().parents[1] / "recipes" / "demo.yaml"
+    return shipped_recipes()["demo"]
 
 
 def demo_recipe(out, overrides: list[str]):
     """The demo recipe with its ``demo_out/`` paths moved under ``out``."""
     import yaml
 
-    from vzero_data.cli_support import CommandError
     from vzero_data.pipeline.recipe import apply_overrides, recipe_from_mapping
 
     path = demo_recipe_path()
-    if not path.is_file():
-        raise CommandError(f"{path} not found: the demo runs from a source checkout (pip install -e .)")
     data = apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides)
 
     def moved(value: str) -> str:

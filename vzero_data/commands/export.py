@@ -20,6 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 HELP = "export training records (hf dataset folder, or upstream verl Parquet)"
 FORMATS = ("hf", "verl")
@@ -52,10 +57,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--limit", type=int, help="export at most this many records")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing output (verl: the file; hf: a dataset folder an earlier export wrote)",
+    )
+
+
+@contextmanager
+def _replacing_dataset_folder(out: str, overwrite: bool) -> Iterator[None]:
+    """With ``--overwrite``, move an earlier export at ``out`` aside for the ``with`` body: deleted
+    if the new export succeeds, put back if it fails. A folder that is not a saved dataset is never
+    replaced."""
+    from vzero_data.cli_support import CommandError
+
+    old = Path(out)
+    if not overwrite or not old.exists():
+        yield
+        return
+    if not (old / "dataset_info.json").is_file() and not (old / "state.json").is_file():
+        raise CommandError(f"{old}: exists and is not a dataset folder an export wrote; not replacing it")
+    aside = old.with_name(f".{old.name}.replaced-{os.getpid()}")
+    os.replace(old, aside)
+    try:
+        yield
+    except BaseException:
+        if not old.exists():
+            os.replace(aside, old)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from vzero_data.cli_support import CommandError, refuse_to_overwrite
     from vzero_data.store import StoreError, open_store
 
     if args.format not in FORMATS:
@@ -78,10 +112,12 @@ def run(args: argparse.Namespace) -> int:
                     raise CommandError(f"{flag} applies to --format verl only")
             from vzero_data.store.export_hf import export_hf
 
-            summary = export_hf(store, args.out, **common)
+            with _replacing_dataset_folder(args.out, args.overwrite):
+                summary = export_hf(store, args.out, **common)
         else:
             from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl
 
+            refuse_to_overwrite([args.out], args.overwrite)
             summary = export_verl(
                 store,
                 args.out,

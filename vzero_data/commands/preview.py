@@ -24,19 +24,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--n", type=int, default=8, help="number of samples to show (default: 8)")
     parser.add_argument("--config-hash", help="with --store: only views of this curation config")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing preview in --out")
     parser.add_argument(
         "--tile", type=int, default=192, help="contact-sheet cell size in pixels (default: 192)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from pathlib import Path
+
+    from vzero_data.cli_support import CommandError, refuse_to_overwrite
     from vzero_data.preview import items_from_store, items_from_views_folder, write_preview
 
     if args.n < 1:
         raise CommandError(f"--n must be at least 1, got {args.n}")
     if args.tile < 32:
         raise CommandError(f"--tile must be at least 32, got {args.tile}")
+    refuse_to_overwrite([Path(args.out) / "contact_sheet.png", Path(args.out) / "gallery.html"], args.overwrite)
     try:
         if args.store:
             items = list(items_from_store(args.store, args.n, config_hash=args.config_hash))

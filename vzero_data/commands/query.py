@@ -1,5 +1,6 @@
 """Run SQL over a store. Tables: samples, images, regions, views, rejects, runs (DuckDB views over
-the Parquet shards). Binary columns print as their size.
+the Parquet shards). Binary columns print as their size. Queries are read-only (SELECT, EXPLAIN)
+and can read the store's shards and no other file (DuckDB's external access is disabled).
 
 examples:
   vzero-data query data/store "SELECT source, count(*) FROM samples GROUP BY 1"
@@ -30,9 +31,10 @@ def run(args: argparse.Namespace) -> int:
 
     from vzero_data.cli_support import CommandError
     from vzero_data.store import StoreError, open_store
+    from vzero_data.store.catalog import read_only_query
 
     try:
-        table = open_store(args.store).query(args.sql)
+        table = read_only_query(open_store(args.store).root, args.sql)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     except duckdb.Error as exc:

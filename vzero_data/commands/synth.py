@@ -46,12 +46,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--target-scale", type=float, help="shared_colour: target side multiplier (default 1)"
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing manifest and images")
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from pathlib import Path
+
+    from vzero_data.cli_support import CommandError, refuse_to_overwrite
     from vzero_data.synth import summarize, write_scenes
 
+    refuse_to_overwrite([Path(args.out) / "manifest.jsonl", Path(args.out) / "images"], args.overwrite)
     try:
         knobs = shared_colour_knobs(args)
         if args.world == "clutter":

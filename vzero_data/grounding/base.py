@@ -87,6 +87,11 @@ class ModelGrounder:
 
     name: ClassVar[str]
     Options: ClassVar[type[GrounderOptions]] = GrounderOptions
+    # Part of the config hash: bump whenever the backend's boxes or scores change for the same inputs.
+    output_version: ClassVar[int] = 1
+    # Backends whose ``model`` is a transformers folder or hub id set this; curation checks that the
+    # model can load before it starts (vzero_data.model_source), and ``_load`` checks it again.
+    loads_hub_model: ClassVar[bool] = False
 
     def __init__(self, options: GrounderOptions) -> None:
         from vzero_data.hf_loading import resolve_device, resolve_dtype

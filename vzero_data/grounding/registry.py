@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from vzero_data.names import unknown_name
+
 GROUNDERS: dict[str, str] = {
     "annotated": "vzero_data.grounding.backends.annotated:AnnotatedGrounder",
     "grounding-dino": "vzero_data.grounding.backends.grounding_dino:GroundingDinoGrounder",
@@ -34,7 +36,7 @@ def register_grounder(name: str, target: str | type) -> None:
 def grounder_class(name: str) -> type:
     """The class registered as ``name``; unknown names list the registered ones."""
     if name not in GROUNDERS:
-        raise UnknownGrounderError(f"unknown grounder {name!r}; known: {', '.join(sorted(GROUNDERS))}")
+        raise UnknownGrounderError(unknown_name("grounder", name, GROUNDERS))
     target: Any = GROUNDERS[name]
     if isinstance(target, str):
         module_path, _, class_name = target.partition(":")

@@ -8,8 +8,6 @@ lines (``negatives[2].params.k: expected an integer >= 2, got 'x'``).
 
 from __future__ import annotations
 
-from difflib import get_close_matches
-
 from pydantic import ValidationError
 
 from vzero_data.pipeline.recipe import Recipe
@@ -17,9 +15,9 @@ from vzero_data.pipeline.recipe_errors import describe_errors, format_loc
 
 
 def _unknown(path: str, kind: str, name: str, known: list[str]) -> str:
-    close = get_close_matches(name, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"{path}: unknown {kind} {name!r}{hint}; known: {', '.join(sorted(known))}"
+    from vzero_data.names import unknown_name
+
+    return f"{path}: {unknown_name(kind, name, known)}"
 
 
 def source_problems(recipe: Recipe) -> list[str]:

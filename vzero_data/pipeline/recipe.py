@@ -30,6 +30,16 @@ from vzero_data.views.crop_policy import CropPolicy
 from vzero_data.views.pool import DEFAULT_POOL_IMAGES, DEFAULT_POOL_MAX_SIDE
 
 
+class SynthesizeConfig(Section):
+    """For the ``synthetic`` adapter: write the scenes (``vzero-data synth``) into ``source.path``
+    first when that folder has no manifest yet, so a recipe on synthetic data runs from anywhere."""
+
+    n: int = Field(16, ge=1, le=100_000)
+    size: int = Field(1024, ge=128, le=8192)
+    seed: int = 0
+    text: bool = False
+
+
 class SourceConfig(Section):
     """Where samples come from: a registered source adapter (``vzero_data.sources.SOURCES``), the path
     it reads, and the adapter options. Relative paths are relative to the working directory."""
@@ -45,6 +55,16 @@ class SourceConfig(Section):
         default_factory=dict, description="our field name -> the source's column"
     )
     question_template: str | None = None
+    synthesize: SynthesizeConfig | None = Field(
+        None, description="synthetic adapter only: generate the scenes into path when they are missing"
+    )
+
+    @field_validator("synthesize")
+    @classmethod
+    def _synthesize_synthetic_only(cls, value: SynthesizeConfig | None, info: Any) -> SynthesizeConfig | None:
+        if value is not None and info.data.get("adapter") != "synthetic":
+            raise ValueError("only the synthetic adapter can synthesize its source")
+        return value
 
 
 class GroundingConfig(Section):

@@ -44,11 +44,33 @@ def new_run_id() -> str:
     return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
+def location_free_key(key: str, source_path: str) -> str:
+    """A refused row's key without the spelling of the source's location: ``/data/set/rows.jsonl:7``,
+    ``set/rows.jsonl:7`` and a copied folder's ``copy/rows.jsonl:7`` all become ``rows.jsonl:7``.
+
+    Rows the source refuses have no content to key them by, so their location inside the source
+    is their identity; where the source lives is not (it is not part of the config hash either).
+    """
+    path = Path(source_path)
+    base = path if path.is_dir() else path.parent
+    for prefix in {str(base), os.path.abspath(base), str(base.resolve())}:
+        if prefix not in ("", ".") and key.startswith(prefix + os.sep):
+            return key[len(prefix) + 1 :]
+    return key
+
+
 def pending_samples(
-    items: Iterable[Any], *, done: set[str], shard: ShardSpec, summary: RunSummary, bars: StageBars
+    items: Iterable[Any],
+    *,
+    done: set[str],
+    shard: ShardSpec,
+    summary: RunSummary,
+    bars: StageBars,
+    source_path: str = "",
 ) -> Iterator[Any]:
     """The source's items this run must process, in source order: ``SourceItem``s to curate, and
-    rows the source refused as rejected ``SampleResult``s (recorded once, by the owning shard).
+    rows the source refused as rejected ``SampleResult``s (recorded once, by the owning shard,
+    keyed by their :func:`location_free_key`).
 
     ``Skipped`` items (already curated, or another shard's) were never decoded; they are counted.
     """
@@ -65,8 +87,9 @@ def pending_samples(
         if isinstance(item, SourceItem):
             yield item
             continue
-        sample_id = item.key if isinstance(item, Rejected) else item.sample_id
-        if not shard.owns(item.owner if isinstance(item, Rejected) else sample_id):
+        sample_id = location_free_key(item.key, source_path) if isinstance(item, Rejected) else item.sample_id
+        owner = (item.sample_id or sample_id) if isinstance(item, Rejected) else sample_id
+        if not shard.owns(owner):
             summary.other_shards += 1
         elif sample_id in done:
             summary.already_done += 1
@@ -117,11 +140,44 @@ def make_executor(recipe: Recipe) -> Callable[..., Iterator[SampleResult]]:
     return run_local
 
 
+def synthesize_source(recipe: Recipe) -> bool:
+    """Write the recipe's synthetic scenes when ``source.synthesize`` asks and they are missing;
+    whether it wrote them."""
+    from vzero_data.synth import MANIFEST_NAME, write_scenes
+
+    spec = recipe.source.synthesize
+    folder = Path(recipe.source.path)
+    if spec is None or (folder / MANIFEST_NAME).is_file() or folder.is_file():
+        return False
+    log.info("synthesizing %d scenes into %s (source.synthesize)", spec.n, folder)
+    write_scenes(
+        folder, spec.n, size=spec.size, seed=spec.seed, text=spec.text, progress=recipe.execution.progress
+    )
+    return True
+
+
+def check_grounding_model(recipe: Recipe) -> None:
+    """The grounding model can be loaded: a folder that exists, or a hub id that is cached or
+    reachable. Checked first: it needs nothing else and fails in seconds."""
+    from vzero_data.grounding.registry import grounder_class
+    from vzero_data.model_source import model_source_problem
+
+    model = recipe.grounding.model
+    if model and getattr(grounder_class(recipe.grounding.backend), "loads_hub_model", False):
+        problem = model_source_problem(model, what="grounding model")
+        if problem:
+            raise RecipeError(f"grounding.model: {problem}")
+
+
 def preflight(recipe: Recipe) -> None:
-    """Checks that need the file system, run before the store is touched: image pools exist."""
+    """Checks that need the file system, run before the store is touched: image pools exist. Run
+    after the source has opened, so a missing source is reported first (pools often live in it)."""
     for i, neg in enumerate(recipe.negatives):
         if neg.pool is not None and not Path(neg.pool).is_dir():
-            raise RecipeError(f"negatives[{i}].pool: {neg.pool!r} is not a folder")
+            raise RecipeError(
+                f"negatives[{i}].pool: {neg.pool!r} is not a folder (cross_image draws its windows "
+                "from the images in it)"
+            )
 
 
 def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:
@@ -132,23 +188,29 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
     """
     from vzero_data.store import open_store
 
+    check_grounding_model(recipe)
+    synthesize_source(recipe)
+    execution = recipe.execution
+    raw = open_source(recipe, execution.limit)
     preflight(recipe)
     chash = config_hash(recipe)
     recipe_text = recipe.model_dump_json()
-    execution = recipe.execution
     if execution.executor == "local" and execution.workers > 0:
         from vzero_data.pipeline.executors.local import start_fork_server
 
         start_fork_server(StagePlan(recipe).preload())  # its imports overlap this process's set-up
-    raw = open_source(recipe, execution.limit)
     store = open_store(store_path, create=True)
+    for dead in store.mark_dead_runs():
+        log.warning("run %s was left 'running' by a process that is gone; recorded it as interrupted", dead)
     done = store.done_sample_ids(chash)
     summary = RunSummary(config_hash=chash, shard=str(shard))
     source = build_source_items(recipe, raw, SkipIds(done, shard))
     total = count_source_rows(recipe.source.adapter, recipe.source.path, execution.limit)
     pending = total if total is not None and shard == ALL and not done else None
     with StageBars(execution.progress, total, pending=pending) as bars:
-        stream = pending_samples(source, done=done, shard=shard, summary=summary, bars=bars)
+        stream = pending_samples(
+            source, done=done, shard=shard, summary=summary, bars=bars, source_path=recipe.source.path
+        )
         first = next(stream, None)
         if first is None:
             summary.finish()
@@ -156,10 +218,12 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
 
         run_id = new_run_id()
         started = datetime.now(timezone.utc)
+        lease = store.lease(run_id).acquire()
         store.record_run(run_id, chash, recipe=recipe_text, started_at=started, status="running")
         status = "failed"
         plan = StagePlan(recipe)
         run = make_executor(recipe)
+        writer = None
         try:
             with store.writer(run_id, chash, int(recipe.store.shard_max_mb * (1 << 20))) as writer:
                 for result in run(chain([first], stream), plan, summary, bars):
@@ -176,6 +240,8 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
             status = "interrupted"
             raise
         finally:
+            if writer is not None:
+                summary.concurrent = writer.samples_taken
             summary.finish()
             store.record_run(
                 run_id,
@@ -187,4 +253,5 @@ def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSp
                 counts=summary.to_dict(),
                 status=status,
             )
+            lease.release()
     return CurateOutcome(summary, nothing_to_do=False, already_curated=len(done), run_id=run_id)

@@ -25,6 +25,7 @@ class RunSummary:
     already_done: int = 0
     other_shards: int = 0
     duplicates: int = 0
+    concurrent: int = 0  # samples a concurrent writer published first (counted here, not written)
     kept: int = 0
     views: int = 0
     rejected: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -72,6 +73,7 @@ class RunSummary:
             "already_done": self.already_done,
             "other_shards": self.other_shards,
             "duplicates": self.duplicates,
+            "concurrent": self.concurrent,
             "kept": self.kept,
             "views": self.views,
             "rejected": _count_rows(self.rejected),
@@ -108,6 +110,11 @@ class RunSummary:
             lines.append(
                 f"  skipped: {self.already_done} already curated, {self.other_shards} in other shards, "
                 f"{self.duplicates} repeated in the source"
+            )
+        if self.concurrent:
+            lines.append(
+                f"  {self.concurrent} of these were published first by a concurrent run into the same "
+                "store (written once, by it)"
             )
         stage_text = ", ".join(f"{k} {v:.1f}s" for k, v in self.stage_seconds.items())
         lines.append(f"  time per stage: {stage_text} (views: summed over workers)")

@@ -6,6 +6,7 @@ Add a source by writing a module with a class that has ``name``, ``description``
 
 from __future__ import annotations
 
+from vzero_data.names import unknown_name
 from vzero_data.sources.base import RawItem, Rejected, Source, SourceError, SourceOptions
 from vzero_data.sources.build import SourceItem, build_items
 from vzero_data.sources.coco import CocoSource
@@ -37,7 +38,7 @@ def get_source(name: str) -> Source:
     try:
         return SOURCES[name]
     except KeyError:
-        raise SourceError(f"unknown source format {name!r}; known: {', '.join(sorted(SOURCES))}") from None
+        raise SourceError(unknown_name("source format", name, SOURCES)) from None
 
 
 __all__ = [

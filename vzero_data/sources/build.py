@@ -157,9 +157,13 @@ def build_items(
     skip_ids: set[str] | frozenset = frozenset(),
     decode: bool = True,
 ) -> Iterator[SourceItem | Rejected | Skipped]:
-    """Validate each raw item (see :func:`build_item` for ``decode``); duplicates of an earlier
-    sample in the same stream are rejected, and so is an id given earlier to different content
-    (``duplicate_id``: which one is meant is unknown)."""
+    """Validate each raw item (see :func:`build_item` for ``decode``); repeats of an earlier sample
+    in the same stream are rejected, and so is an id given earlier to different content
+    (``duplicate_id``: which one is meant is unknown).
+
+    A repeat is rejected whether the earlier row was built or skipped (already curated, another
+    shard's): a resumed run must record the same ``duplicate_sample`` rejects as an uninterrupted one.
+    """
     first_seen: dict[str, str] = {}
     ids: dict[str, tuple[str, str]] = {}  # source id -> (sample id, where first seen)
     for item in items:
@@ -178,8 +182,7 @@ def build_items(
                     f"{seen[1]} (another image or question); kept the first",
                 )
                 continue
-        if isinstance(built, SourceItem):
-            sid = built.sample.sample_id
+        if isinstance(built, (SourceItem, Skipped)):
             if sid in first_seen:
                 yield Rejected(
                     item.key,

@@ -8,12 +8,16 @@ Views re-expand their glob on every query: new batches are visible without a reb
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-from vzero_data.store.layout import CATALOG, batch_dirs, table_glob
+from vzero_data.store.damage import damaged_shard
+from vzero_data.store.layout import CATALOG, SHARDS, StoreError, batch_dirs, glob_escape, table_glob
 from vzero_data.store.schema import TABLES
 
 CATALOG_VERSION = 1
@@ -36,7 +40,10 @@ def view_sql(root: Path, table: str) -> str:
 
 def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     for table in TABLES:
-        con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(root, table)}")
+        try:
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(root, table)}")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # a view binds its files
+            raise damaged_shard(exc, root) from None
 
 
 def build_catalog(root: Path) -> Path:
@@ -45,6 +52,21 @@ def build_catalog(root: Path) -> Path:
     final = root / CATALOG
     tmp = root / f".{CATALOG}.tmp-{os.getpid()}"
     tmp.unlink(missing_ok=True)
+    if not _duckdb_can_open(tmp):
+        with tempfile.TemporaryDirectory() as elsewhere:
+            shutil.copyfile(_build(root, Path(elsewhere) / CATALOG), tmp)
+    else:
+        _build(root, tmp)
+    os.replace(tmp, final)
+    return final
+
+
+def _duckdb_can_open(path: Path) -> bool:
+    """DuckDB reads ``?`` in a database path as the start of connection options."""
+    return "?" not in str(path)
+
+
+def _build(root: Path, tmp: Path) -> Path:
     con = duckdb.connect(str(tmp))
     try:
         create_views(con, root)
@@ -59,8 +81,49 @@ def build_catalog(root: Path) -> Path:
         con.execute("CHECKPOINT")
     finally:
         con.close()
-    os.replace(tmp, final)
-    return final
+    return tmp
+
+
+def connect_sandboxed(root: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the store's views that can read the store's shards and no
+    other file: DuckDB's external access is off except for ``STORE/shards/``, no extension can be
+    installed or loaded, and the configuration is locked so a query cannot turn it back on."""
+    root = root.resolve()
+    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    create_views(con, root)
+    shards = str(root / SHARDS) + os.sep
+    # DuckDB checks the views' glob (escaped, see ``table_glob``) as well as the files it expands to.
+    con.execute("SET allowed_directories = ?", [sorted({shards, glob_escape(shards)})])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+def read_only_query(root: Path, sql: str) -> pa.Table:
+    """Run ``sql`` (SELECT or EXPLAIN statements only) on a :func:`connect_sandboxed` connection;
+    the last statement's rows. Anything else is a ``StoreError`` before any statement runs."""
+    con = connect_sandboxed(root)
+    try:
+        statements = con.extract_statements(sql)
+        if not statements:
+            raise StoreError("no SQL statement given")
+        for statement in statements:
+            if statement.type.name not in READ_ONLY_STATEMENTS:
+                raise StoreError(
+                    f"queries are read-only ({', '.join(READ_ONLY_STATEMENTS)}); got "
+                    f"{statement.type.name}: {statement.query.strip()[:80]}"
+                )
+        rel = None
+        for statement in statements:
+            rel = con.sql(statement.query)
+        return rel.to_arrow_table() if rel is not None else pa.table({})
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise damaged_shard(exc, root) from None
+    finally:
+        con.close()
 
 
 def connect(root: Path) -> duckdb.DuckDBPyConnection:
@@ -68,7 +131,7 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     (built for another path, e.g. after the store was moved) or locked."""
     root = root.resolve()
     path = root / CATALOG
-    if path.exists():
+    if path.exists() and _duckdb_can_open(path):
         try:
             con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error:

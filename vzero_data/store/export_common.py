@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from vzero_data.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import StoreError
-from vzero_data.store.records import RecordCounts, require_one_config
+from vzero_data.store.records import RawRecord, RecordCounts, require_one_config
 
-__all__ = ["ExportSummary", "choose_strategy", "count_uncurated", "require_one_config", "view_strategies"]
+__all__ = [
+    "ExportSummary",
+    "choose_strategy",
+    "count_uncurated",
+    "decoded_records",
+    "require_one_config",
+    "view_strategies",
+]
 from vzero_data.store.store import Store
 
 
@@ -89,3 +98,23 @@ def count_uncurated(store: Store, config_hash: str | None) -> int:
     sql = """SELECT count(DISTINCT sample_id) AS n FROM samples WHERE config_hash = ?
              AND sample_id NOT IN (SELECT sample_id FROM views WHERE config_hash = ?)"""
     return int(store.query(sql, [config_hash, config_hash]).to_pylist()[0]["n"])
+
+
+def decoded_records(records: Iterable[RawRecord], store: Store) -> Iterator[RawRecord]:
+    """``records``, each after its full image and every view it carries decoded: an export never
+    writes an image a trainer cannot read. One that does not decode is a ``StoreError`` naming the
+    store, the sample and the view (the export's output is then not written)."""
+    for raw in records:
+        sid = raw.sample["sample_id"]
+        images = [
+            ("full image", raw.image_bytes),
+            (f"positive view {raw.positive_strategy!r}", raw.positive_bytes),
+            *((f"negative view {s!r}", b) for s, b in raw.negative_bytes.items()),
+            *((f"view {s!r}", b) for s, b in raw.extra_bytes.items()),
+        ]
+        for label, data in images:
+            try:
+                decode_image(data, label)
+            except ImageDecodeError as exc:
+                raise StoreError(f"{store.root}: sample {sid}: {exc}; nothing was exported") from None
+        yield raw

@@ -20,6 +20,7 @@ from vzero_data.store.export_common import (
     ExportSummary,
     choose_strategy,
     count_uncurated,
+    decoded_records,
     require_one_config,
 )
 from vzero_data.store.layout import StoreError
@@ -158,6 +159,7 @@ def export_hf(
     records = iter_raw_records(
         store, [negative], config_hash, limit, counts=summary.counts, positive_strategy=positive
     )
+    records = decoded_records(records, store)
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -41,6 +41,7 @@ from vzero_data.store.export_common import (
     ExportSummary,
     choose_strategy,
     count_uncurated,
+    decoded_records,
     require_one_config,
 )
 from vzero_data.store.layout import StoreError
@@ -166,6 +167,7 @@ def export_verl(
         positive_strategy=positive,
         extra_strategies=[random_strategy] if random_strategy else None,
     )
+    records = decoded_records(records, store)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     rows: list[dict[str, Any]] = []

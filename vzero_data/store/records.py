@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
 from vzero_data.image_io import decode_image
 from vzero_data.sample import Sample
+from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import StoreError
 
 if TYPE_CHECKING:
@@ -86,7 +88,12 @@ class TrainingRecord:
 
 
 def _read(path: Path, columns: list[str] | None = None, filters: list | None = None):
-    return pq.read_table(path, columns=columns, filters=filters or None) if path.exists() else None
+    if not path.exists():
+        return None
+    try:
+        return pq.read_table(path, columns=columns, filters=filters or None)
+    except (OSError, pa.ArrowException) as exc:
+        raise damaged_shard(exc, path.parents[2], path) from None
 
 
 def _config_filter(config_hash: str | None) -> list:
@@ -194,11 +201,7 @@ def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, d
             out.setdefault(row["sample_id"], row)
     missing = sorted(sample_ids - out.keys())
     if missing:
-        from vzero_data.store.store import _sql_list
-
-        for row in store.query(
-            f"SELECT * FROM samples WHERE sample_id IN ({_sql_list(missing)})"
-        ).to_pylist():
+        for row in store.query("SELECT * FROM samples WHERE list_contains(?, sample_id)", [missing]).to_pylist():
             out.setdefault(row["sample_id"], row)
     return out
 

@@ -9,9 +9,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import duckdb
 import pyarrow as pa
 
 from vzero_data.store import catalog
+from vzero_data.store.damage import damaged_shard
 from vzero_data.store.compact import finish_compactions
 from vzero_data.store.layout import (
     SHARDS,
@@ -23,6 +25,7 @@ from vzero_data.store.layout import (
     is_store,
     write_batch,
 )
+from vzero_data.store.locking import LOCK_FILE, RunLease, run_is_alive, store_lock
 from vzero_data.store.schema import RUNS
 from vzero_data.store.writer import DEFAULT_SHARD_MAX_BYTES, StoreWriter
 from vzero_data.versions import package_versions
@@ -31,10 +34,6 @@ if TYPE_CHECKING:
     from vzero_data.sample import Sample
     from vzero_data.store.compact import CompactSummary
     from vzero_data.store.records import RecordCounts, TrainingRecord
-
-
-def _sql_list(values: list[str]) -> str:
-    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
 class Store:
@@ -87,6 +86,25 @@ class Store:
         }
         write_batch(self.root, {"runs": pa.Table.from_pylist([row], schema=RUNS)})
 
+    def lease(self, run_id: str) -> RunLease:
+        """The lease a run holds while it runs (``with store.lease(run_id):``); see ``mark_dead_runs``."""
+        return RunLease(self.root, run_id)
+
+    def mark_dead_runs(self) -> list[str]:
+        """Record as ``interrupted`` every run still ``running`` whose process is gone (killed, or
+        its machine lost): it holds no lease. Returns their run ids."""
+        running = self.query("SELECT * FROM runs WHERE status = 'running' ORDER BY run_id").to_pylist()
+        dead = []
+        with store_lock(self.root):
+            for row in running:
+                if run_is_alive(self.root, row["run_id"]):
+                    continue
+                row.update(status="interrupted", recorded_at=datetime.now(timezone.utc))
+                write_batch(self.root, {"runs": pa.Table.from_pylist([row], schema=RUNS)})
+                RunLease(self.root, row["run_id"]).path.unlink(missing_ok=True)
+                dead.append(row["run_id"])
+        return dead
+
     # -- reading ----------------------------------------------------------------------------------
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
         """Run SQL over the views ``samples, images, regions, views, rejects, runs``; an Arrow table."""
@@ -96,6 +114,10 @@ class Store:
             if rel is None:  # a statement that returns nothing
                 return pa.table({})
             return rel.to_arrow_table()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            if isinstance(exc, duckdb.InvalidInputException) and "parquet" not in str(exc).lower():
+                raise  # a refused statement (the catalog is read-only), not a damaged file
+            raise damaged_shard(exc, self.root) from None
         finally:
             con.close()
 
@@ -115,7 +137,7 @@ class Store:
         """Encoded bytes of the given images, by hash (missing hashes are absent from the result)."""
         if not sha256s:
             return {}
-        table = self.query(f"SELECT sha256, bytes FROM images WHERE sha256 IN ({_sql_list(sha256s)})")
+        table = self.query("SELECT sha256, bytes FROM images WHERE list_contains(?, sha256)", [list(sha256s)])
         return dict(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
 
     def iter_samples(self, config_hash: str | None = None) -> Iterator[Sample]:
@@ -178,13 +200,26 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
         if not create:
             if root.exists():
                 raise StoreError(f"{root}: not a vzero store (no {SHARDS}/ and marker file)")
-            raise StoreError(f"{root}: no such store (pass create=True to make one)")
-        if root.exists() and root.is_dir() and any(root.iterdir()) and not (root / SHARDS).exists():
-            raise StoreError(f"{root}: directory exists and is not empty; refusing to turn it into a store")
-        init_layout(root)
-        store = Store(root)
-        store.rebuild_catalog()
-        return store
+            raise StoreError(
+                f"{root}: no such store: no vzero store at this path (curate or ingest creates one)"
+            )
+        if not (root / LOCK_FILE).exists():  # a lock file: another launch is creating this store
+            _refuse_foreign_dir(root)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{root}: cannot create the store ({exc.strerror or exc})") from exc
+        # Several launches (shards of one job) may create the same store at once: one does it.
+        with store_lock(root):
+            if not is_store(root):
+                _refuse_foreign_dir(root)
+                init_layout(root)
+                Store(root).rebuild_catalog()
     check_layout(root)
     finish_compactions(root)
     return Store(root)
+
+
+def _refuse_foreign_dir(root: Path) -> None:
+    if root.is_dir() and not (root / SHARDS).exists() and any(p.name != LOCK_FILE for p in root.iterdir()):
+        raise StoreError(f"{root}: directory exists and is not empty; refusing to turn it into a store")

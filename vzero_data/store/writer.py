@@ -16,15 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vzero_data.image_io import probe_image
 from vzero_data.sample import Sample
 from vzero_data.store.layout import StoreError, clean_stale_tmp, write_batch
+from vzero_data.store.locking import store_lock
 from vzero_data.store.schema import TABLES, VIEW_KINDS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SHARD_MAX_BYTES = 256 << 20
+# Tables whose rows belong to one sample (keyed by sample_id and config_hash).
+PER_SAMPLE = ("samples", "regions", "views", "rejects")
 
 
 def _json(value: Any) -> str:
@@ -85,6 +89,7 @@ class StoreWriter:
         self._batch_bytes = 0
         self._on_flush = on_flush
         self.batches_written: list[Path] = []
+        self.samples_taken = 0  # committed here but published first by a concurrent writer
         self.images_skipped = 0
         self._closed = False
         clean_stale_tmp(root)
@@ -188,18 +193,66 @@ class StoreWriter:
         self._batch_bytes += table.nbytes
 
     def flush(self) -> Path | None:
-        """Publish the committed rows as one batch; a no-op when nothing is buffered."""
+        """Publish the committed rows as one batch; a no-op when nothing is buffered.
+
+        Under the store's lock, samples another writer has published meanwhile under this config
+        (a second launch of the same run, an overlapping shard) are dropped first, with their
+        rows, and so are images already stored: concurrent writers leave the store of one.
+        """
         if not any(self._batch.values()):
             return None
         tables = {name: pa.concat_tables(parts) for name, parts in self._batch.items() if parts}
-        path = write_batch(self.root, tables)
-        log.debug("published batch %s (%d bytes buffered)", path.name, self._batch_bytes)
-        self.batches_written.append(path)
         self._batch = defaultdict(list)
         self._batch_bytes = 0
+        with store_lock(self.root):
+            tables = self._without_stored(tables)
+            path = write_batch(self.root, tables) if tables else None
+        if path is None:
+            return None
+        log.debug("published batch %s", path.name)
+        self.batches_written.append(path)
         if self._on_flush is not None:
             self._on_flush(path)
         return path
+
+    def _without_stored(self, tables: dict[str, pa.Table]) -> dict[str, pa.Table]:
+        """``tables`` less the samples (and images) the store already holds; call under the lock."""
+        import duckdb
+
+        from vzero_data.store import catalog
+        from vzero_data.store.damage import damaged_shard
+
+        ids = pa.chunked_array(
+            [tables[t].column("sample_id") for t in PER_SAMPLE if t in tables], type=pa.string()
+        ).unique()
+        shas = tables["images"].column("sha256") if "images" in tables else pa.chunked_array([], pa.string())
+        con = catalog.connect(self.root)
+        try:
+            con.register("batch_ids", pa.table({"sample_id": ids}))
+            con.register("batch_shas", pa.table({"sha256": shas}))
+            stored_ids = con.sql(
+                "SELECT sample_id FROM samples WHERE config_hash = $c AND sample_id IN (FROM batch_ids)"
+                " UNION SELECT sample_id FROM rejects WHERE config_hash = $c AND sample_id IN (FROM batch_ids)",
+                params={"c": self.config_hash},
+            ).to_arrow_table().column("sample_id")
+            stored_shas = con.sql(
+                "SELECT DISTINCT sha256 FROM images WHERE sha256 IN (FROM batch_shas)"
+            ).to_arrow_table().column("sha256")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise damaged_shard(exc, self.root) from None
+        finally:
+            con.close()
+        if len(stored_ids):
+            self.samples_taken += len(stored_ids)
+            log.info("%d sample(s) were published by a concurrent writer first; not written again", len(stored_ids))
+        out = {}
+        for name, table in tables.items():
+            key, stored = ("sha256", stored_shas) if name == "images" else ("sample_id", stored_ids)
+            if len(stored):
+                table = table.filter(pc.invert(pc.is_in(table.column(key), value_set=stored.combine_chunks())))
+            if table.num_rows:
+                out[name] = table
+        return out
 
     def close(self) -> None:
         """Flush committed samples; uncommitted ones are dropped (they are incomplete) and logged."""

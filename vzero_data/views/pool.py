@@ -133,6 +133,24 @@ class PathImagePool:
         return self._load(self._paths[_draw_key(keys, exclude_sha256, rng)])
 
 
+def pool_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Every PNG/JPEG/WebP file under ``root``, sorted: what a folder pool draws from."""
+    root = Path(root)
+    found = sorted(p for p in root.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp"})
+    if not found:
+        raise ValueError(f"no images (png/jpg/webp) under {root}")
+    return found
+
+
+def pool_digest(root: str | os.PathLike[str]) -> str:
+    """SHA-256 over the pool folder's files (relative path and content), not where it lives: two
+    copies of one pool draw the same images, so they give the same digest."""
+    h = hashlib.sha256()
+    for path in pool_files(root):
+        h.update(f"{path.relative_to(root).as_posix()}\0{file_sha256(path)}\n".encode())
+    return h.hexdigest()
+
+
 def pool_from_paths(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
@@ -141,9 +159,5 @@ def pool_from_paths(
 ) -> PathImagePool:
     """A pool over explicit paths, or over every PNG/JPEG/WebP file under a directory."""
     if isinstance(paths, (str, os.PathLike)):
-        root = Path(paths)
-        found = [p for p in root.rglob("*") if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp"}]
-        if not found:
-            raise ValueError(f"no images (png/jpg/webp) under {root}")
-        paths = found
+        paths = pool_files(paths)
     return PathImagePool(paths, max_images=max_images, max_side=max_side)

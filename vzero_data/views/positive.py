@@ -12,6 +12,8 @@ from vzero_data.views.geometry import crop, overlap, resize, target_in_image, wi
 from vzero_data.views.view import View
 
 POSITIVE_STRATEGY = "crop"
+# Part of the config hash: bump whenever the positive crop's pixels or box change for the same inputs.
+POSITIVE_OUTPUT_VERSION = 1
 
 
 def positive_view(image: np.ndarray, target: Box, policy: CropPolicy | None = None, seed: int = 0) -> View:

@@ -43,8 +43,11 @@ def get_strategy(name: str) -> NegativeStrategy:
     try:
         return NEGATIVE_STRATEGIES[name]
     except KeyError:
-        known = ", ".join(sorted(NEGATIVE_STRATEGIES))
-        raise UnknownStrategyError(f"unknown negative-view strategy {name!r}; known: {known}") from None
+        from vzero_data.names import unknown_name
+
+        raise UnknownStrategyError(
+            unknown_name("negative-view strategy", name, NEGATIVE_STRATEGIES)
+        ) from None
 
 
 def register_strategy(strategy: NegativeStrategy, *, replace: bool = False) -> NegativeStrategy:

@@ -53,6 +53,9 @@ class NegativeStrategy(Generic[P]):
     :class:`AvoidTargetParams`. ``verify``: an extra check specific to the strategy. ``preload``:
     modules the strategy imports lazily that are slow to import; a pool of worker processes imports
     them once, before it forks its workers, instead of once per worker.
+    ``output_version``: part of the config hash; bump it whenever the strategy's pixels or boxes
+    change for the same inputs, so stores never mix the old views with the new ones
+    (``tests/vzero_data/views/test_output_versions.py`` pins each strategy's output).
     """
 
     name: str
@@ -61,6 +64,7 @@ class NegativeStrategy(Generic[P]):
     summary: str
     avoids_target: bool = False
     verify: VerifyFn | None = None
+    output_version: int = 1
     preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:

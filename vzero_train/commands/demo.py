@@ -1,9 +1,9 @@
 """Run the whole V-Zero demo on CPU in a few minutes: curate, then train.
 
-  curation (`vzero-data demo`): synthesize scenes, curate them with recipes/demo.yaml (positive
+  curation (`vzero-data demo`): synthesize scenes, curate them with the shipped demo recipe (positive
       crops and every negative strategy), summarize the store, write a preview
   training: train tiny random student and teacher models with gated on-policy distillation on that
-      store, using the `train:` section of recipes/demo.yaml (checkpoints, metrics.jsonl), then
+      store, using the `train:` section of the demo recipe (checkpoints, metrics.jsonl), then
       summarize the last step (losses, the gate's statistics, time per phase)
 
 Every `demo_out/` path of the recipe is moved under --out. Run it again and both halves resume:
@@ -16,6 +16,7 @@ example:
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 HELP = "run the whole demo: synthesize, curate, preview, then train tiny models with V-Zero"
@@ -29,9 +30,9 @@ SUMMARY_KEYS = (
     "gate/weight_max",
     "gate/frac_delta_pos",
     "gate/delta_mean",
+    "time/encode",
     "time/rollout",
-    "time/replay_positive",
-    "time/replay_negative",
+    "time/replay",
     "time/update",
 )
 
@@ -54,12 +55,19 @@ def moved_paths(section: dict[str, Any], out: str, prefix: str = "") -> dict[str
     return overrides
 
 
-def last_metrics(history: list[dict[str, Any]]) -> str:
-    """One line per interesting metric of the last logged step."""
+def last_metrics(history: list[dict[str, Any]], metrics_file: Path | None = None) -> str:
+    """One line per interesting metric of the last logged step: this run's, or, when this run
+    trained nothing (it was already finished), the last step ``metrics_file`` holds."""
+    note = ""
+    if not history and metrics_file is not None and metrics_file.is_file():
+        from vzero_train.metrics import read_metrics
+
+        history = [r for r in read_metrics(metrics_file) if "loss/policy" in r][-1:]
+        note = f" (logged earlier, {metrics_file})"
     if not history:
         return "  (no steps logged)"
     last = history[-1]
-    lines = [f"  step {last.get('step')}"]
+    lines = [f"  step {last.get('step')}{note}"]
     keys = [k for k in SUMMARY_KEYS if k in last] + sorted(k for k in last if k.startswith("eval/"))
     for key in keys:
         value = last[key]
@@ -90,13 +98,16 @@ def run(args: argparse.Namespace) -> int:
     except RecipeError as exc:
         raise CommandError(str(exc)) from None
 
+    from vzero_train.metrics import METRICS_FILE
     from vzero_train.trainer import train
 
     teacher = config.teacher.path or config.teacher.kind
     print(f"\n== training: {config.student} from {teacher} on {config.store} ==", flush=True)
     result = train(config, steps=args.steps)
     print(f"\n== training summary ({result.output_dir}) ==")
-    print(last_metrics(result.history))
+    if result.already_done:
+        print(f"  already at step {result.step} of {args.steps or config.steps}: nothing trained")
+    print(last_metrics(result.history, result.output_dir / METRICS_FILE))
     print(f"  checkpoint: {result.checkpoint}\n  metrics:    {result.output_dir / 'metrics.jsonl'}")
     print(f"\nfull demo finished (curation and training): outputs under {args.out}/")
     return 0

@@ -32,13 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--arms", help="comma-separated arms (default: the recipe's), e.g. base,plain,random_crop"
     )
-    parser.add_argument("--recipe", type=Path, help="sandbox recipe (default: recipes/sandbox.yaml)")
+    parser.add_argument("--recipe", help="sandbox recipe file or shipped name (default: sandbox)")
 
 
 def default_recipe() -> Path:
-    import vzero_train
+    """The shipped ``sandbox`` recipe (package data, so it is there after any install)."""
+    from vzero_data.recipes import shipped_recipes
 
-    return Path(vzero_train.__file__).resolve().parents[1] / "recipes" / "sandbox.yaml"
+    return shipped_recipes()["sandbox"]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,11 +55,12 @@ def run(args: argparse.Namespace) -> int:
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     if args.arms is not None and not arms:
         raise CommandError("--arms names no arm")
-    recipe = args.recipe or default_recipe()
-    if not recipe.is_file():
-        raise CommandError(
-            f"{recipe}: no such recipe (the sandbox runs from a source checkout, pip install -e .)"
-        )
+    from vzero_data.recipes import UnknownRecipe, resolve_recipe
+
+    try:
+        recipe = resolve_recipe(args.recipe) if args.recipe else default_recipe()
+    except UnknownRecipe as exc:
+        raise CommandError(str(exc)) from None
     for name in ("vzero_train", "accelerate"):  # the sandbox prints its own progress per stage and arm
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -3,9 +3,9 @@
 Resumes from the newest complete checkpoint in the run's output folder unless --no-resume.
 
 examples:
-  vzero-train train recipes/demo.yaml
-  vzero-train train recipes/demo.yaml --steps 2 --set gate.enabled=false --set rollout.group_size=4
-  accelerate launch --num_processes 8 -m vzero_train.cli train recipes/qwen3vl_2b_from_8b.yaml
+  vzero-train train demo
+  vzero-train train demo --steps 2 --set gate.enabled=false --set rollout.group_size=4
+  accelerate launch --num_processes 8 -m vzero_train.cli train qwen3vl_2b_from_8b
 """
 
 from __future__ import annotations
@@ -16,7 +16,10 @@ HELP = "train a student VLM with gated on-policy distillation (recipe's train: s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", help="YAML recipe with a train: section (and a store path)")
+    parser.add_argument(
+        "recipe",
+        help="YAML recipe with a train: section (and a store path), or a shipped recipe's name (demo, ...)",
+    )
     parser.add_argument(
         "--steps", type=int, help="train until this many steps in total (default: the recipe's)"
     )
@@ -30,6 +33,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override a train field (dotted key, YAML value), e.g. --set optim.lr=2e-6",
     )
+
+
+def check_inputs(config, where: str) -> None:
+    """Fail before any model loads when the store or a model is missing: the store first (it is the
+    input), then the student and an external teacher (folders, or hub ids cached or reachable)."""
+    from vzero_data.cli_support import CommandError
+    from vzero_data.model_source import model_source_problem
+    from vzero_data.store import StoreError, open_store
+    from vzero_train.config import TINY_PREFIX
+
+    try:
+        open_store(config.store)
+    except StoreError as exc:
+        raise CommandError(f"{where}: train.store: {exc}") from None
+    models = {"student": config.student}
+    if config.teacher.kind == "external" and config.teacher.path:
+        models["teacher.path"] = config.teacher.path
+    for field, name in models.items():
+        if name.startswith(TINY_PREFIX):
+            continue
+        problem = model_source_problem(name)
+        if problem:
+            raise CommandError(f"{where}: train.{field}: {problem}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,12 +72,22 @@ def run(args: argparse.Namespace) -> int:
     except RecipeError as exc:
         raise CommandError(str(exc)) from None
 
+    from vzero_train.checkpoint import DamagedCheckpointsError
+    from vzero_train.preflight import PreflightError
+    from vzero_data.recipes import resolve_recipe
+
+    check_inputs(config, resolve_recipe(args.recipe).name)
     from vzero_train.trainer import train
 
     try:
         result = train(config, steps=args.steps, resume=not args.no_resume)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, DamagedCheckpointsError, PreflightError) as exc:
         raise CommandError(str(exc)) from exc
+    if result.already_done:
+        print(
+            f"already at step {result.step} of {args.steps or config.steps}; checkpoint {result.checkpoint}"
+        )
+        return 0
     print(
         f"trained {result.step} steps; checkpoint {result.checkpoint}; metrics {result.output_dir / 'metrics.jsonl'}"
     )

@@ -2,7 +2,9 @@
 
 The Markdown is rendered from the JSON alone, so a report can be regenerated (or several runs
 compared) from saved ``results.json`` files. Accuracies carry 95% Wilson score intervals; the
-average across benchmarks is the unweighted mean of their accuracies, as papers report it.
+average across benchmarks is the unweighted mean of their accuracies, as papers report it, taken
+only over the benchmarks every compared checkpoint has a score on (``average_over``), so checkpoints
+evaluated on different sets (runs merged by ``eval-report``) are never averaged over different sets.
 """
 
 from __future__ import annotations
@@ -76,19 +78,46 @@ def checkpoint_entry(
     return {"label": label, "model": model, "step": step, "benchmarks": benchmarks, "average": average}
 
 
+def common_benchmarks(checkpoints: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The benchmarks every checkpoint has an accuracy on, in first-seen order."""
+    names: dict[str, None] = {}
+    for ckpt in checkpoints:
+        names.update(dict.fromkeys(ckpt["benchmarks"]))
+    return [
+        name
+        for name in names
+        if all(
+            name in c["benchmarks"] and c["benchmarks"][name]["overall"]["accuracy"] is not None
+            for c in checkpoints
+        )
+    ]
+
+
+def with_common_average(checkpoints: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Copies of ``checkpoints`` whose ``average`` is the mean over :func:`common_benchmarks`."""
+    common = common_benchmarks(checkpoints)
+    out = []
+    for ckpt in checkpoints:
+        accs = [ckpt["benchmarks"][name]["overall"]["accuracy"] for name in common]
+        out.append({**ckpt, "average": sum(accs) / len(accs) if accs else None})
+    return out, common
+
+
 def build_report(
     checkpoints: Sequence[dict[str, Any]],
     *,
     settings: Mapping[str, Any],
     benchmarks: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
+    checkpoints, common = with_common_average(checkpoints)
     return {
         "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "environment": environment(),
         "settings": dict(settings),
         "benchmarks": [dict(b) for b in benchmarks],
-        "checkpoints": list(checkpoints),
+        "checkpoints": checkpoints,
+        "average_over": common,
     }
 
 
@@ -112,8 +141,10 @@ def _benchmark_names(report: Mapping[str, Any]) -> list[str]:
 def comparison_table(report: Mapping[str, Any]) -> str:
     """Markdown table: one row per checkpoint, accuracy % [95% CI] per benchmark, and the mean."""
     names = _benchmark_names(report)
+    common = report.get("average_over", names)
+    label = "average" if list(common) == names else f"average ({', '.join(common) or 'no common benchmark'})"
     lines = [
-        "| checkpoint | step | " + " | ".join(names) + " | average |",
+        "| checkpoint | step | " + " | ".join(names) + f" | {label} |",
         "|---|---:|" + "---:|" * len(names) + "---:|",
     ]
     for ckpt in report["checkpoints"]:

@@ -1,4 +1,4 @@
-"""The ``sandbox:`` section of ``recipes/sandbox.yaml``: the world, its splits, steps, seeds, arms.
+"""The ``sandbox:`` section of the shipped ``sandbox`` recipe: the world, its splits, steps, seeds, arms.
 
 The recipe's other sections are the project's own: curation (``source`` ... ``execution``), ``sft:``
 (the teacher's and base student's supervised runs) and ``train:`` (the OPD arms, which fill in the
@@ -6,6 +6,8 @@ student and teacher). ``quick`` replaces the sizes for ``--quick``.
 """
 
 from __future__ import annotations
+
+import os
 
 from pydantic import Field, model_validator
 
@@ -62,3 +64,10 @@ class SandboxConfig(Section):
         if len(set(self.split_seeds.values())) != len(SPLIT_NAMES):
             raise ValueError("split_seeds must differ: splits are disjoint by seed")
         return self
+
+
+def load_sandbox_config(path: str | os.PathLike[str]) -> SandboxConfig:
+    """The validated ``sandbox:`` section of a recipe file or shipped name; errors name the file and field."""
+    from vzero_train.config import load_section
+
+    return load_section(path, "sandbox", SandboxConfig)

@@ -16,17 +16,16 @@ from typing import Any
 import yaml
 
 from vzero_train.sandbox.arms import BASE, arm, opd_records
-from vzero_train.sandbox.config import SandboxConfig, Sizes
+from vzero_train.sandbox.config import SandboxConfig, Sizes, load_sandbox_config
 from vzero_train.sandbox.world import build_world
 
 TEACHER_VIEWS_FILE = "teacher_views.json"
 
 
 def load_recipe(path: Path) -> tuple[dict[str, Any], SandboxConfig]:
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(doc, dict) or "sandbox" not in doc:
-        raise ValueError(f"{path}: no `sandbox:` section")
-    return doc, SandboxConfig.model_validate(doc["sandbox"])
+    """The whole recipe (its curation, ``sft:`` and ``train:`` sections) and its validated ``sandbox:``."""
+    config = load_sandbox_config(path)
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")), config
 
 
 def stored_strategies(store: Path) -> list[str]:

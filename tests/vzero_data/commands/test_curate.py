@@ -109,3 +109,147 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     full = run(curate_cmd(recipe, tmp_path / "full", "--no-progress"))
     assert full.returncode == 0, full.stderr
     assert snapshot(store) == snapshot(tmp_path / "full")
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.add(child)
+            todo.append(child)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_sigkill_of_the_main_process_leaves_no_workers_and_the_next_run_marks_it_interrupted(tmp_path):
+    scenes = tmp_path / "scenes"
+    write_scenes(scenes, 12, size=640, seed=3, progress=False)
+    data = recipe_data(
+        scenes, "store.shard_max_mb=0.000001", "execution.workers=2", "execution.samples_per_task=1"
+    )
+    recipe = write_recipe(tmp_path / "r.yaml", data)
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        curate_cmd(recipe, store, "--no-progress"),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    helpers: set[int] = set()
+    # The fork server, the resource tracker and both workers (children of the fork server).
+    while (_data_batches(store) < 1 or len(helpers) < 4) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run finished before it could be killed"
+        helpers = _descendants(proc.pid)
+        time.sleep(0.05)
+    assert len(helpers) >= 4, helpers
+    os.kill(proc.pid, signal.SIGKILL)  # the main process only, as the OOM killer does
+    proc.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(p) for p in helpers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [p for p in helpers if _alive(p)], "processes outlived the killed run"
+
+    from vzero_data.store import open_store
+
+    runs = open_store(store).query("SELECT status FROM runs").column("status").to_pylist()
+    assert runs == ["running"]
+    resumed = run(curate_cmd(recipe, store, "--no-progress"))
+    assert resumed.returncode == 0, resumed.stderr
+    statuses = sorted(open_store(store).query("SELECT status FROM runs").column("status").to_pylist())
+    assert statuses == ["finished", "interrupted"]
+
+
+def _scenes_with_rejects(root: Path) -> Path:
+    """Scenes plus rows that become rejects: a missing image, no box, and repeats of earlier rows."""
+    scenes = write_test_scenes(root)
+    manifest = scenes / "manifest.jsonl"
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    with open(manifest, "a", encoding="utf-8") as fh:
+        for i in (0, 3, 6):
+            fh.write(json.dumps({**rows[i], "id": f"repeat-{i}"}) + "\n")
+    return scenes
+
+
+@pytest.mark.slow
+def test_kill_loop_with_rejects_ends_in_the_store_of_an_uninterrupted_run(tmp_path):
+    import random
+
+    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline.runner import curate
+
+    scenes = _scenes_with_rejects(tmp_path / "scenes")
+    data = recipe_data(scenes, "store.shard_max_mb=0.000001")
+    recipe = write_recipe(tmp_path / "r.yaml", data)
+    store = tmp_path / "killed"
+    rng = random.Random(0)
+    for _ in range(6):
+        proc = subprocess.Popen(
+            curate_cmd(recipe, store, "--no-progress"),
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        before, deadline = _data_batches(store), time.monotonic() + 120
+        # Kill at a random moment once this run has committed something (or it ends by itself).
+        while _data_batches(store) <= before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.5))
+        if proc.poll() is not None:
+            break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    final = run(curate_cmd(recipe, store, "--no-progress"))
+    assert final.returncode == 0, final.stderr
+    curate(recipe_from_mapping(data, "r.yaml"), tmp_path / "full")
+    killed, full = snapshot(store), snapshot(tmp_path / "full")
+    assert killed == full
+    assert sum(r["reason"] == "duplicate_sample" for r in full["rejects"]) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shards", [("0/1", "0/1"), ("0/2", "1/2")], ids=["identical-runs", "two-shards"])
+def test_launches_started_together_on_a_new_store_leave_the_store_of_one_run(scenes, tmp_path, shards):
+    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline.runner import curate
+    from vzero_data.store import open_store
+
+    data = recipe_data(scenes, "store.shard_max_mb=0.000001")
+    recipe = write_recipe(tmp_path / "r.yaml", data)
+    store = tmp_path / "shared"
+    procs = [
+        subprocess.Popen(
+            curate_cmd(recipe, store, "--no-progress", "--shard", shard),
+            env=ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for shard in shards
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    curate(recipe_from_mapping(data, "r.yaml"), tmp_path / "one")
+    assert snapshot(store) == snapshot(tmp_path / "one")
+    twice = open_store(store).query(
+        "SELECT sample_id, config_hash FROM samples GROUP BY ALL HAVING count(*) > 1"
+    )
+    assert twice.num_rows == 0

@@ -138,18 +138,19 @@ def test_bad_overrides(tmp_path, override):
         load_recipe(write(tmp_path, GOOD), [override])
 
 
-CURATION_RECIPES = sorted(
-    p for p in (ROOT / "recipes").glob("*.yaml") if "source" in yaml.safe_load(p.read_text())
-)
-
-
-@pytest.mark.parametrize("path", CURATION_RECIPES, ids=lambda p: p.name)
-def test_shipped_recipes_validate_and_start_with_their_command(path):
-    first = path.read_text().splitlines()[0]
-    assert first.startswith(f"# vzero-data curate recipes/{path.name}"), first
-    load_recipe(path)
-
-
 def test_every_shipped_recipe_exists():
-    names = {p.name for p in (ROOT / "recipes").glob("*.yaml")}
-    assert {"demo.yaml", "groundingdino_vstar.yaml", "ablation_negatives.yaml"} <= names
+    from vzero_data.recipes import shipped_recipes
+
+    assert {"demo", "groundingdino_vstar", "ablation_negatives"} <= set(shipped_recipes())
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ({"adapter": "jsonl", "path": "x.jsonl", "synthesize": {"n": 2}}, "only the synthetic adapter"),
+        ({"adapter": "synthetic", "path": "s", "synthesize": {"n": 0}}, "source.synthesize.n: expected"),
+    ],
+)
+def test_synthesize_is_for_synthetic_sources(tmp_path, source, message):
+    with pytest.raises(RecipeError, match=message):
+        load_recipe(write(tmp_path, {**GOOD, "source": source}))

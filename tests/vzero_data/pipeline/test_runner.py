@@ -1,11 +1,12 @@
 import json
+from pathlib import Path
 from collections import Counter
 
 import pytest
 
 from vzero_data.grounding.backends.annotated import AnnotatedGrounder, AnnotatedOptions
 from vzero_data.grounding.registry import GROUNDERS
-from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline.recipe import apply_overrides, recipe_from_mapping
 from vzero_data.pipeline.runner import curate
 from vzero_data.pipeline.sharding import ShardSpec, shard_of
 from vzero_data.sample import image_digest, make_sample_id
@@ -185,3 +186,60 @@ def test_mode_all_rejects_boxes_whose_union_is_not_fine_grained(tmp_path):
     assert "2 selected boxes together" in rejects[0]["detail"]
     positives = store.query("SELECT box FROM views WHERE kind = 'positive'").to_pylist()
     assert len(positives) == 1
+
+
+def _scenes_with_repeats(tmp_path):
+    """The fixture's scenes plus two repeated rows: one repeats the first row, one the fourth."""
+    scenes = write_test_scenes(tmp_path / "scenes")
+    manifest = scenes / "manifest.jsonl"
+    rows = [json.loads(line) for line in manifest.read_text().splitlines()]
+    with open(manifest, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({**rows[0], "id": "repeat-of-first"}) + "\n")
+        fh.write(json.dumps({**rows[3], "id": "repeat-of-fourth"}) + "\n")
+    return scenes, len(rows) + 2
+
+
+@pytest.mark.parametrize("stops", [(2, 5), (4, 9, 11)])
+def test_interrupted_runs_record_every_reject_an_uninterrupted_run_records(tmp_path, stops):
+    """Each ``limit`` run stands for a run killed after committing that many source rows; the
+    repeats' originals fall in earlier runs than the repeats themselves."""
+    scenes, n_rows = _scenes_with_repeats(tmp_path)
+    data = recipe_data(scenes)
+    recipe = recipe_from_mapping(data, "test.yaml")
+    full = curate(recipe, tmp_path / "full").summary
+    assert full.duplicates == 2
+    for stop in stops:
+        limited = recipe_from_mapping(apply_overrides(data, [f"execution.limit={stop}"]), "test.yaml")
+        curate(limited, tmp_path / "resumed")
+    curate(recipe, tmp_path / "resumed")
+    resumed = snapshot(tmp_path / "resumed")
+    assert resumed == snapshot(tmp_path / "full")
+    assert Counter(r["reason"] for r in resumed["rejects"]) == {
+        "duplicate_sample": 2,
+        "image_missing": 1,
+        "no_box": 1,
+    }
+    assert len(resumed["samples"]) + len(resumed["rejects"]) == n_rows
+
+
+def test_the_source_location_is_not_part_of_the_hash(tmp_path, monkeypatch):
+    """The same data by an absolute path, a relative path and from a copied folder: one config
+    hash, and the second and third runs find nothing to do."""
+    import shutil
+
+    scenes = write_test_scenes(tmp_path / "scenes")
+    with open(scenes / "manifest.jsonl", "a", encoding="utf-8") as fh:
+        fh.write("{not json\n")  # a reject with no id: keyed by its place in the source
+    copy = shutil.copytree(scenes, tmp_path / "elsewhere" / "copy")
+    monkeypatch.chdir(tmp_path)
+    spellings = [str(scenes.resolve()), "scenes", str(copy)]
+    outcomes = [
+        curate(recipe_from_mapping(recipe_data(Path(path)), "test.yaml"), tmp_path / "store")
+        for path in spellings
+    ]
+    assert len({o.summary.config_hash for o in outcomes}) == 1
+    assert [o.nothing_to_do for o in outcomes] == [False, True, True]
+    curate(recipe_from_mapping(recipe_data(scenes), "test.yaml"), tmp_path / "one")
+    assert snapshot(tmp_path / "store") == snapshot(tmp_path / "one")
+    keys = open_store(tmp_path / "store").query("SELECT sample_id FROM rejects WHERE reason = 'malformed_row'")
+    assert keys.column("sample_id").to_pylist() == ["manifest.jsonl:11"]

@@ -44,10 +44,13 @@ def test_encoding_is_recorded_and_keeps_the_pixels_before_encoding(scenes, tmp_p
         "store.image_format=jpeg",
         "store.image_format=webp",
         "store.quality=80",
-        "negatives=[{strategy: masked}, {strategy: cross_image, pool: x, pool_images: 8}]",
-        "negatives=[{strategy: masked}, {strategy: cross_image, pool: x, pool_max_side: 512}]",
+        "negatives=[{strategy: masked}, {strategy: cross_image, pool: POOL, pool_images: 8}]",
+        "negatives=[{strategy: masked}, {strategy: cross_image, pool: POOL, pool_max_side: 512}]",
     ],
 )
 def test_encoding_and_pool_settings_change_the_config_hash(scenes, override):
-    negatives = "negatives=[{strategy: masked}, {strategy: cross_image, pool: x}]"
+    # The pool is hashed by its content, so it must be a real folder of images.
+    pool = f"'{scenes / 'images'}'"
+    negatives = f"negatives=[{{strategy: masked}}, {{strategy: cross_image, pool: {pool}}}]"
+    override = override.replace("POOL", pool)
     assert config_hash(_recipe(scenes, negatives, override)) != config_hash(_recipe(scenes, negatives))

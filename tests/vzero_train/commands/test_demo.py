@@ -36,3 +36,10 @@ def test_full_demo_curates_trains_and_resumes(tmp_path, capsys):
     assert "nothing to do: 4 samples already curated" in printed
     steps = [json.loads(line)["step"] for line in (out / "train" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [0, 1, 2, 3], "the second run resumes from step 2"
+
+    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "3", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    summary = printed.split("== training summary", 1)[1]
+    assert "(no steps logged)" not in summary
+    assert f"step 3 (logged earlier, {out / 'train' / 'metrics.jsonl'})" in summary
+    assert "gate/weight_mean" in summary, "a finished run still shows its last step's metrics"

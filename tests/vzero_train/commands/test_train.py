@@ -3,6 +3,9 @@ from vzero_train.cli import main
 
 
 def test_cli_trains_from_a_recipe(tmp_path, tiny_vlm, records, monkeypatch, capsys):
+    from vzero_data.store import open_store
+
+    open_store(tmp_path / "store", create=True)  # train checks its store before loading models
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         f"store: {tmp_path / 'store'}\n"

@@ -136,6 +136,35 @@ def test_merge_reports_unites_checkpoints_and_flags_differing_settings():
         merge_reports([])
 
 
+def test_merged_average_covers_only_benchmarks_every_checkpoint_has():
+    a = _report(steps=(0,))
+    b = build_report(
+        [
+            checkpoint_entry(
+                "other",
+                "runs/other",
+                {
+                    "vstar": _results("vstar", "cc"),
+                    "hr4k": _results("hr4k", "ww"),
+                    "mme": _results("mme", "c"),
+                },
+                step=30,
+            )
+        ],
+        settings=a["settings"],
+        benchmarks=[*a["benchmarks"], {"name": "mme", "format": "mme_realworld", "src": "/m.json"}],
+    )
+    assert b["checkpoints"][0]["average"] == pytest.approx((1.0 + 0.0 + 1.0) / 3), "alone: all three"
+    merged = merge_reports([a, b])
+    assert merged["average_over"] == ["vstar", "hr4k"]
+    averages = [c["average"] for c in merged["checkpoints"]]
+    first = a["checkpoints"][0]["benchmarks"]
+    expected_a = (first["vstar"]["overall"]["accuracy"] + first["hr4k"]["overall"]["accuracy"]) / 2
+    assert averages == [pytest.approx(expected_a), pytest.approx(0.5)]
+    header = comparison_table(merged).splitlines()[0]
+    assert header == "| checkpoint | step | vstar | hr4k | mme | average (vstar, hr4k) |"
+
+
 def test_markdown_names_the_protocol_and_shows_the_cycle_score():
     from dataclasses import replace
 

@@ -25,6 +25,7 @@ class AnnotatedOptions(BaseModel):
 
 class AnnotatedGrounder:
     name = "annotated"
+    output_version = 1  # part of the config hash: bump when the boxes it returns change
     Options = AnnotatedOptions
     reads_pixels = False  # boxes come from the samples: the images are never decoded here
 

@@ -15,10 +15,15 @@ class ZeroShotDetectorGrounder(ModelGrounder):
     """Loads ``AutoModelForZeroShotObjectDetection`` + processor; subclasses write ``_prepare`` and
     ``_detect`` (post-processing to per-image dicts with ``boxes`` and ``scores``)."""
 
+    loads_hub_model = True
+
     def _load(self) -> None:
         from transformers import AutoModelForZeroShotObjectDetection
 
         from vzero_data.hf_loading import load_processor
+        from vzero_data.model_source import require_model_source
+
+        require_model_source(self.options.model, what=f"{self.name} model")
 
         self.processor = load_processor(self.options.model)
         self.model = AutoModelForZeroShotObjectDetection.from_pretrained(

@@ -112,10 +112,15 @@ class QwenVLGrounder(ModelGrounder):
     Options = QwenVLOptions
     options: QwenVLOptions
 
+    loads_hub_model = True
+
     def _load(self) -> None:
         from transformers import AutoModelForImageTextToText
 
         from vzero_data.hf_loading import load_processor
+        from vzero_data.model_source import require_model_source
+
+        require_model_source(self.options.model, what=f"{self.name} model")
 
         self.processor = load_processor(self.options.model)
         self.processor.tokenizer.padding_side = "left"

@@ -9,6 +9,8 @@ output does not depend on the worker count. ``workers=0`` runs everything in the
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -52,6 +54,46 @@ def start_fork_server(preload: tuple[str, ...]) -> None:
         forkserver.ensure_running()
 
 
+def _exit_when_parent_dies(alive: Any) -> None:
+    """Block until the parent's end of the ``alive`` pipe closes (it exited or was killed), then exit.
+
+    Workers are children of the fork server, not of the run, and block on a queue whose other end
+    they hold themselves, so nothing else ends them when the run is killed (``kill -9``, the OOM
+    killer); each would keep its memory and the dead run's stdout open, and keep the fork server and
+    resource tracker alive with it.
+    """
+    try:
+        alive.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
+
+
+def _worker_init(alive: Any, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    """Every pool worker's initializer: watch the parent, die with the fork server, then the user's."""
+    import threading
+
+    threading.Thread(target=_exit_when_parent_dies, args=(alive,), daemon=True).start()
+    _die_with_parent_process()
+    if initializer is not None:
+        initializer(*initargs)
+
+
+def _die_with_parent_process() -> None:
+    """Linux: ask the kernel to SIGKILL this process when its parent (the fork server) dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):  # no prctl: the pipe watch above still ends the worker
+        return
+
+
 class LocalExecutor:
     """Map a picklable per-chunk function over a stream with ``workers`` processes."""
 
@@ -77,11 +119,14 @@ class LocalExecutor:
 
     def __enter__(self) -> LocalExecutor:
         if self.workers > 0:
+            ctx = _pool_context(self.preload)
+            # Only this process holds the send end: workers read EOF the moment it dies.
+            alive_recv, self._alive_send = ctx.Pipe(duplex=False)
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers,
-                mp_context=_pool_context(self.preload),
-                initializer=self.initializer,
-                initargs=self.initargs,
+                mp_context=ctx,
+                initializer=_worker_init,
+                initargs=(alive_recv, self.initializer, self.initargs),
             )
         elif self.initializer is not None:
             self.initializer(*self.initargs)
@@ -92,6 +137,7 @@ class LocalExecutor:
             # On an error or interrupt do not wait for queued chunks: their results would be discarded.
             self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
             self._pool = None
+            self._alive_send.close()
 
     def map_ordered(self, fn: Callable[[list[T]], list[R]], items: Iterable[T]) -> Iterator[R]:
         """Yield ``fn(chunk)`` results item by item, in input order, with bounded work in flight."""
