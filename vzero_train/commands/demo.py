@@ -1,10 +1,13 @@
-"""Run the whole V-Zero demo on CPU in a few minutes: curate, then train.
+"""Run the whole V-Zero demo on CPU in a few minutes: curate, train, then measure learning.
 
   curation (`vzero-data demo`): synthesize scenes, curate them with the shipped demo recipe (positive
       crops and every negative strategy), summarize the store, write a preview
   training: train tiny random student and teacher models with gated on-policy distillation on that
       store, using the `train:` section of the demo recipe (checkpoints, metrics.jsonl), then
       summarize the last step (losses, the gate's statistics, time per phase)
+  learning (`vzero-train sandbox --quick`, skip with --no-sandbox): a tiny teacher and base student
+      trained here from scratch, two OPD arms, all evaluated on held-out scenes; prints the teacher's
+      accuracy with the positive crop against its negatives, and base vs plain vs gated student
 
 Every `demo_out/` path of the recipe is moved under --out. Run it again and both halves resume:
 curation finds nothing to do, training continues from its newest checkpoint.
@@ -41,6 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo_out", help="output directory (default: demo_out)")
     parser.add_argument("--n", type=int, default=16, help="number of synthetic scenes (default: 16)")
     parser.add_argument("--steps", type=int, help="training steps (default: the recipe's)")
+    parser.add_argument(
+        "--no-sandbox",
+        dest="sandbox",
+        action="store_false",
+        help="skip the quick evidence sandbox (about 3 minutes) that ends the demo",
+    )
 
 
 def moved_paths(section: dict[str, Any], out: str, prefix: str = "") -> dict[str, str]:
@@ -109,5 +118,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"  already at step {result.step} of {args.steps or config.steps}: nothing trained")
     print(last_metrics(result.history, result.output_dir / METRICS_FILE))
     print(f"  checkpoint: {result.checkpoint}\n  metrics:    {result.output_dir / 'metrics.jsonl'}")
-    print(f"\nfull demo finished (curation and training): outputs under {args.out}/")
+    if args.sandbox:
+        sandbox_summary(Path(args.out) / "sandbox")
+    print(f"\nfull demo finished: outputs under {args.out}/")
     return 0
+
+
+def sandbox_summary(out: Path) -> None:
+    """Run the quick sandbox into ``out`` and print what the models learned on held-out scenes."""
+    from vzero_train.commands.sandbox import default_recipe
+    from vzero_train.sandbox.run import run_sandbox
+
+    print(f"\n== learning: the quick evidence sandbox ({out}) ==", flush=True)
+    report = run_sandbox(out, default_recipe(), quick=True, command="vzero-train sandbox --quick")
+    views = report["teacher"]["views"]
+    chance = report["world"]["shortcut"]["chance"]
+    print(f"\n== what was learned (held-out test scenes; chance {chance:.0%}) ==")
+    print("  teacher, trained here from scratch on full image + positive crop:")
+    for view in ("positive", "downsampled_distractor", "none"):
+        if view in views:
+            print(f"    with the {view:<24} {views[view]['accuracy']:6.1%}")
+    print("  students (full image only):")
+    for name, arm in report["arms"].items():
+        print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]")
+    print(f"  report: {out / 'report.md'} (what the figures mean: docs/sandbox.md)")

@@ -21,7 +21,7 @@ def test_moved_paths(section, out, expected):
 @pytest.mark.slow
 def test_full_demo_curates_trains_and_resumes(tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "2", "--no-progress"]) == 0
+    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "2", "--no-progress", "--no-sandbox"]) == 0
     printed = capsys.readouterr().out
     assert "full demo finished" in printed and "gate/weight_mean" in printed
     assert "eval/synth/accuracy" in printed, "the demo validates on its scenes"
@@ -31,13 +31,13 @@ def test_full_demo_curates_trains_and_resumes(tmp_path, capsys):
     assert (out / "train" / "checkpoints" / "step_2" / "model" / "config.json").is_file()
     assert (out / "preview" / "contact_sheet.png").is_file()
 
-    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "3", "--no-progress"]) == 0
+    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "3", "--no-progress", "--no-sandbox"]) == 0
     printed = capsys.readouterr().out
     assert "nothing to do: 4 samples already curated" in printed
     steps = [json.loads(line)["step"] for line in (out / "train" / "metrics.jsonl").read_text().splitlines()]
     assert steps == [0, 1, 2, 3], "the second run resumes from step 2"
 
-    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "3", "--no-progress"]) == 0
+    assert main(["demo", "--out", str(out), "--n", "4", "--steps", "3", "--no-progress", "--no-sandbox"]) == 0
     printed = capsys.readouterr().out
     summary = printed.split("== training summary", 1)[1]
     assert "(no steps logged)" not in summary

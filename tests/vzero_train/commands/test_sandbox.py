@@ -28,9 +28,10 @@ def shrunken_recipe(tmp_path):
 
 
 @pytest.mark.slow
-def test_sandbox_runs_every_stage_and_reports_every_arm(tmp_path, capsys):
+def test_sandbox_runs_every_stage_and_reports_every_arm(tmp_path, capsys, monkeypatch):
     out = tmp_path / "out"
-    args = ["sandbox", "--out", str(out), "--quick", "--recipe", str(shrunken_recipe(tmp_path))]
+    recipe = shrunken_recipe(tmp_path)
+    args = ["sandbox", "--out", str(out), "--quick", "--recipe", str(recipe)]
     assert main(args) == 0
     printed = capsys.readouterr().out
     for stage in (
@@ -67,6 +68,18 @@ def test_sandbox_runs_every_stage_and_reports_every_arm(tmp_path, capsys):
     assert {k: v["accuracy"] for k, v in again["arms"].items()} == {
         k: v["accuracy"] for k, v in report["arms"].items()
     }
+
+    # `vzero-train demo` ends with this summary of the quick sandbox (resumed here: nothing retrains)
+    import vzero_train.commands.sandbox as sandbox_command
+    from vzero_train.commands.demo import sandbox_summary
+
+    monkeypatch.setattr(sandbox_command, "default_recipe", lambda: recipe)
+    capsys.readouterr()
+    sandbox_summary(out)
+    printed = capsys.readouterr().out.split("== what was learned", 1)[1]
+    assert "with the positive" in printed and "with the downsampled_distractor" in printed
+    for name, arm in again["arms"].items():
+        assert f"{name:<30} {arm['accuracy']:6.1%}" in printed
 
 
 @pytest.mark.parametrize(
