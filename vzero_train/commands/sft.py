@@ -38,15 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vzero_data.cli_support import CommandError
     from vzero_train.config import RecipeError
+    from vzero_train.commands.train import recipe_overrides
     from vzero_train.sft_config import load_sft_config
 
-    overrides: list = list(args.set)
-    if args.output_dir:
-        overrides.append(("output_dir", args.output_dir))
-    if args.store:
-        overrides.append(("store", args.store))
     try:
-        config = load_sft_config(args.recipe, overrides)
+        config = load_sft_config(args.recipe, recipe_overrides(args))
     except RecipeError as exc:
         raise CommandError(str(exc)) from None
 

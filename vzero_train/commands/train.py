@@ -58,15 +58,21 @@ def check_inputs(config, where: str) -> None:
             raise CommandError(f"{where}: train.{field}: {problem}")
 
 
-def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
-    from vzero_train.config import RecipeError, load_train_config
-
+def recipe_overrides(args: argparse.Namespace) -> list:
+    """``--set`` strings plus ``--output-dir`` and ``--store`` as ``(field, value)`` overrides."""
     overrides: list = list(args.set)
     if args.output_dir:
         overrides.append(("output_dir", args.output_dir))
     if args.store:
         overrides.append(("store", args.store))
+    return overrides
+
+
+def run(args: argparse.Namespace) -> int:
+    from vzero_data.cli_support import CommandError
+    from vzero_train.config import RecipeError, load_train_config
+
+    overrides = recipe_overrides(args)
     try:
         config = load_train_config(args.recipe, overrides)
     except RecipeError as exc:
