@@ -83,7 +83,7 @@ def _shape_of_colour(seed: int, i: int, knobs: SharedColourKnobs) -> Item | None
     colours = [str(c) for c in rng.choice(list(PALETTE), size=4, replace=False)]
     objs = [shapes[k % 4] for k in rng.permutation(4 * knobs.objects_per_colour)]
     paint = [colours[0]] + [colours[1 + (k % 3)] for k in range(len(objs) - 1)]
-    if not _place(canvas, zip(objs, paint), knobs, rng):
+    if not _place(canvas, zip(objs, paint, strict=True), knobs, rng):
         return None
     options = tuple(shapes[j] for j in rng.permutation(4))
     return Item(f"s{seed}-{i}", f"What shape is the {colours[0]} object?", options, objs[0], canvas)
@@ -117,7 +117,7 @@ def few_objects(seed: int, i: int, n: int, knobs: SharedColourKnobs) -> Item:
     colours = [str(c) for c in rng.choice(list(PALETTE), size=4, replace=False)]
     shapes = [str(s) for s in rng.choice(SHAPES, size=n, replace=False)]
     paint = [colours[0]] + [colours[1 + int(k)] for k in rng.integers(0, 3, size=n - 1)]
-    _place(canvas, zip(shapes, paint), knobs, rng)
+    _place(canvas, zip(shapes, paint, strict=True), knobs, rng)
     options = tuple(colours[j] for j in rng.permutation(4))
     return Item(f"f{seed}-{i}", f"What is the color of the {shapes[0]}?", options, colours[0], canvas)
 
@@ -158,13 +158,17 @@ def accuracy(trainer: SFTTrainer, items: list[Item]) -> float:
             enc = encode_prompts(vlm.processor, prompts, images, nested_images=vlm.nested_images).to(device)
             ids, mask = answer_token_ids(vlm.tokenizer, answers)
             scores = (response_logprobs(model, enc, ids.to(device)).cpu() * mask).sum(-1).view(len(batch), -1)
-            correct += sum(it.eval_options[int(row.argmax())] == it.eval_answer for it, row in zip(batch, scores))
+            correct += sum(
+                it.eval_options[int(row.argmax())] == it.eval_answer for it, row in zip(batch, scores)
+            )
     model.train()
     return correct / len(items)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--world", choices=WORLDS, default="shape")
     parser.add_argument("--size", type=int, default=112, help="scene side in pixels (default 112)")
     parser.add_argument("--objects-per-colour", type=int, default=2)
@@ -173,8 +177,12 @@ def main() -> None:
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--zoom", type=int, help="widen windows around the target to the full image over N steps")
-    parser.add_argument("--objects", help="curriculum: 1, 2, ... objects until these steps, e.g. 400,900,1400")
+    parser.add_argument(
+        "--zoom", type=int, help="widen windows around the target to the full image over N steps"
+    )
+    parser.add_argument(
+        "--objects", help="curriculum: 1, 2, ... objects until these steps, e.g. 400,900,1400"
+    )
     parser.add_argument("--init", help="start from this model folder instead of a random tiny model")
     parser.add_argument("--seconds", type=float, default=300, help="training time budget (default 300)")
     parser.add_argument("--every", type=int, default=100, help="evaluate every N steps (default 100)")
@@ -183,7 +191,9 @@ def main() -> None:
     args = parser.parse_args()
 
     lo, hi = (float(v) for v in args.side_fraction.split(","))
-    knobs = SharedColourKnobs(size=args.size, objects_per_colour=args.objects_per_colour, side_fraction=(lo, hi))
+    knobs = SharedColourKnobs(
+        size=args.size, objects_per_colour=args.objects_per_colour, side_fraction=(lo, hi)
+    )
     stages = [int(v) for v in args.objects.split(",")] if args.objects else []
     val = [make_item(args.world, 99, i, knobs) for i in range(args.val)]
     step = [0]
@@ -213,7 +223,10 @@ def main() -> None:
             device=args.device,
         )
         trainer = SFTTrainer(config, records=records, resume=False)
-        print(json.dumps({"world": args.world, "chance": 0.25, "start_accuracy": accuracy(trainer, val)}), flush=True)
+        print(
+            json.dumps({"world": args.world, "chance": 0.25, "start_accuracy": accuracy(trainer, val)}),
+            flush=True,
+        )
         t0, losses = time.perf_counter(), []
         while time.perf_counter() - t0 < args.seconds:
             losses.append(trainer.train_step()["loss/sft"])

@@ -78,9 +78,9 @@ def run(args: argparse.Namespace) -> int:
     except RecipeError as exc:
         raise CommandError(str(exc)) from None
 
+    from vzero_data.recipes import resolve_recipe
     from vzero_train.checkpoint import DamagedCheckpointsError
     from vzero_train.preflight import PreflightError
-    from vzero_data.recipes import resolve_recipe
 
     check_inputs(config, resolve_recipe(args.recipe).name)
     from vzero_train.trainer import train
