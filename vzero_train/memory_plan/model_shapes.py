@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 SHIPPED_CONFIGS = Path(__file__).resolve().parent.parent / "model_configs"
-# ModuleLists whose members are the repeated blocks: what a per-layer FSDP wrap shards.
-BLOCK_LISTS = ("layers", "blocks")
 
 
 class ModelConfigError(ValueError):
@@ -168,17 +166,19 @@ def vision_shape(config: Any) -> VisionShape | None:
 
 def count_parameters(config: Any) -> tuple[int, int, int]:
     """(all parameters, those inside repeated blocks, the largest block's) of the model transformers
-    builds from ``config``, built on the meta device (shapes only, no memory)."""
+    builds from ``config``, built on the meta device (shapes only, no memory). The blocks are the
+    ones ``teacher.shard`` divides (:func:`vzero_train.teacher_sharding.block_lists`)."""
     import torch
     from transformers import AutoModelForImageTextToText
+
+    from vzero_train.teacher_sharding import block_lists
 
     with torch.device("meta"):
         model = AutoModelForImageTextToText.from_config(config)
     total = sum(p.numel() for p in model.parameters())
-    blocks: list[int] = []
-    for name, module in model.named_modules():
-        if name.split(".")[-1] in BLOCK_LISTS and isinstance(module, torch.nn.ModuleList):
-            blocks += [sum(p.numel() for p in block.parameters()) for block in module]
+    blocks = [
+        sum(p.numel() for p in block.parameters()) for lst in block_lists(model).values() for block in lst
+    ]
     return total, sum(blocks), max(blocks, default=0)
 
 
