@@ -33,8 +33,8 @@ def image_processor(model: ModelShape) -> Any:
     import transformers
 
     names = IMAGE_PROCESSORS.get(model.model_type, ())
-    classes = [getattr(transformers, name, None) for name in names]
-    cls = next((c for c in classes if c is not None), None)
+    # the first that exists; asking for a later one would import it (and warn without torchvision)
+    cls = next((c for c in (getattr(transformers, n, None) for n in names) if c is not None), None)
     if cls is None:
         raise ModelConfigError(f"{model.folder}: no visual-token rule for model type {model.model_type!r}")
     settings = {k: v for k, v in model.preprocessor.items() if k not in _DROP}
