@@ -8,6 +8,8 @@ from vzero_train.memory_plan import PlanInputs, what_to_change
 from vzero_train.memory_plan.estimate import GB, MemoryPlan
 from vzero_train.memory_plan.model_shapes import ModelShape
 
+# Above this share of the device a plan that fits is called tight (context, fragmentation).
+TIGHT = 0.9
 PHASE_TITLES = {
     "rollout": "rollout (generate; freed before the replays)",
     "replay": "replay (the teacher scores both views)",
@@ -71,6 +73,14 @@ def render(inputs: PlanInputs, plan: MemoryPlan, recipe: str) -> str:
         f"{plan.peak_phase} = {plan.peak_bytes / GB:.2f} GB of {plan.device_bytes / GB:.0f} GB "
         f"({'fits' if plan.fits else 'DOES NOT FIT'}; CUDA context and allocator fragmentation not included)",
     ]
+    tight = plan.fits and plan.peak_bytes > TIGHT * plan.device_bytes
+    if tight:
+        lines.append(
+            f"NOTE: less than {1 - TIGHT:.0%} of the device left ({(plan.device_bytes - plan.peak_bytes) / GB:.2f} GB) "
+            "for the CUDA context and fragmentation; to make room:"
+        )
+        for change, peak in what_to_change(inputs):
+            lines.append(f"  {change:<70} peak {peak / GB:.2f} GB")
     if not plan.fits:
         lines.append(
             f"WARNING: the {plan.peak_phase} phase needs {plan.peak_bytes / GB:.2f} GB per process, "
