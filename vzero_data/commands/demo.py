@@ -32,11 +32,12 @@ def demo_recipe_path():
     return shipped_recipes()["demo"]
 
 
-def demo_recipe(out, overrides: list[str]):
-    """The demo recipe with its ``demo_out/`` paths moved under ``out``."""
+def demo_recipe_mapping(out, overrides: list[str]) -> dict:
+    """The demo recipe's parsed YAML with ``overrides`` applied and its ``demo_out/`` paths moved
+    under ``out`` (not validated; :func:`demo_recipe` validates it)."""
     import yaml
 
-    from vzero_data.pipeline.recipe import apply_overrides, recipe_from_mapping
+    from vzero_data.pipeline.recipe import apply_overrides
 
     path = demo_recipe_path()
     data = apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides)
@@ -48,7 +49,14 @@ def demo_recipe(out, overrides: list[str]):
     for neg in data["negatives"]:
         if neg.get("pool"):
             neg["pool"] = moved(neg["pool"])
-    return recipe_from_mapping(data, path.name)
+    return data
+
+
+def demo_recipe(out, overrides: list[str]):
+    """The demo recipe with its ``demo_out/`` paths moved under ``out``."""
+    from vzero_data.pipeline.recipe import recipe_from_mapping
+
+    return recipe_from_mapping(demo_recipe_mapping(out, overrides), demo_recipe_path().name)
 
 
 def run(args: argparse.Namespace) -> int:

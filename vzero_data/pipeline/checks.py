@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from vzero_data.pipeline.recipe import ChecksConfig
-from vzero_data.views.view import pixels_digest
+from vzero_data.views.view import channel_moments, overall_std, pixels_digest
 
 
 class CheckedView(Protocol):
@@ -37,10 +37,19 @@ def view_too_small(view: CheckedView, cfg: ChecksConfig) -> str | None:
     return None
 
 
+def pixels_std(view: CheckedView) -> float:
+    """The standard deviation of all the view's pixel values (every channel together), in float64
+    from its per-channel moments: a :class:`~vzero_data.views.View` computes them once and shares
+    them with its ``pixel_std`` check."""
+    moments = getattr(view, "moments", None)
+    means, stds = moments if moments is not None else channel_moments(view.pixels)
+    return overall_std(means, stds)
+
+
 def flat_view(view: CheckedView, cfg: ChecksConfig) -> str | None:
     if cfg.min_pixel_std <= 0:
         return None
-    std = float(np.asarray(view.pixels, dtype=np.float32).std())
+    std = pixels_std(view)
     if std < cfg.min_pixel_std:
         return (
             f"{view.kind} view {view.strategy!r} is nearly uniform "

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import cv2
 import numpy as np
 
 from vzero_data.boxes import Box
@@ -20,10 +19,9 @@ from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyConte
 from vzero_data.views.view import View
 
 
-def pixel_std(pixels: np.ndarray) -> float:
+def pixel_std(view: View) -> float:
     """Mean over channels of the pixel standard deviation: near 0 flags a flat, uninformative view."""
-    _, std = cv2.meanStdDev(np.ascontiguousarray(pixels))
-    return round(float(std.mean()), 4)
+    return round(float(view.moments[1].mean()), 4)
 
 
 def validate_params(name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -108,13 +106,8 @@ def _to_view(
     strategy: NegativeStrategy, params: NegativeParams, seed: int, cand: Candidate, target: Box, attempts: int
 ) -> View:
     iou, inside = overlap(cand.box, target) if cand.box is not None else (0.0, 0.0)
-    checks = {
-        "target_box": target.to_list(),
-        "attempts": attempts,
-        "pixel_std": pixel_std(cand.pixels),
-        **cand.checks,
-    }
-    return View(
+    checks = {"target_box": target.to_list(), "attempts": attempts, **cand.checks}
+    view = View(
         kind="negative",
         strategy=strategy.name,
         params=params.to_dict(),
@@ -126,3 +119,6 @@ def _to_view(
         source_image_sha256=cand.source_image_sha256,
         checks=checks,
     )
+    # From the view's moments, which the pipeline's flat-view check reuses (a strategy's own wins).
+    checks.setdefault("pixel_std", pixel_std(view))
+    return view

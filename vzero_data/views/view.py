@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 
 from vzero_data.boxes import Box
@@ -27,6 +29,20 @@ def pixels_digest(pixels: np.ndarray) -> str:
     h = hashlib.sha256(f"{pixels.shape}|{pixels.dtype}".encode())
     h.update(np.ascontiguousarray(pixels).data)
     return h.hexdigest()
+
+
+def channel_moments(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and (population) standard deviation of an ``H x W x C`` array, as float64
+    vectors: one pass of ``cv2.meanStdDev``, whose sums of uint8 values are exact in float64."""
+    mean, std = cv2.meanStdDev(np.ascontiguousarray(pixels))
+    return mean.ravel(), std.ravel()
+
+
+def overall_std(means: np.ndarray, stds: np.ndarray) -> float:
+    """The standard deviation of all of an array's values, from its :func:`channel_moments`
+    (every channel has as many values, so the overall second moment is the channels' mean)."""
+    variance = float(np.mean(stds**2 + means**2) - np.mean(means) ** 2)
+    return math.sqrt(max(variance, 0.0))
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +81,12 @@ class View:
     def digest(self) -> str:
         """:func:`pixels_digest` of the view, computed once: the view id and the duplicate check share it."""
         return pixels_digest(self.pixels)
+
+    @cached_property
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`channel_moments` of the view, computed once: the flat-view check and the negatives'
+        ``pixel_std`` share it."""
+        return channel_moments(self.pixels)
 
     @property
     def width(self) -> int:

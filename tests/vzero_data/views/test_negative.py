@@ -162,3 +162,12 @@ def test_a_positive_of_another_image_is_refused():
     pos = positive_view(big, Box(150, 150, 170, 170))
     with pytest.raises(ValueError, match="positive must be a crop of this 50x50 image"):
         negative_view("distractor", small, Box(10, 10, 20, 20), None, 0, positive=pos)
+
+
+def test_pixel_std_check_is_the_mean_channel_std_of_the_view():
+    image = noise_image(128, 128)
+    target = Box(40, 40, 60, 60)
+    pos = positive_view(image, target, CropPolicy(margin_ratio=0.5))
+    view = negative_view("masked", image, target, None, 3, positive=pos)
+    expected = round(float(np.asarray(view.pixels, np.float64).reshape(-1, 3).std(axis=0).mean()), 4)
+    assert view.checks["pixel_std"] == pytest.approx(expected, abs=1e-4)
