@@ -136,6 +136,18 @@ def forward_transient(text: TextShape, tokens: int, dtype_bytes: int) -> int:
     return tokens * (dtype_bytes * 2 * text.intermediate + FP32 * 2 * text.hidden)
 
 
+def images_per_micro_batch(micro_batch: int, group_size: int) -> int:
+    """Distinct images in a micro-batch: rows are prompt-major (G per prompt) and a micro-batch
+    starts at a multiple of its size, so M rows span M/G prompts, one when M divides G, and at most
+    ceil((M-1)/G) + 1 otherwise. The update runs a trainable vision tower once per distinct image
+    (except under FSDP, where each row's pixels go through the wrapped forward)."""
+    if micro_batch % group_size == 0:
+        return micro_batch // group_size
+    if group_size % micro_batch == 0:
+        return 1
+    return min(micro_batch, -(-(micro_batch - 1) // group_size) + 1)
+
+
 def plan_memory(
     student: ModelShape,
     teacher: ModelShape,
@@ -291,7 +303,8 @@ def plan_memory(
     ]
     v = student.vision
     if v is not None and run.student_vision_trainable and tokens.student_image_patches:
-        patches = M * tokens.student_image_patches  # at most one distinct image per row
+        images = M if par.fsdp_version else images_per_micro_batch(M, run.group_size)
+        patches = images * tokens.student_image_patches
         vlayer = layer_activation_bytes(patches, v.hidden, v.hidden, v.hidden, v.intermediate, b)
         vacts = (
             v.depth * patches * v.hidden * FP32 + 2 * vlayer
@@ -299,7 +312,7 @@ def plan_memory(
             else v.depth * vlayer
         )
         update.append(Line(
-            "vision tower activations", vacts, f"{v.depth} blocks over {M} images x {tokens.student_image_patches} patches"
+            "vision tower activations", vacts, f"{v.depth} blocks over {images} image(s) x {tokens.student_image_patches} patches"
         ))  # fmt: skip
     if par.fsdp_version and par.shard_weights and W > 1:
         update.append(

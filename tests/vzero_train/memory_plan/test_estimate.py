@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from vzero_train.memory_plan import PlanInputs, what_to_change
-from vzero_train.memory_plan.estimate import RunSizes, SequenceTokens, linear_state_bytes, plan_memory
+from vzero_train.memory_plan.estimate import (
+    RunSizes,
+    SequenceTokens,
+    images_per_micro_batch,
+    linear_state_bytes,
+    plan_memory,
+)
 from vzero_train.memory_plan.image_sizes import assumed_sizes
 from vzero_train.memory_plan.model_shapes import ModelShape, TextShape
 from vzero_train.memory_plan.parallelism import Parallelism
@@ -135,3 +141,16 @@ def test_what_to_change_re_plans_each_change():
     assert "--set teacher.shard=true" in changes
     assert changes["--set teacher.shard=true"] == pytest.approx(inputs.plan(teacher_sharded=True).peak_bytes)
     assert any(peak <= device_gb * 1e9 for peak in changes.values()), "one of them fits"
+
+
+@pytest.mark.parametrize(
+    "micro_batch, group_size, images",
+    [(4, 8, 1), (8, 8, 1), (16, 8, 2), (3, 8, 2), (1, 8, 1), (4, 3, 2), (5, 3, 3), (2, 1, 2)],
+)
+def test_distinct_images_in_a_micro_batch(micro_batch, group_size, images):
+    """Rows 0..M-1, M..2M-1, ... of prompt-major groups of G: how many prompts a micro-batch spans."""
+    spans = {
+        len({row // group_size for row in range(start, start + micro_batch)})
+        for start in range(0, 48 * group_size, micro_batch)
+    }
+    assert max(spans) == images_per_micro_batch(micro_batch, group_size) == images
