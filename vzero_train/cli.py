@@ -16,6 +16,7 @@ COMMANDS = {
     "eval": "vzero_train.commands.eval",
     "eval-report": "vzero_train.commands.eval_report",
     "sandbox": "vzero_train.commands.sandbox",
+    "plan": "vzero_train.commands.plan",
 }
 
 DESCRIPTION = (
