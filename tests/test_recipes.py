@@ -34,6 +34,7 @@ def as_python(command: str) -> str:
         "vzero-data": f"{shlex.quote(sys.executable)} -m vzero_data.cli",
         "vzero-train": f"{shlex.quote(sys.executable)} -m vzero_train.cli",
         "accelerate launch --num_processes 8 -m vzero_train.cli": f"{shlex.quote(sys.executable)} -m vzero_train.cli",
+        "accelerate launch --config_file fsdp_8gpu.yaml -m vzero_train.cli": f"{shlex.quote(sys.executable)} -m vzero_train.cli",
     }
     for tool, replacement in tools.items():
         command = command.replace(tool, replacement)
@@ -136,5 +137,5 @@ def test_recipes_command_lists_prints_and_copies(tmp_path, capsys):
 
 def test_recipes_ship_as_package_data():
     text = (ROOT / "pyproject.toml").read_text()
-    assert '"vzero_data.recipes" = ["*.yaml"]' in text
+    assert '"vzero_data.recipes" = ["*.yaml", "accelerate/*.yaml"]' in text
     assert all(path.parent == ROOT / "vzero_data" / "recipes" for path in RECIPES.values())

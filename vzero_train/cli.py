@@ -14,6 +14,7 @@ COMMANDS = {
     "demo": "vzero_train.commands.demo",
     "eval": "vzero_train.commands.eval",
     "eval-report": "vzero_train.commands.eval_report",
+    "plan": "vzero_train.commands.plan",
 }
 
 DESCRIPTION = (

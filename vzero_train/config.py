@@ -37,6 +37,9 @@ class TeacherConfig(Section):
     once per training step, after its last update, as the authors' code does (a step whose updates
     were all skipped as non-finite leaves the teacher where it was). With the same ``decay``,
     ``update`` moves the teacher ``num_mini_batches`` times as far per step.
+
+    ``shard`` divides a frozen teacher over the processes (:mod:`vzero_train.teacher_sharding`): each
+    holds 1/N of every decoder layer and vision block and gathers one block at a time to run it.
     """
 
     kind: Literal["external", "frozen_self", "ema"] = "external"
@@ -45,11 +48,20 @@ class TeacherConfig(Section):
     ema_every: Literal["update", "step"] = Field(
         "update", description="EMA cadence: after every optimizer update, or once per training step"
     )
+    shard: bool = Field(
+        False,
+        description="divide a frozen teacher's repeated blocks (decoder layers, vision blocks) over the "
+        "processes instead of holding it whole on each; for a teacher too large to replicate",
+    )
 
     @model_validator(mode="after")
     def _external_needs_path(self) -> TeacherConfig:
         if self.kind == "external" and not self.path:
             raise ValueError("teacher.kind 'external' needs teacher.path (a folder, hub id or tiny:<family>)")
+        if self.shard and self.kind == "ema":
+            raise ValueError(
+                "teacher.shard: an EMA teacher follows the student's full weights; shard only a frozen teacher"
+            )
         return self
 
 

@@ -67,12 +67,27 @@ def prompts_per_process(config: TrainConfig, accelerator: Any) -> int:
 
 
 def load_teacher(config: TrainConfig, student: LoadedVLM, output_dir: Path, accelerator: Any) -> Teacher:
-    """The recipe's teacher (``tiny:`` specs are built first); call before the student is wrapped."""
+    """The recipe's teacher (``tiny:`` specs are built first); call before the student is wrapped.
+
+    With ``teacher.shard`` and several processes, an external teacher is loaded on the CPU in the
+    dtype it would have on the device and its blocks are sharded over the processes
+    (:mod:`vzero_train.teacher_sharding`); the whole teacher never sits on one GPU."""
+    from vzero_data.hf_loading import resolve_dtype
+
     spec = config.teacher
     path = materialize_model(spec.path, output_dir, "teacher", config, accelerator) if spec.path else None
-    return build_teacher(
-        spec.kind, student, path=path, decay=spec.decay, device=str(accelerator.device), dtype=config.dtype
-    )
+    shard = spec.shard and accelerator.num_processes > 1
+    if spec.shard and not shard:
+        logger.info("teacher.shard: one process, nothing to divide; the teacher stays whole")
+    device = "cpu" if shard and spec.kind == "external" else str(accelerator.device)
+    dtype = str(resolve_dtype(config.dtype, accelerator.device)).removeprefix("torch.")
+    teacher = build_teacher(spec.kind, student, path=path, decay=spec.decay, device=device, dtype=dtype)
+    if shard:
+        from vzero_train.teacher_sharding import shard_frozen_model
+
+        blocks = shard_frozen_model(teacher.model, accelerator.device)
+        logger.info("teacher sharded over %d processes (%d blocks)", accelerator.num_processes, blocks)
+    return teacher
 
 
 def sampling_config(config: TrainConfig) -> SamplingConfig:

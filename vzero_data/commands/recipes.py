@@ -1,7 +1,9 @@
 """List the recipes that ship with vzero, print one, or copy one out to edit.
 
 Every command that takes a recipe also takes these names: `vzero-data curate demo` and
-`vzero-train train demo` work from any folder.
+`vzero-train train demo` work from any folder. The accelerate config files that recipe headers
+launch with (`accelerate launch --config_file fsdp_8gpu.yaml ...`) ship too, and are copied out the
+same way: `vzero-data recipes fsdp_8gpu --out .`.
 
 examples:
   vzero-data recipes
@@ -27,19 +29,25 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vzero_data.cli_support import CommandError
-    from vzero_data.recipes import description, header_command, shipped_recipes
+    from vzero_data.recipes import description, header_command, shipped_accelerate_configs, shipped_recipes
 
-    shipped = shipped_recipes()
+    recipes = shipped_recipes()
+    launch_configs = shipped_accelerate_configs()
     if args.name is None:
         if args.out:
             raise CommandError("--out needs a recipe name: vzero-data recipes NAME --out FILE")
-        width = max(len(name) for name in shipped)
-        for name, path in shipped.items():
+        width = max(len(name) for name in {**recipes, **launch_configs})
+        for name, path in recipes.items():
             print(f"{name:<{width}}  {description(path)}")
             print(f"{'':<{width}}  run: {header_command(path)}")
+        if launch_configs:
+            print("\naccelerate configs (copy one out before `accelerate launch --config_file NAME.yaml`):")
+            for name, path in launch_configs.items():
+                print(f"{name:<{width}}  {description(path)}")
         print("\nprint one: vzero-data recipes NAME; copy one to edit: vzero-data recipes NAME --out FILE")
         return 0
     name = args.name.removesuffix(".yaml")
+    shipped = {**recipes, **launch_configs}
     if name not in shipped:
         from vzero_data.names import unknown_name
 

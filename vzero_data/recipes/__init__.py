@@ -12,6 +12,8 @@ from pathlib import Path
 from vzero_data.names import did_you_mean
 
 RECIPES_DIR = Path(__file__).resolve().parent
+# accelerate launch configs the recipes' headers name (``--config_file NAME.yaml``)
+ACCELERATE_DIR = RECIPES_DIR / "accelerate"
 
 
 class UnknownRecipe(ValueError):
@@ -21,6 +23,11 @@ class UnknownRecipe(ValueError):
 def shipped_recipes() -> dict[str, Path]:
     """``{name: path}`` of every shipped recipe, sorted by name."""
     return {p.stem: p for p in sorted(RECIPES_DIR.glob("*.yaml"))}
+
+
+def shipped_accelerate_configs() -> dict[str, Path]:
+    """``{name: path}`` of the accelerate config files that ship with vzero, sorted by name."""
+    return {p.stem: p for p in sorted(ACCELERATE_DIR.glob("*.yaml"))}
 
 
 def header_command(path: Path) -> str:
