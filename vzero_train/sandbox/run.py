@@ -287,9 +287,12 @@ def run_sandbox(
             finals.append(str(ckpts[-1][1] / "model"))
         final_step = max(by_step)
         outcomes[name] = by_step[final_step]
+        # the base student is one model: its accuracy counts each test item once, while paired
+        # differences pair every seed of an arm with the same base answers
+        own = {k: v for k, v in outcomes[name].items() if name != BASE or k[0] == 0}
         per_arm[name] = {
-            **accuracy(outcomes[name]),
-            "seeds": sizes.seeds,
+            **accuracy(own),
+            "seeds": 1 if name == BASE else sizes.seeds,
             "final_step": final_step,
             "checkpoints": sorted(set(finals)),
             "by_step": {str(s): accuracy(o)["accuracy"] for s, o in sorted(by_step.items())},
