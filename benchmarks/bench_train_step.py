@@ -9,8 +9,14 @@ seeds, their steps interleaved so machine load hits all alike:
 - gated and plain with ``step_inputs: per_row``, the straightforward path kept as the reference:
   every row preprocessed and encoded in every pass, each teacher replay a full forward.
 
-Prints the median time per phase, the gated/plain ratio of each path, and the gated step's speed-up
-over the straightforward path. Then the same gated/plain ratio computed from token counts at paper
+Prints the median time per phase and the step time built from them (the phases' medians plus the
+median of what no phase timer covers), the gated/plain ratio of each path and the gated step's
+speed-up over the straightforward path, each from those per-phase medians. The spread shows how
+stable a figure is: the same ratio taken step by step (each gated step against the plain step run
+next to it), as its median and interquartile range, min and max. Runs take turns in a rotating
+order, so neither always goes first after another run has warmed or cooled the caches. Also
+prints the ratio in process CPU time (all threads), which other jobs on a shared machine disturb
+less than wall time. Then the same gated/plain ratio computed from token counts at paper
 scale (about 1,369 full-image tokens, 81 crop tokens, G=8, 300-token responses): tokens each phase
 pushes through the vision tower and the language model, a backward counted as two forwards.
 
@@ -35,7 +41,9 @@ PHASES = ("encode", "rollout", "replay", "old_logprobs", "update")
 RUNS = (("shared", True), ("shared", False), ("per_row", True), ("per_row", False))
 
 
-def make_trainer(args: argparse.Namespace, root: Path, run: tuple[str, bool], student: str, teacher: str, records):
+def make_trainer(
+    args: argparse.Namespace, root: Path, run: tuple[str, bool], student: str, teacher: str, records
+):
     from vzero_train.config import TrainConfig
     from vzero_train.trainer import Trainer
 
@@ -64,17 +72,41 @@ def run_name(run: tuple[str, bool]) -> str:
 
 
 def timed_step(trainer) -> dict:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     metrics = trainer.train_step()
     metrics["time/step"] = time.perf_counter() - t0
+    metrics["cpu/step"] = time.process_time() - c0
     return metrics
 
 
 def summarize(history: list[dict]) -> dict:
-    """Median per phase (robust to other jobs on a shared machine)."""
-    out = {phase: statistics.median(m.get(f"time/{phase}", 0.0) for m in history) for phase in (*PHASES, "step")}
+    """Median per phase (robust to other jobs on a shared machine); ``step`` is built from them:
+    the phases' medians plus the median of the rest of the step (what no phase timer covers)."""
+    out = {phase: statistics.median(m.get(f"time/{phase}", 0.0) for m in history) for phase in PHASES}
+    out["other"] = statistics.median(
+        m["time/step"] - sum(m.get(f"time/{phase}", 0.0) for phase in PHASES) for m in history
+    )
+    out["step"] = sum(out[phase] for phase in (*PHASES, "other"))
+    out["cpu"] = statistics.median(m["cpu/step"] for m in history)
     out["tokens"] = statistics.mean(m["rollout/response_length"] for m in history)
     return out
+
+
+def spread(numerator: list[dict], denominator: list[dict]) -> str:
+    """Median, interquartile range, min and max of the step-by-step ratio of two interleaved runs."""
+    ratios = sorted(a["time/step"] / b["time/step"] for a, b in zip(numerator, denominator, strict=True))
+    if len(ratios) < 2:
+        return f"one step: {ratios[0]:.2f}x"
+    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return (
+        f"per step: median {median:.2f}x, IQR {q1:.2f}-{q3:.2f}x, min {ratios[0]:.2f}x, max {ratios[-1]:.2f}x"
+    )
+
+
+def rotated(items: list, step: int) -> list:
+    """``items`` starting at position ``step`` (mod its length): every run goes first in turn."""
+    k = step % len(items)
+    return items[k:] + items[:k]
 
 
 @dataclass(frozen=True)
@@ -114,7 +146,9 @@ def token_costs(s: Scale, *, gated: bool, shared: bool) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--family", default="qwen2_5_vl")
     parser.add_argument("--student-hidden", type=int, default=128)
     parser.add_argument("--teacher-hidden", type=int, default=256)
@@ -123,8 +157,8 @@ def main() -> None:
     parser.add_argument("--group-size", type=int, default=4)
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--micro-batch-size", type=int, default=4)
-    parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per run (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps per run first (default 2)")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -136,7 +170,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        student = save_tiny_model(args.family, root / "student", hidden_size=args.student_hidden, num_layers=args.layers)
+        student = save_tiny_model(
+            args.family, root / "student", hidden_size=args.student_hidden, num_layers=args.layers
+        )
         teacher = save_tiny_model(
             args.family, root / "teacher", hidden_size=args.teacher_hidden, num_layers=args.layers, seed=1
         )
@@ -144,8 +180,8 @@ def main() -> None:
         trainers = {run: make_trainer(args, root, run, str(student), str(teacher), records) for run in RUNS}
         history: dict[tuple[str, bool], list[dict]] = {run: [] for run in RUNS}
         for step in range(args.warmup + args.steps):  # interleave, so load drift hits every run alike
-            for run, trainer in trainers.items():
-                metrics = timed_step(trainer)
+            for run in rotated(list(RUNS), step):
+                metrics = timed_step(trainers[run])
                 if step >= args.warmup:
                     history[run].append(metrics)
         results = {run: summarize(h) for run, h in history.items()}
@@ -158,15 +194,19 @@ def main() -> None:
     )
     header = "".join(f"{run_name(run):>16}" for run in RUNS)
     print(f"{'phase (s)':<14}{header}")
-    for phase in (*PHASES, "step"):
-        print(f"{phase:<14}" + "".join(f"{results[run][phase]:>16.3f}" for run in RUNS))
+    for phase in (*PHASES, "other", "step"):
+        label = "step (sum)" if phase == "step" else phase
+        print(f"{label:<14}" + "".join(f"{results[run][phase]:>16.3f}" for run in RUNS))
+    print(f"{'step CPU (s)':<14}" + "".join(f"{results[run]['cpu']:>16.3f}" for run in RUNS))
     print("response length (tokens): " + ", ".join(f"{run_name(r)} {results[r]['tokens']:.1f}" for r in RUNS))
-    shared_ratio = results[("shared", True)]["step"] / results[("shared", False)]["step"]
-    per_row_ratio = results[("per_row", True)]["step"] / results[("per_row", False)]["step"]
-    speedup = results[("per_row", True)]["step"] / results[("shared", True)]["step"]
-    print(f"gated / plain step time, shared inputs:        {shared_ratio:.2f}x")
-    print(f"gated / plain step time, straightforward path: {per_row_ratio:.2f}x")
-    print(f"gated step, straightforward / shared:          {speedup:.2f}x faster")
+    pairs = (
+        ("gated / plain step time, shared inputs:       ", ("shared", True), ("shared", False)),
+        ("gated / plain step time, straightforward path:", ("per_row", True), ("per_row", False)),
+        ("gated step, straightforward / shared:         ", ("per_row", True), ("shared", True)),
+    )
+    for label, a, b in pairs:
+        ratio, cpu = results[a]["step"] / results[b]["step"], results[a]["cpu"] / results[b]["cpu"]
+        print(f"{label} {ratio:.2f}x (CPU time {cpu:.2f}x; {spread(history[a], history[b])})")
 
     scale = Scale(group=8)
     print(
@@ -177,7 +217,9 @@ def main() -> None:
     for shared in (True, False):
         gated, plain = (sum(token_costs(scale, gated=g, shared=shared).values()) for g in (True, False))
         name = "shared inputs" if shared else "straightforward path"
-        print(f"  gated / plain, {name + ':':<22}{gated / plain:.2f}x  ({gated:,.0f} vs {plain:,.0f} tokens per prompt)")
+        print(
+            f"  gated / plain, {name + ':':<22}{gated / plain:.2f}x  ({gated:,.0f} vs {plain:,.0f} tokens per prompt)"
+        )
     fast = sum(token_costs(scale, gated=True, shared=True).values())
     slow = sum(token_costs(scale, gated=True, shared=False).values())
     print(f"  gated step, straightforward / shared: {slow / fast:.2f}x")

@@ -19,7 +19,10 @@ its negative strategies, from the scenes' annotated boxes.
             curation of these views can avoid.
 
 Prints samples/s of each, pipeline time / floor time (1.0x = at the floor), pipeline speed / naive
-speed, and the start-up a cold run pays (cold - warm). Issue 14's targets (pipeline/floor <= 1.5x
+speed, and the start-up a cold run pays (cold - warm). On a shared machine the wall-time figures
+move with other jobs' load (printed): the pipeline's processes compete for the cores, the floor is
+one process. So it also prints the work in CPU time: the whole pipeline in one process (workers=0,
+warm) against the floor. Issue 14's targets (pipeline/floor <= 1.5x
 with 1 worker, pipeline/naive >= 5x) apply to the warm figures: a real run curates thousands of
 samples, over which the fixed start-up (a few seconds, printed) is amortised. With --repeat R each
 timed figure is the best of R runs, floor and pipeline alike (the machine may be shared).
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -88,19 +92,20 @@ def naive_loop(synth: Path, recipe, out: Path, limit: int) -> int:
     return len(rows)
 
 
-def floor_seconds(synth: Path, store_path: Path, fmt: str, quality: int) -> float:
-    """Decode each source once and encode the same views: the work every run must do, timed."""
+def floor_seconds(synth: Path, store_path: Path, fmt: str, quality: int) -> tuple[float, float]:
+    """Decode each source once and encode the same views: the work every run must do, timed
+    (wall seconds, process CPU seconds)."""
     rows = [json.loads(line) for line in (synth / "manifest.jsonl").read_text().splitlines()]
     views = [
         decode_rgb(b)
         for b in open_store(store_path).query("SELECT image_bytes FROM views").column(0).to_pylist()
     ]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for row in rows:
         decode_rgb((synth / row["image"]).read_bytes())
     for pixels in views:
         encode_rgb(pixels, fmt, quality)
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def cold_curate(recipe_file: Path, store: Path, workers: int) -> tuple[float, int]:
@@ -116,14 +121,15 @@ def cold_curate(recipe_file: Path, store: Path, workers: int) -> tuple[float, in
     return seconds, json.loads(done.stdout.strip().splitlines()[-1])["kept"]
 
 
-def warm_curate(root: Path, store: Path, workers: int) -> tuple[float, int]:
-    """``curate()`` in this process after a short untimed run of the same recipe: (wall seconds, kept)."""
+def warm_curate(root: Path, store: Path, workers: int) -> tuple[float, int, float]:
+    """``curate()`` in this process after a short untimed run of the same recipe: (wall seconds,
+    kept, this process's CPU seconds: all of the run's work when ``workers`` is 0)."""
     overrides = [*QUIET, f"execution.workers={workers}"]
     curate(demo_recipe(root, [*overrides, "execution.limit=2"]), store.with_name(store.name + "-warmup"))
     recipe = demo_recipe(root, overrides)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = curate(recipe, store)
-    return time.perf_counter() - t0, outcome.summary.kept
+    return time.perf_counter() - t0, outcome.summary.kept, time.process_time() - c0
 
 
 def main() -> None:
@@ -167,16 +173,21 @@ def main() -> None:
                 raise SystemExit(f"error: {key} kept {kept} of {args.n} samples")
             best[key] = min(seconds, best.get(key, float("inf")))
 
+        load = os.getloadavg()[0]
         for rep in range(args.repeat):
             for workers in (1, 2):
                 timed(f"cold{workers}", *cold_curate(recipe_file, root / f"cold-w{workers}-{rep}", workers))
                 if workers == 1:
                     store = root / f"cold-w1-{rep}"
-                    timed(
-                        "floor",
-                        floor_seconds(root / "synth", store, recipe.store.image_format, recipe.store.quality),
+                    wall, cpu = floor_seconds(
+                        root / "synth", store, recipe.store.image_format, recipe.store.quality
                     )
-                timed(f"warm{workers}", *warm_curate(root, root / f"warm-w{workers}-{rep}", workers))
+                    timed("floor", wall)
+                    timed("floor cpu", cpu)
+                    wall, kept, cpu = warm_curate(root, root / f"warm-w0-{rep}", 0)
+                    timed("work cpu", cpu, kept)
+                wall, kept, _ = warm_curate(root, root / f"warm-w{workers}-{rep}", workers)
+                timed(f"warm{workers}", wall, kept)
 
         floor = best["floor"]
         print(
@@ -196,6 +207,15 @@ def main() -> None:
                 )
         startup = ", ".join(f"{w} worker(s) {best[f'cold{w}'] - best[f'warm{w}']:.1f} s" for w in (1, 2))
         print(f"start-up a cold run pays (cold - warm): {startup}")
+        print(
+            f"work, in CPU time (other jobs on the machine disturb it less than wall time): the whole "
+            f"pipeline in one process (workers=0, warm) {best['work cpu']:.1f} s, the floor "
+            f"{best['floor cpu']:.1f} s: {best['work cpu'] / best['floor cpu']:.2f}x"
+        )
+        print(
+            f"machine load average (1 min) before / after: {load:.1f} / {os.getloadavg()[0]:.1f} "
+            f"on {os.cpu_count()} CPUs"
+        )
         warm1 = best["warm1"]
         print(
             f"issue 14 targets, on the warm 1-worker run: pipeline/floor {warm1 / floor:.2f}x (target <= 1.5x), "

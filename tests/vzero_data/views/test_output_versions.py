@@ -25,7 +25,7 @@ PINNED = {
     "masked": (1, "5bde574062a3b198"),
     "shuffled": (1, "a8eb31cd2e992f5f"),
     "cross_image": (1, "1efd4aff38ac13a3"),
-    "degraded": (1, "fc1d1a8a0394bac3"),
+    "degraded": (2, "fc1d1a8a0394bac3"),  # 2 changed only crops with sigma > 8 (PINNED_LARGE)
     "random_positive": (1, "7f7c1f8a08ea57b5"),
     "downsampled_view": (1, "3204dd1d62966c4b"),
 }
@@ -78,6 +78,36 @@ def test_a_strategy_output_changes_only_with_its_version(current, name):
         )
     else:
         pytest.fail(f"{name}: output_version {pinned_version} -> {version}: pin the new digest {digest}")
+
+
+# Views of a larger crop, for strategies whose code takes another path there: strategy ->
+# (output_version, digest of its view of the demo-like crop below). degraded blurs a crop whose
+# sigma exceeds DIRECT_SIGMA at a reduced scale (the crop above is too small for that).
+PINNED_LARGE = {
+    "degraded": (2, "c9943f1b9b0aaca6"),
+}
+
+
+def _large_views() -> dict[str, tuple[int, str]]:
+    scene = make_scene(5, 0, 1024)
+    image, target = np.asarray(scene.image), scene.target.box
+    policy = CropPolicy(margin_ratio=0.5, upscale_min_pixels=65536)  # the demo recipe's crop
+    positive = positive_view(image, target, policy, seed=view_seed("s", "crop", 0))
+    out = {}
+    for name in PINNED_LARGE:
+        view = negative_view(name, image, target, {}, view_seed("s", name, 0), positive=positive)
+        out[name] = (NEGATIVE_STRATEGIES[name].output_version, _digest(view))
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_LARGE))
+def test_a_strategy_output_on_a_large_crop_changes_only_with_its_version(name):
+    version, digest = _large_views()[name]
+    pinned_version, pinned_digest = PINNED_LARGE[name]
+    assert (version, digest) == (pinned_version, pinned_digest), (
+        f"{name}: large-crop view {pinned_version}/{pinned_digest} -> {version}/{digest}: bump its "
+        "output_version when its views change, and pin the new digest here"
+    )
 
 
 # grounder -> (output_version, boxes and scores it returns for the sample below)

@@ -48,3 +48,40 @@ def test_pixelation_leaves_blocks():
     )
     assert view.checks["downscale"] == 0.125  # blocks of 8 pixels on an 80-pixel crop
     assert len(np.unique(view.pixels.reshape(-1, 3), axis=0)) <= 100  # 10x10 blocks of one colour each
+
+
+def _scene_crop(h, w):
+    from vzero_data.synth import make_scene
+
+    image = np.asarray(make_scene(5, 0, 1024).image)
+    return np.ascontiguousarray(image[100 : 100 + h, 200 : 200 + w])
+
+
+@pytest.mark.parametrize(
+    "h, w, sigma",
+    [
+        (256, 256, 38.4),  # the demo's crops: sigma 0.15 x side
+        (300, 180, 27.0),
+        (64, 90, 9.6),
+        (400, 400, 60.0),
+        (120, 500, 18.0),
+    ],
+)
+def test_strong_blur_at_a_reduced_scale_matches_the_direct_blur(h, w, sigma):
+    from vzero_data.views.negatives.degraded import _transform, blur
+
+    crop = _scene_crop(h, w)
+    direct = _transform("blur", sigma)(image=crop)["image"].astype(int)
+    reduced = blur(crop, sigma).astype(int)
+    assert reduced.shape == direct.shape
+    diff = np.abs(reduced - direct)
+    assert diff.mean() < 0.4 and diff.max() <= 4
+
+
+@pytest.mark.parametrize("sigma", [1.0, 3.5, 8.0])
+def test_a_blur_no_stronger_than_direct_sigma_is_the_direct_blur(sigma):
+    from vzero_data.views.negatives.degraded import DIRECT_SIGMA, _transform, blur
+
+    assert sigma <= DIRECT_SIGMA
+    crop = _scene_crop(96, 80)
+    assert np.array_equal(blur(crop, sigma), _transform("blur", sigma)(image=crop)["image"])
