@@ -160,6 +160,116 @@ def reset() -> int:
     return allocated()
 
 
+def chunked_logprobs(logits: Any, tokens: Any, *, chunk_size: int = 256) -> Any:
+    """log_softmax(logits)[tokens] a chunk of positions at a time in float32 (as the trainer does)."""
+    import torch
+
+    out = []
+    for start in range(0, logits.shape[1], chunk_size):
+        chunk = logits[:, start : start + chunk_size].float()
+        ids = tokens[:, start : start + chunk_size]
+        out.append(chunk.gather(-1, ids[..., None]).squeeze(-1) - torch.logsumexp(chunk, dim=-1))
+    return torch.cat(out, dim=1)
+
+
+def planned_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's sizes and the plan's predicted bytes per component, from the project's own code."""
+    from vzero_train.config import load_train_config
+    from vzero_train.memory_plan import build_plan
+    from vzero_train.memory_plan.estimate import SequenceTokens, plan_memory
+    from vzero_train.memory_plan.image_sizes import assumed_sizes, parse_size
+    from vzero_train.memory_plan.model_shapes import config_folder
+    from vzero_train.memory_plan.parallelism import Parallelism
+
+    width, height = parse_size(args.image_size)
+    crop = (width // 2 // 32 * 32, height // 2 // 32 * 32)
+    config = load_train_config(
+        args.recipe,
+        [
+            f"prompts_per_step={args.prompts}",
+            "num_mini_batches=1",
+            f"rollout.max_new_tokens={args.max_new_tokens}",
+            "teacher.shard=false",
+            "mixed_precision=bf16",
+        ],
+    )
+    one = Parallelism(1, False, False, 0, "plan_check (one GPU)")
+    inputs = build_plan(
+        config, one, assumed_sizes((width, height), crop), text_tokens=args.text_tokens, device_gb=1e6
+    )
+    plan = inputs.plan()
+    seq = inputs.tokens
+    # the replay below is one forward over full image + crop + response (no separate prefix pass):
+    # planned the same way, the whole row as continuation
+    single = SequenceTokens(
+        seq.student_prompt, 0, seq.teacher_prefix + seq.teacher_suffix, seq.student_image_patches
+    )
+    replay = plan_memory(inputs.student, inputs.teacher, inputs.run, single, one, 1e15)
+
+    def resident(prefix: str) -> float:
+        return next(line.bytes for line in plan.resident if line.name.startswith(prefix))
+
+    student_dir, _ = config_folder(config.student)
+    external = config.teacher.kind == "external"
+    teacher_dir = config_folder(config.teacher.path)[0] if external else student_dir
+    return {
+        "N": args.max_new_tokens,
+        "R": config.replay_batch_size,
+        "M": config.micro_batch_size,
+        "rows": inputs.run.generate_rows,
+        "gradient_checkpointing": config.gradient_checkpointing,
+        "chunk": config.logprob_chunk_size,
+        "image": (width, height),
+        "crop": crop,
+        "student_prompt": seq.student_prompt,
+        "student_dir": str(student_dir),
+        "teacher_dir": str(teacher_dir),
+        "predicted": {
+            "student weights": resident("student weights"),
+            "optimizer state": resident("optimizer state"),
+            "teacher weights": resident("teacher weights"),
+            "update": plan.phase_bytes("update"),
+            "rollout": plan.phase_bytes("rollout"),
+            "replay": replay.phase_bytes("replay"),
+        },
+    }
+
+
+def recipe_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's sizes from the recipe file alone (PyYAML), with no predictions."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    path = Path(args.recipe)
+    if not path.exists():
+        path = root / "vzero_data" / "recipes" / f"{args.recipe.removesuffix('.yaml')}.yaml"
+    train = yaml.safe_load(path.read_text())["train"]
+
+    def folder(name: str) -> str:
+        local = Path(name)
+        return str(
+            local if local.is_dir() else root / "vzero_train" / "model_configs" / name.replace("/", "--")
+        )
+
+    teacher = train.get("teacher", {})
+    width, height = (int(x) for x in args.image_size.lower().split("x"))
+    return {
+        "N": args.max_new_tokens,
+        "R": train.get("replay_batch_size", 8),
+        "M": train.get("micro_batch_size", 4),
+        "rows": args.prompts * train.get("rollout", {}).get("group_size", 8),
+        "gradient_checkpointing": train.get("gradient_checkpointing", False),
+        "chunk": train.get("logprob_chunk_size", 256),
+        "image": (width, height),
+        "crop": (width // 2 // 32 * 32, height // 2 // 32 * 32),
+        "student_dir": folder(train["student"]),
+        "teacher_dir": folder(teacher["path"])
+        if teacher.get("kind", "external") == "external"
+        else folder(train["student"]),
+        "predicted": {},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out_dir = Path(args.out)
@@ -187,62 +297,38 @@ def main(argv: list[str] | None = None) -> int:
     results["device"] = torch.cuda.get_device_name(0) if DEVICE == "cuda" else DEVICE
     results["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__}
 
-    # ---- the plan for these exact sizes: one process, nothing sharded
-    from vzero_train.config import load_train_config
-    from vzero_train.memory_plan import build_plan
-    from vzero_train.memory_plan.estimate import SequenceTokens, plan_memory
-    from vzero_train.memory_plan.image_sizes import assumed_sizes, parse_size
-    from vzero_train.memory_plan.model_shapes import config_folder
-    from vzero_train.memory_plan.parallelism import Parallelism
-
-    width, height = parse_size(args.image_size)
-    crop = (width // 2 // 32 * 32, height // 2 // 32 * 32)
-    base = load_train_config(args.recipe)
-    config = load_train_config(
-        args.recipe,
-        [
-            f"prompts_per_step={args.prompts}",
-            "num_mini_batches=1",
-            f"rollout.max_new_tokens={args.max_new_tokens}",
-            "teacher.shard=false",
-            "mixed_precision=bf16",
-        ],
-    )
-    one = Parallelism(1, False, False, 0, "plan_check (one GPU)")
-    inputs = build_plan(
-        config, one, assumed_sizes((width, height), crop), text_tokens=args.text_tokens, device_gb=1e6
-    )
-    plan = inputs.plan()
-    seq = inputs.tokens
-    N, R, M = args.max_new_tokens, config.replay_batch_size, config.micro_batch_size
-    rows = inputs.run.generate_rows
-    results["plan_inputs"] = {
-        "tokens": vars(seq),
-        "rows": rows,
-        "replay_batch_size": R,
-        "micro_batch_size": M,
-    }
+    # ---- the plan for these exact sizes (one process, nothing sharded); without the project's
+    # dependencies (pydantic, ...) the recipe is read with PyYAML and only the measurements run
+    try:
+        s = planned_settings(args)
+    except Exception as exc:  # measure anyway; predictions unavailable
+        results["errors"]["plan"] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc()
+        s = recipe_settings(args)
+    N, R, M, rows = s["N"], s["R"], s["M"], s["rows"]
+    (width, height), crop = s["image"], s["crop"]
+    results["settings"] = {k: v for k, v in s.items() if k != "predicted"}
+    print(f"device: {results['device']}; transformers {transformers.__version__}; recipe {args.recipe}")
     print(
-        f"device: {results['device']}; transformers {transformers.__version__}; recipe {args.recipe} (base micro-batch {base.micro_batch_size})"
-    )
-    print(
-        f"rows {rows}, prompt {seq.student_prompt} tokens, {N} new, replay batch {R}, micro-batch {M}, image {width}x{height}, crop {crop[0]}x{crop[1]}"
+        f"rows {rows}, prompt {s.get('student_prompt', '?')} tokens, {N} new, replay batch {R}, "
+        f"micro-batch {M}, image {width}x{height}, crop {crop[0]}x{crop[1]}"
     )
     print(f"{'component':<48} {'plan GB':>10} {'meas. GB':>10} {'ratio':>7}")
+    predicted = s["predicted"]
 
     def phase(name: str) -> float:
-        return plan.phase_bytes(name)
+        return predicted.get(name, float("nan"))
 
-    def resident(prefix: str) -> float:
-        return next(line.bytes for line in plan.resident if line.name.startswith(prefix))
+    def resident(name: str) -> float:
+        return predicted.get(name, float("nan"))
 
     autocast = lambda: torch.autocast(DEVICE, dtype=torch.bfloat16)  # noqa: E731
-    from vzero_train.replay import gather_token_logprobs
+    try:
+        from vzero_train.replay import gather_token_logprobs
+    except Exception:  # the same chunked log-softmax, for a machine without the project's dependencies
+        gather_token_logprobs = chunked_logprobs
 
-    student_dir, _ = config_folder(config.student)
-    teacher_dir, _ = (
-        config_folder(config.teacher.path) if config.teacher.kind == "external" else (student_dir, "")
-    )
+    student_dir, teacher_dir = Path(s["student_dir"]), Path(s["teacher_dir"])
     student = None
     # ---- student weights, update, optimizer
     try:
@@ -253,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
         results["build_student_s"] = time.perf_counter() - t0
         if "update" not in args.skip:
             student.train()
-            if config.gradient_checkpointing:
+            if s["gradient_checkpointing"]:
                 student.gradient_checkpointing_enable()
             optimizer = torch.optim.AdamW(student.parameters(), lr=1e-6)
             enc, resp = batch(student.config, M, args.text_tokens, [(width, height)], N)
@@ -261,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             before = reset()
             with autocast():
                 logits = student(**enc, logits_to_keep=N + 1, use_cache=False).logits
-                lp = gather_token_logprobs(logits[:, :N], resp, chunk_size=config.logprob_chunk_size)
+                lp = gather_token_logprobs(logits[:, :N], resp, chunk_size=s["chunk"])
             loss = -lp.mean()
             loss.backward()
             record("update: gradients + activations + logits", phase("update"), peak_above(before))
@@ -313,19 +399,15 @@ def main(argv: list[str] | None = None) -> int:
         if "replay" not in args.skip:
             # one forward over full image + crop + response: the plan for the same rows counts the
             # whole row as continuation (no separate prefix pass)
-            single = SequenceTokens(
-                seq.student_prompt, 0, seq.teacher_prefix + seq.teacher_suffix, seq.student_image_patches
-            )
-            replay_plan = plan_memory(inputs.student, inputs.teacher, inputs.run, single, one, 1e15)
             enc, resp = batch(teacher.config, R, args.text_tokens, [(width, height), crop], N)
             enc = with_token_types(teacher, enc)
             before = reset()
             with torch.no_grad(), autocast():
                 out = teacher(**enc, logits_to_keep=N + 1, use_cache=True)
-                lp = gather_token_logprobs(out.logits[:, :N], resp, chunk_size=config.logprob_chunk_size)
+                lp = gather_token_logprobs(out.logits[:, :N], resp, chunk_size=s["chunk"])
             record(
                 f"replay: teacher KV + activations + logits ({R} rows)",
-                replay_plan.phase_bytes("replay"),
+                phase("replay"),
                 peak_above(before),
             )
             del out, lp, enc, resp

@@ -4,7 +4,7 @@ Under ``accelerate launch`` with 2 processes, :func:`vzero_train.setup.load_teac
 teacher's blocks over both, and each process replays its own prompts (its half of the items, of
 different image sizes); run plainly, one process replays all items with the whole teacher: the
 reference. Each process writes its positive and negative replay log-probs (shared-prefix path and
-per-row path) and how many parameter elements it holds to ``replay_<world>_<rank>.pt``.
+per-row path) and how many parameter elements it holds to ``replay_<pair>_<world>_<rank>.pt``.
 """
 
 import sys
@@ -51,10 +51,7 @@ def rollout_for(first: int, stop: int) -> Rollout:
     return Rollout(index, index, ids[rows], mask[rows])
 
 
-def main(student_path: str, teacher_path: str, out_dir: str) -> None:
-    from accelerate import Accelerator
-
-    acc = Accelerator(cpu=True)
+def replay(student_path: str, teacher_path: str, out: Path, acc) -> None:
     world, rank = acc.num_processes, acc.process_index
     per = N_ITEMS // world
     mine = items()[rank * per : (rank + 1) * per]
@@ -66,7 +63,7 @@ def main(student_path: str, teacher_path: str, out_dir: str) -> None:
         dtype="float32",
     )
     student = load_vlm(student_path, device="cpu", dtype="float32", trainable=True)
-    teacher = load_teacher(config, student, Path(out_dir), acc)
+    teacher = load_teacher(config, student, out.parent, acc)
     prompts = render_prompts(student.tokenizer, PromptTemplates().teacher, mine, None)
     rollout = rollout_for(rank * per, (rank + 1) * per)
     with torch.no_grad():
@@ -75,26 +72,33 @@ def main(student_path: str, teacher_path: str, out_dir: str) -> None:
         row_prompts = [prompts[i] for i in rollout.prompt_index]
         per_row = {
             view: replay_logprobs(
-                teacher.model,
-                teacher.processor,
-                row_prompts,
-                teacher_views(rows, view),
-                rollout.response_ids,
-                nested_images=False,
-                micro_batch_size=3,
+                teacher.model, teacher.processor, row_prompts, teacher_views(rows, view),
+                rollout.response_ids, nested_images=False, micro_batch_size=3,
             )  # fmt: skip
             for view in ("positive", "negative")
         }
-    out = {
-        "shared": shared,
-        "per_row": per_row,
-        "mask": rollout.response_mask,
-        "local_numel": local_numel(teacher.model),
-        "total_numel": sum(p.numel() for p in teacher.model.parameters()),
-        "block_numel": sum(p.numel() for b in block_lists(teacher.model).values() for p in b.parameters()),
-    }
-    torch.save(out, Path(out_dir) / f"replay_{world}_{rank}.pt")
+    torch.save(
+        {
+            "shared": shared,
+            "per_row": per_row,
+            "mask": rollout.response_mask,
+            "local_numel": local_numel(teacher.model),
+            "total_numel": sum(p.numel() for p in teacher.model.parameters()),
+            "block_numel": sum(p.numel() for b in block_lists(teacher.model).values() for p in b.parameters()),
+        },
+        out,
+    )
+
+
+def main(out_dir: str, *pairs: str) -> None:
+    """``pairs``: student and teacher folders, one pair per family; one launch replays them all."""
+    from accelerate import Accelerator
+
+    acc = Accelerator(cpu=True)
+    for n in range(0, len(pairs), 2):
+        out = Path(out_dir) / f"replay_{n // 2}_{acc.num_processes}_{acc.process_index}.pt"
+        replay(pairs[n], pairs[n + 1], out, acc)
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])

@@ -275,12 +275,20 @@ def plan_memory(
     M = run.micro_batch_size
     useq = tokens.student_prompt + N
     layer = text_layer_activations(t, M * useq, b)
+    with_ckpt = t.layers * M * useq * t.hidden * FP32 + 2 * layer
+    without = t.layers * layer
     if run.gradient_checkpointing:
-        acts = t.layers * M * useq * t.hidden * FP32 + 2 * layer
-        acts_formula = f"{t.layers} layers x {M} x {useq} tokens x {t.hidden} x 4 B (checkpointed inputs) + 2 x one layer's activations"
+        acts = with_ckpt
+        acts_formula = (
+            f"{t.layers} layers x {M} x {useq} tokens x {t.hidden} x 4 B (checkpointed inputs) + 2 x one "
+            f"layer's activations (without checkpointing: {gb(without)})"
+        )
     else:
-        acts = t.layers * layer
-        acts_formula = f"{t.layers} layers x one layer's activations ({M} x {useq} tokens)"
+        acts = without
+        acts_formula = (
+            f"{t.layers} layers x one layer's activations ({M} x {useq} tokens) "
+            f"(with gradient checkpointing: {gb(with_ckpt)})"
+        )
     update = [
         Line(
             "gradients (fp32)", FP32 * P / s_div, f"4 B x {P / 1e9:.3f}B" + (f" / {W}" if s_div > 1 else "")
