@@ -128,7 +128,7 @@ def token_costs(s: Scale, *, gated: bool, shared: bool) -> dict[str, float]:
     teacher prompt per row and view. The shared path encodes each image once (the update still runs
     a trainable vision tower on each row, with its backward), runs the teacher's prefix (text and
     full image) once per prompt, and each view's crop and the response per row."""
-    G, I, C, Q, R = s.group, s.image, s.crop, s.text, s.response
+    G, I, C, Q, R = s.group, s.image, s.crop, s.text, s.response  # noqa: E741 (the cost formulas' symbols)
     views = 2 if gated else 1
     cost = {
         "rollout": G * (I + Q) + G * R,

@@ -159,7 +159,8 @@ def accuracy(trainer: SFTTrainer, items: list[Item]) -> float:
             ids, mask = answer_token_ids(vlm.tokenizer, answers)
             scores = (response_logprobs(model, enc, ids.to(device)).cpu() * mask).sum(-1).view(len(batch), -1)
             correct += sum(
-                it.eval_options[int(row.argmax())] == it.eval_answer for it, row in zip(batch, scores)
+                it.eval_options[int(row.argmax())] == it.eval_answer
+                for it, row in zip(batch, scores, strict=True)
             )
     model.train()
     return correct / len(items)

@@ -59,7 +59,7 @@ def test_header_names_the_recipe_and_it_validates(name):
     doc = yaml.safe_load(path.read_text())
     assert "source" in doc or "train" in doc, "a recipe curates, trains, or both"
     if "sandbox" in doc:  # the sandbox curates and trains per split itself: its own section and command
-        assert f"vzero-train sandbox " in command, command
+        assert "vzero-train sandbox " in command, command
         load_sandbox_config(path)
         return
     if "source" in doc:

@@ -155,7 +155,9 @@ def shared_prefix_logprobs(
         by_prompt.setdefault(int(p), []).append(row)
     with torch.no_grad():
         for p, rows in by_prompt.items():
-            _replay_prompt(model, teacher, p, rows, response_ids, out, micro_batch_size, chunk_size, pad_token_id)
+            _replay_prompt(
+                model, teacher, p, rows, response_ids, out, micro_batch_size, chunk_size, pad_token_id
+            )
     return out
 
 
@@ -189,7 +191,9 @@ def _replay_prompt(
             types = torch.cat(
                 [prefix["mm_token_type_ids"], suffix["mm_token_type_ids"], s_ids.new_zeros((1, T))], dim=1
             )
-            positions = rope_positions(model, full_ids, types, torch.cat([prefix_grid, suffix["image_grid_thw"]]))
+            positions = rope_positions(
+                model, full_ids, types, torch.cat([prefix_grid, suffix["image_grid_thw"]])
+            )
             if positions is not None:
                 positions = positions[..., ids.shape[1] :]
         views[name] = (enc, s_ids[0], positions)

@@ -27,8 +27,8 @@ from vzero_train.data import RELATIVE_NEGATIVE, PromptItem
 from vzero_train.gating import evidence_weights, gate_metrics
 from vzero_train.losses import opd_token_advantages
 from vzero_train.models import LoadedVLM
-from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_train.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs
+from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_train.replay import encoded_logprobs, replay_logprobs
 from vzero_train.rollout import Rollout, RolloutBackend
 from vzero_train.teacher import Teacher
@@ -201,7 +201,9 @@ def gated_step(
     row_images = [[it.image] for it in rows]
     with _timed(times, "old_logprobs"):  # the student's own log-probs, before the update
         if encoded is not None:
-            old_logprobs = encoded_logprobs(scorer, encoded, rollout.prompt_index, rollout.response_ids, **replay)
+            old_logprobs = encoded_logprobs(
+                scorer, encoded, rollout.prompt_index, rollout.response_ids, **replay
+            )
         else:
             old_logprobs = replay_logprobs(
                 scorer, student.processor, row_prompts, row_images, rollout.response_ids,
@@ -243,8 +245,12 @@ def shared_replays(
         )  # fmt: skip
         out.update(
             shared_prefix_logprobs(
-                teacher.model, encoded, rollout.prompt_index, rollout.response_ids,
-                micro_batch_size=config.replay_batch_size, chunk_size=config.logprob_chunk_size,
+                teacher.model,
+                encoded,
+                rollout.prompt_index,
+                rollout.response_ids,
+                micro_batch_size=config.replay_batch_size,
+                chunk_size=config.logprob_chunk_size,
                 pad_token_id=_pad_id(teacher.processor.tokenizer),
             )  # fmt: skip
         )

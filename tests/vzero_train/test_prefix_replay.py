@@ -46,7 +46,10 @@ def _teacher_inputs(vlm):
     negative = [image(128, 96), image(48, 48)]
     questions = ["What colour is the small triangle?", "Where?"]
     templates = PromptTemplates(system="Look closely.")
-    prompts = [render_prompt(vlm.tokenizer, build_messages(templates.teacher, q, templates.system)) for q in questions]
+    prompts = [
+        render_prompt(vlm.tokenizer, build_messages(templates.teacher, q, templates.system))
+        for q in questions
+    ]
     return prompts, full, {"positive": positive, "negative": negative}
 
 
@@ -55,11 +58,17 @@ def test_prefix_and_suffix_tokenize_to_the_whole_prompt(tiny_vlm, family):
     vlm = load_vlm(tiny_vlm(family, "teacher"), device="cpu")
     prompts, full, views = _teacher_inputs(vlm)
     for i, prompt in enumerate(prompts):
-        whole = encode_prompts(vlm.processor, [prompt], [[full[i], views["positive"][i]]], nested_images=vlm.nested_images)
+        whole = encode_prompts(
+            vlm.processor, [prompt], [[full[i], views["positive"][i]]], nested_images=vlm.nested_images
+        )
         prefix, suffix = split_at_crop(prompt, vlm.processor.image_token)
         a = encode_prompts(vlm.processor, [prefix], [[full[i]]], nested_images=vlm.nested_images)
         b = encode_prompts(
-            vlm.processor, [suffix], [[views["positive"][i]]], nested_images=vlm.nested_images, add_special_tokens=False
+            vlm.processor,
+            [suffix],
+            [[views["positive"][i]]],
+            nested_images=vlm.nested_images,
+            add_special_tokens=False,
         )
         assert torch.cat([a["input_ids"], b["input_ids"]], 1).tolist() == whole["input_ids"].tolist()
 
@@ -107,7 +116,9 @@ def test_one_view_alone_gives_the_same_log_probs(tiny_vlm):
     responses = torch.randint(60, 200, (len(ROWS), 4), generator=torch.Generator().manual_seed(1))
     kwargs = dict(nested_images=False, device="cpu")
     both = encode_teacher_prompts(vlm.model, vlm.processor, prompts, full, views, **kwargs)
-    alone = encode_teacher_prompts(vlm.model, vlm.processor, prompts, full, {"positive": views["positive"]}, **kwargs)
+    alone = encode_teacher_prompts(
+        vlm.model, vlm.processor, prompts, full, {"positive": views["positive"]}, **kwargs
+    )
     pad = vlm.tokenizer.pad_token_id
     got_both = shared_prefix_logprobs(vlm.model, both, ROWS, responses, pad_token_id=pad)
     got_alone = shared_prefix_logprobs(vlm.model, alone, ROWS, responses, pad_token_id=pad)
@@ -119,7 +130,9 @@ def test_rows_of_a_prompt_may_come_in_any_order(tiny_vlm):
     vlm = load_vlm(tiny_vlm("qwen3_5", "teacher"), device="cpu")
     prompts, full, views = _teacher_inputs(vlm)
     responses = torch.randint(60, 200, (4, 4), generator=torch.Generator().manual_seed(2))
-    teacher = encode_teacher_prompts(vlm.model, vlm.processor, prompts, full, views, nested_images=False, device="cpu")
+    teacher = encode_teacher_prompts(
+        vlm.model, vlm.processor, prompts, full, views, nested_images=False, device="cpu"
+    )
     pad = vlm.tokenizer.pad_token_id
     ordered = shared_prefix_logprobs(vlm.model, teacher, [0, 0, 1, 1], responses, pad_token_id=pad)
     perm = [2, 0, 3, 1]

@@ -203,7 +203,9 @@ def test_shared_step_inputs_give_the_straightforward_steps_numbers(models, tiny_
     teacher = Teacher(base.model, base.processor, False, "external")
     results = {}
     for inputs in ("shared", "per_row"):
-        backend = HFRollout(student.processor, SamplingConfig(group_size=4, max_new_tokens=5), nested_images=False)
+        backend = HFRollout(
+            student.processor, SamplingConfig(group_size=4, max_new_tokens=5), nested_images=False
+        )
         results[inputs] = gated_step(
             _distinct_items(2, negative),
             student=student,
@@ -218,11 +220,15 @@ def test_shared_step_inputs_give_the_straightforward_steps_numbers(models, tiny_
     assert shared.times["encode"] > 0 and straight.times["encode"] == 0
     assert torch.equal(shared.rollout.response_ids, straight.rollout.response_ids)
     for name in ("old_logprobs", "l_plus"):
-        torch.testing.assert_close(getattr(shared, name), getattr(straight, name), atol=1e-5, rtol=0, msg=name)
+        torch.testing.assert_close(
+            getattr(shared, name), getattr(straight, name), atol=1e-5, rtol=0, msg=name
+        )
     # the gate standardizes scores within a group (std ~5e-3 with a random tiny teacher), which scales
     # the replays' float rounding (~1e-6) up by a few hundred
     for name in ("weights", "advantages"):
-        torch.testing.assert_close(getattr(shared, name), getattr(straight, name), atol=1e-3, rtol=0, msg=name)
+        torch.testing.assert_close(
+            getattr(shared, name), getattr(straight, name), atol=1e-3, rtol=0, msg=name
+        )
     if gate:
         torch.testing.assert_close(shared.l_minus, straight.l_minus, atol=1e-5, rtol=0)
         assert not torch.allclose(shared.l_plus, shared.l_minus)

@@ -144,7 +144,13 @@ def test_shared_step_inputs_train_like_the_straightforward_path(tmp_path, train_
         runs[inputs] = (trainer.train_step(), seen)
     (shared, grads), (straight, expected) = runs["shared"], runs["per_row"]
     assert shared["rollout/response_length"] == straight["rollout/response_length"]
-    for key in ("opd/reverse_kl_k1", "opd/teacher_logprob", "opd/student_logprob", "loss/policy", "grad_norm"):
+    for key in (
+        "opd/reverse_kl_k1",
+        "opd/teacher_logprob",
+        "opd/student_logprob",
+        "loss/policy",
+        "grad_norm",
+    ):
         assert shared[key] == pytest.approx(straight[key], rel=1e-3, abs=1e-6), key
     assert grads.keys() == expected.keys()
     visual = [n for n in grads if ".visual." in f".{n}"]

@@ -28,7 +28,11 @@ def _inputs(vlm, n=3):
     rng = np.random.default_rng(0)
     sizes = [(224, 224), (128, 96), (80, 160)][:n]
     images = [Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for h, w in sizes]
-    questions = ["What colour?", "What is the shape of the small purple object near the bottom left?", "Where?"]
+    questions = [
+        "What colour?",
+        "What is the shape of the small purple object near the bottom left?",
+        "Where?",
+    ]
     template = PromptTemplates().student
     prompts = [render_prompt(vlm.tokenizer, build_messages(template, q)) for q in questions[:n]]
     return prompts, images
@@ -74,12 +78,16 @@ def test_each_row_gets_its_own_prompts_features(tiny_vlm, family):
     vlm = load_vlm(tiny_vlm(family), device="cpu")
     prompts, images = _inputs(vlm, n=2)
     images[1] = images[1].resize(images[0].size)  # same token count, different pixels
-    shared = compute_features(vlm.model, encode_once(vlm.processor, prompts, images, nested_images=vlm.nested_images))
+    shared = compute_features(
+        vlm.model, encode_once(vlm.processor, prompts, images, nested_images=vlm.nested_images)
+    )
     responses = _responses(vlm, 2)
     with torch.no_grad():
         right = response_logprobs(vlm.model, shared.rows([0, 1]), responses)
         inputs = shared.rows([0, 1])
-        inputs["mm_encoder_outputs"] = {"image": select_features([(shared.features, 0), (shared.features, 0)])}
+        inputs["mm_encoder_outputs"] = {
+            "image": select_features([(shared.features, 0), (shared.features, 0)])
+        }
         swapped = response_logprobs(vlm.model, inputs, responses)
     assert torch.equal(right[0], swapped[0])
     assert not torch.allclose(right[1], swapped[1])
@@ -157,7 +165,9 @@ def test_fresh_features_once_per_image_give_the_gradients_of_every_row_encoding_
     grads = []
     for fresh in (False, True):
         vlm.model.zero_grad(set_to_none=True)
-        inputs = rows_with_fresh_features(vlm.model, encoded, rows) if fresh else encoded.rows(rows, pixels=True)
+        inputs = (
+            rows_with_fresh_features(vlm.model, encoded, rows) if fresh else encoded.rows(rows, pixels=True)
+        )
         assert ("mm_encoder_outputs" in inputs) is fresh
         response_logprobs(vlm.model, inputs, responses).sum().backward()
         grads.append({n: p.grad.clone() for n, p in vlm.model.named_parameters() if p.grad is not None})
@@ -172,9 +182,15 @@ def test_fresh_features_once_per_image_give_the_gradients_of_every_row_encoding_
 def test_rollout_from_shared_features_samples_the_same_tokens(tiny_vlm, family):
     vlm = load_vlm(tiny_vlm(family), device="cpu")
     prompts, images = _inputs(vlm, n=2)
-    rollout = HFRollout(vlm.processor, SamplingConfig(group_size=2, max_new_tokens=5), nested_images=vlm.nested_images)
-    plain = rollout.generate(vlm.model, prompts, [[im] for im in images], ["a", "b"], seed=3, return_logprobs=True)
-    shared = compute_features(vlm.model, encode_once(vlm.processor, prompts, images, nested_images=vlm.nested_images))
+    rollout = HFRollout(
+        vlm.processor, SamplingConfig(group_size=2, max_new_tokens=5), nested_images=vlm.nested_images
+    )
+    plain = rollout.generate(
+        vlm.model, prompts, [[im] for im in images], ["a", "b"], seed=3, return_logprobs=True
+    )
+    shared = compute_features(
+        vlm.model, encode_once(vlm.processor, prompts, images, nested_images=vlm.nested_images)
+    )
     reused = rollout.generate(
         vlm.model, prompts, [[im] for im in images], ["a", "b"], seed=3, return_logprobs=True, encoded=shared
     )
@@ -189,4 +205,3 @@ def test_rollout_rejects_encoded_prompts_of_another_batch(tiny_vlm):
     rollout = HFRollout(vlm.processor, SamplingConfig(group_size=2, max_new_tokens=2), nested_images=False)
     with pytest.raises(ValueError, match="1 encoded prompts for 2 prompts"):
         rollout.generate(vlm.model, prompts, [[im] for im in images], ["a", "b"], seed=0, encoded=encoded)
-

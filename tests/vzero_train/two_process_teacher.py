@@ -72,8 +72,13 @@ def replay(student_path: str, teacher_path: str, out: Path, acc) -> None:
         row_prompts = [prompts[i] for i in rollout.prompt_index]
         per_row = {
             view: replay_logprobs(
-                teacher.model, teacher.processor, row_prompts, teacher_views(rows, view),
-                rollout.response_ids, nested_images=False, micro_batch_size=3,
+                teacher.model,
+                teacher.processor,
+                row_prompts,
+                teacher_views(rows, view),
+                rollout.response_ids,
+                nested_images=False,
+                micro_batch_size=3,
             )  # fmt: skip
             for view in ("positive", "negative")
         }
@@ -84,7 +89,9 @@ def replay(student_path: str, teacher_path: str, out: Path, acc) -> None:
             "mask": rollout.response_mask,
             "local_numel": local_numel(teacher.model),
             "total_numel": sum(p.numel() for p in teacher.model.parameters()),
-            "block_numel": sum(p.numel() for b in block_lists(teacher.model).values() for p in b.parameters()),
+            "block_numel": sum(
+                p.numel() for b in block_lists(teacher.model).values() for p in b.parameters()
+            ),
         },
         out,
     )

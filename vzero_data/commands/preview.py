@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--n must be at least 1, got {args.n}")
     if args.tile < 32:
         raise CommandError(f"--tile must be at least 32, got {args.tile}")
-    refuse_to_overwrite([Path(args.out) / "contact_sheet.png", Path(args.out) / "gallery.html"], args.overwrite)
+    refuse_to_overwrite(
+        [Path(args.out) / "contact_sheet.png", Path(args.out) / "gallery.html"], args.overwrite
+    )
     try:
         if args.store:
             items = list(items_from_store(args.store, args.n, config_hash=args.config_hash))

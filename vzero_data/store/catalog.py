@@ -89,7 +89,9 @@ def connect_sandboxed(root: Path) -> duckdb.DuckDBPyConnection:
     other file: DuckDB's external access is off except for ``STORE/shards/``, no extension can be
     installed or loaded, and the configuration is locked so a query cannot turn it back on."""
     root = root.resolve()
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con = duckdb.connect(
+        ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
     create_views(con, root)
     shards = str(root / SHARDS) + os.sep
     # DuckDB checks the views' glob (escaped, see ``table_glob``) as well as the files it expands to.

@@ -201,7 +201,9 @@ def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, d
             out.setdefault(row["sample_id"], row)
     missing = sorted(sample_ids - out.keys())
     if missing:
-        for row in store.query("SELECT * FROM samples WHERE list_contains(?, sample_id)", [missing]).to_pylist():
+        for row in store.query(
+            "SELECT * FROM samples WHERE list_contains(?, sample_id)", [missing]
+        ).to_pylist():
             out.setdefault(row["sample_id"], row)
     return out
 

@@ -13,8 +13,8 @@ import duckdb
 import pyarrow as pa
 
 from vzero_data.store import catalog
-from vzero_data.store.damage import damaged_shard
 from vzero_data.store.compact import finish_compactions
+from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import (
     SHARDS,
     StoreError,

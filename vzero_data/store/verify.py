@@ -78,7 +78,9 @@ class VerifyReport:
         for d in self.damage:
             lines.append(f"  {d.file}: {d.problem}")
             if d.samples:
-                shown = ", ".join(d.samples[:10]) + (f" and {len(d.samples) - 10} more" if len(d.samples) > 10 else "")
+                shown = ", ".join(d.samples[:10]) + (
+                    f" and {len(d.samples) - 10} more" if len(d.samples) > 10 else ""
+                )
                 lines.append(f"    samples ({len(d.samples)}): {shown}")
             else:
                 lines.append("    samples: none known (no readable per-sample file in this batch)")

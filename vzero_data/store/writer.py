@@ -230,26 +230,36 @@ class StoreWriter:
         try:
             con.register("batch_ids", pa.table({"sample_id": ids}))
             con.register("batch_shas", pa.table({"sha256": shas}))
-            stored_ids = con.sql(
-                "SELECT sample_id FROM samples WHERE config_hash = $c AND sample_id IN (FROM batch_ids)"
-                " UNION SELECT sample_id FROM rejects WHERE config_hash = $c AND sample_id IN (FROM batch_ids)",
-                params={"c": self.config_hash},
-            ).to_arrow_table().column("sample_id")
-            stored_shas = con.sql(
-                "SELECT DISTINCT sha256 FROM images WHERE sha256 IN (FROM batch_shas)"
-            ).to_arrow_table().column("sha256")
+            stored_ids = (
+                con.sql(
+                    "SELECT sample_id FROM samples WHERE config_hash = $c AND sample_id IN (FROM batch_ids)"
+                    " UNION SELECT sample_id FROM rejects WHERE config_hash = $c AND sample_id IN (FROM batch_ids)",
+                    params={"c": self.config_hash},
+                )
+                .to_arrow_table()
+                .column("sample_id")
+            )
+            stored_shas = (
+                con.sql("SELECT DISTINCT sha256 FROM images WHERE sha256 IN (FROM batch_shas)")
+                .to_arrow_table()
+                .column("sha256")
+            )
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:
             raise damaged_shard(exc, self.root) from None
         finally:
             con.close()
         if len(stored_ids):
             self.samples_taken += len(stored_ids)
-            log.info("%d sample(s) were published by a concurrent writer first; not written again", len(stored_ids))
+            log.info(
+                "%d sample(s) were published by a concurrent writer first; not written again", len(stored_ids)
+            )
         out = {}
         for name, table in tables.items():
             key, stored = ("sha256", stored_shas) if name == "images" else ("sample_id", stored_ids)
             if len(stored):
-                table = table.filter(pc.invert(pc.is_in(table.column(key), value_set=stored.combine_chunks())))
+                table = table.filter(
+                    pc.invert(pc.is_in(table.column(key), value_set=stored.combine_chunks()))
+                )
             if table.num_rows:
                 out[name] = table
         return out

@@ -2,7 +2,6 @@
 silently, and a store path with glob characters means exactly that folder."""
 
 import os
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -53,7 +52,10 @@ def test_query_still_reads_every_table_of_the_store(curated, capsys):
 @pytest.mark.parametrize("command", ["verl", "preview", "synth", "hf"])
 def test_outputs_are_never_replaced_without_overwrite(curated, tmp_path, capsys, command):
     argv, existing = {
-        "verl": (["export", str(curated), "--format", "verl", "--out", str(tmp_path / "t.parquet")], "t.parquet"),
+        "verl": (
+            ["export", str(curated), "--format", "verl", "--out", str(tmp_path / "t.parquet")],
+            "t.parquet",
+        ),
         "hf": (["export", str(curated), "--format", "hf", "--out", str(tmp_path / "hf")], "hf"),
         "preview": (["preview", "--store", str(curated), "--out", str(tmp_path)], "contact_sheet.png"),
         "synth": (["synth", "--out", str(tmp_path), "--n", "1", "--size", "128"], "manifest.jsonl"),

@@ -11,11 +11,13 @@ from vzero_data.pipeline.runner import curate
 from vzero_data.store import StoreError, open_store
 
 from ...store_builder import add_sample, png
-from ..pipeline.conftest import recipe_data, scenes, snapshot  # noqa: F401  (scenes: a fixture)
+from ..pipeline.conftest import recipe_data, scenes, snapshot  # noqa: F401, F811  (scenes: a fixture)
 
 
 def _data_batches(store):
-    return [b for b in open_store(store).batches() if (b / "views.parquet").exists() and "schema" not in b.name]
+    return [
+        b for b in open_store(store).batches() if (b / "views.parquet").exists() and "schema" not in b.name
+    ]
 
 
 def _batch_samples(batch):
@@ -24,7 +26,7 @@ def _batch_samples(batch):
     return sorted(set(pq.read_table(batch / "samples.parquet", columns=["sample_id"]).column(0).to_pylist()))
 
 
-def test_a_truncated_shard_is_named_quarantined_and_regenerated(scenes, tmp_path, capsys):
+def test_a_truncated_shard_is_named_quarantined_and_regenerated(scenes, tmp_path, capsys):  # noqa: F811
     recipe = recipe_from_mapping(recipe_data(scenes), "test.yaml")
     store = tmp_path / "store"
     curate(recipe, store)
@@ -102,8 +104,14 @@ def test_a_view_that_does_not_decode_is_found_and_never_exported(tmp_path, capsy
         w.add_view("s1", {"kind": "positive", "strategy": "crop", "image_bytes": png("green")})
         w.add_view(
             "s1",
-            {"kind": "negative", "strategy": "masked", "image_bytes": broken, "width": 32, "height": 32,
-             "image_format": "png"},
+            {
+                "kind": "negative",
+                "strategy": "masked",
+                "image_bytes": broken,
+                "width": 32,
+                "height": 32,
+                "image_format": "png",
+            },
         )
         w.commit_sample("s1")
     report = verify_store(store.root)

@@ -46,7 +46,12 @@ def _leaves(model: type[BaseModel], prefix: str = "") -> list[tuple[str, typing.
         args = [a for a in typing.get_args(ann) if a is not type(None)]
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             out += _leaves(ann, path + ".")
-        elif typing.get_origin(ann) is list and args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        elif (
+            typing.get_origin(ann) is list
+            and args
+            and isinstance(args[0], type)
+            and issubclass(args[0], BaseModel)
+        ):
             out += _leaves(args[0], path + "[0].")
         else:
             out.append((path, ann, info.get_default(call_default_factory=True)))
@@ -168,9 +173,7 @@ def test_a_pool_is_hashed_by_its_content_not_its_location(tmp_path):
     assert config_hash(with_pool(pool)) != config_hash(with_pool(other))
 
 
-@pytest.mark.parametrize(
-    "key", ["pipeline", "grounder:annotated", "strategy:crop", "strategy:masked"]
-)
+@pytest.mark.parametrize("key", ["pipeline", "grounder:annotated", "strategy:crop", "strategy:masked"])
 def test_each_output_version_is_in_the_hash(key):
     r = recipe()
     versions = output_versions(r)

@@ -1,6 +1,6 @@
 import json
-from pathlib import Path
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -241,5 +241,7 @@ def test_the_source_location_is_not_part_of_the_hash(tmp_path, monkeypatch):
     assert [o.nothing_to_do for o in outcomes] == [False, True, True]
     curate(recipe_from_mapping(recipe_data(scenes), "test.yaml"), tmp_path / "one")
     assert snapshot(tmp_path / "store") == snapshot(tmp_path / "one")
-    keys = open_store(tmp_path / "store").query("SELECT sample_id FROM rejects WHERE reason = 'malformed_row'")
+    keys = open_store(tmp_path / "store").query(
+        "SELECT sample_id FROM rejects WHERE reason = 'malformed_row'"
+    )
     assert keys.column("sample_id").to_pylist() == ["manifest.jsonl:11"]

@@ -8,6 +8,7 @@ output does not depend on the worker count. ``workers=0`` runs everything in the
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -62,10 +63,8 @@ def _exit_when_parent_dies(alive: Any) -> None:
     killer); each would keep its memory and the dead run's stdout open, and keep the fork server and
     resource tracker alive with it.
     """
-    try:
+    with contextlib.suppress(EOFError, OSError):
         alive.recv()
-    except (EOFError, OSError):
-        pass
     os._exit(1)
 
 

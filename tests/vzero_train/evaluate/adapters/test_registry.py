@@ -42,7 +42,11 @@ def test_detect_format(layouts, relpath, fmt):
     [
         ("notes.txt", None, "cannot tell its benchmark format; pass --format"),
         ("absent", None, "benchmark source not found"),
-        ("notes.txt", "coco", "unknown benchmark format 'coco'; known: hrbench, mme_realworld, store, synthetic, vstar"),
+        (
+            "notes.txt",
+            "coco",
+            "unknown benchmark format 'coco'; known: hrbench, mme_realworld, store, synthetic, vstar",
+        ),
     ],
 )
 def test_open_benchmark_errors(layouts, relpath, fmt, message):
