@@ -19,20 +19,9 @@ HELP = "supervised fine-tuning on a store's labelled records (recipe's sft: sect
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("recipe", help="YAML recipe with an sft: section (and a store path)")
-    parser.add_argument(
-        "--steps", type=int, help="train until this many steps in total (default: the recipe's)"
-    )
-    parser.add_argument("--output-dir", help="run folder (default: the recipe's sft.output_dir)")
-    parser.add_argument("--store", help="store to read (default: the recipe's)")
-    parser.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override an sft field (dotted key, YAML value), e.g. --set optim.lr=1e-3",
-    )
+    from vzero_train.commands.train import add_run_arguments
+
+    add_run_arguments(parser, "sft", "1e-3")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,14 +16,20 @@ HELP = "train a student VLM with gated on-policy distillation (recipe's train: s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_arguments(parser, "train", "2e-6")
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, section: str, example_lr: str) -> None:
+    """The arguments of a command that trains from a recipe's ``section``: the recipe, total steps,
+    run folder, store, resume and ``--set`` overrides (``vzero-train train`` and ``sft``)."""
     parser.add_argument(
         "recipe",
-        help="YAML recipe with a train: section (and a store path), or a shipped recipe's name (demo, ...)",
+        help=f"YAML recipe with a {section}: section (and a store path), or a shipped recipe's name",
     )
     parser.add_argument(
         "--steps", type=int, help="train until this many steps in total (default: the recipe's)"
     )
-    parser.add_argument("--output-dir", help="run folder (default: the recipe's train.output_dir)")
+    parser.add_argument("--output-dir", help=f"run folder (default: the recipe's {section}.output_dir)")
     parser.add_argument("--store", help="store to read (default: the recipe's)")
     parser.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
     parser.add_argument(
@@ -31,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a train field (dotted key, YAML value), e.g. --set optim.lr=2e-6",
+        help=f"override a {section} field (dotted key, YAML value), e.g. --set optim.lr={example_lr}",
     )
 
 
