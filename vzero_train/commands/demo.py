@@ -139,9 +139,13 @@ def sandbox_summary(out: Path) -> None:
     chance = report["world"]["shortcut"]["chance"]
     print(f"\n== what was learned (held-out test scenes; chance {chance:.0%}) ==")
     print("  teacher, trained here from scratch on full image + positive crop:")
-    for view in ("positive", "downsampled_distractor", "none"):
+    for view, label in (
+        ("positive", "with the positive crop"),
+        ("downsampled_distractor", "with downsampled_distractor"),
+        ("none", "with no crop"),
+    ):
         if view in views:
-            print(f"    with the {view:<24} {views[view]['accuracy']:6.1%}")
+            print(f"    {label:<32} {views[view]['accuracy']:6.1%}")
     print("  students (full image only):")
     for name, arm in report["arms"].items():
         print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]")

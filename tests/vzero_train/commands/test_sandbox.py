@@ -65,7 +65,7 @@ def test_quick_sandbox_teacher_reads_the_crop_and_every_arm_is_trained_and_evalu
     capsys.readouterr()
     sandbox_summary(out)
     printed = capsys.readouterr().out.split("== what was learned", 1)[1]
-    assert "with the positive" in printed and "with the downsampled_distractor" in printed
+    assert "with the positive crop" in printed and "with downsampled_distractor" in printed
     for name in ("base", "plain", "gate_downsampled_distractor"):  # the demo's arms: the quick default
         assert f"{name:<30} {again['arms'][name]['accuracy']:6.1%}" in printed
 
