@@ -126,14 +126,11 @@ def run(args: argparse.Namespace) -> int:
 
 def sandbox_summary(out: Path) -> None:
     """Run the quick sandbox into ``out`` and print what the models learned on held-out scenes."""
-    import logging
-
-    from vzero_train.commands.sandbox import default_recipe
+    from vzero_train.commands.sandbox import default_recipe, quiet_trainer_logs
     from vzero_train.sandbox.run import run_sandbox
 
     print(f"\n== learning: the quick evidence sandbox ({out}) ==", flush=True)
-    for name in ("vzero_train", "accelerate"):  # the sandbox prints its own progress per stage and arm
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_trainer_logs()
     report = run_sandbox(out, default_recipe(), quick=True, command="vzero-train sandbox --quick")
     views = report["teacher"]["views"]
     chance = report["world"]["shortcut"]["chance"]

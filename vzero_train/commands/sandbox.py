@@ -42,9 +42,15 @@ def default_recipe() -> Path:
     return shipped_recipes()["sandbox"]
 
 
-def run(args: argparse.Namespace) -> int:
+def quiet_trainer_logs() -> None:
+    """Keep the trainers' info logs off the terminal: the sandbox prints its own progress per stage and arm."""
     import logging
 
+    for name in ("vzero_train", "accelerate"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from vzero_data.cli_support import CommandError
@@ -61,8 +67,7 @@ def run(args: argparse.Namespace) -> int:
         recipe = resolve_recipe(args.recipe) if args.recipe else default_recipe()
     except UnknownRecipe as exc:
         raise CommandError(str(exc)) from None
-    for name in ("vzero_train", "accelerate"):  # the sandbox prints its own progress per stage and arm
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_trainer_logs()
 
     from vzero_train.sandbox.run import run_sandbox
 
