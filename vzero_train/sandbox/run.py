@@ -28,21 +28,22 @@ def load_recipe(path: Path) -> tuple[dict[str, Any], SandboxConfig]:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")), config
 
 
-def stored_strategies(store: Path) -> list[str]:
+def stored_strategies(store: Path, config_hash: str) -> list[str]:
     from vzero_data.store import open_store
 
     table = open_store(store).query(
-        "SELECT DISTINCT strategy FROM views WHERE valid AND kind = 'negative' ORDER BY 1"
+        "SELECT DISTINCT strategy FROM views WHERE valid AND kind = 'negative' AND config_hash = ? ORDER BY 1",
+        [config_hash],
     )
     return table.column(0).to_pylist()
 
 
-def store_source(store: Path, strategies: list[str] | None, limit: int | None = None):
+def store_source(store: Path, strategies: list[str] | None, config_hash: str, limit: int | None = None):
     from vzero_data.store import open_store
 
     def records():
         return open_store(store).iter_training_records(
-            strategies=strategies or [], limit=limit, require_all=True
+            strategies=strategies or [], config_hash=config_hash, limit=limit, require_all=True
         )
 
     return records
@@ -57,7 +58,9 @@ def final_model(run_dir: Path) -> Path:
     return ckpt / "model"
 
 
-def run_sft(recipe: Path, out: Path, role: str, steps: int, log: Callable[[str], None]) -> Path:
+def run_sft(
+    recipe: Path, out: Path, role: str, steps: int, config_hash: str, log: Callable[[str], None]
+) -> Path:
     from vzero_train.sft import train_sft
     from vzero_train.sft_config import load_sft_config
 
@@ -69,6 +72,7 @@ def run_sft(recipe: Path, out: Path, role: str, steps: int, log: Callable[[str],
             "output_dir": str(out / "runs" / role),
             "inputs": inputs,
             "steps": steps,
+            "data.config_hash": config_hash,
         },
     )
     t0 = time.perf_counter()
@@ -80,7 +84,9 @@ def run_sft(recipe: Path, out: Path, role: str, steps: int, log: Callable[[str],
     return final_model(out / "runs" / role)
 
 
-def teacher_check(out: Path, teacher: Path, strategies: list[str], limit: int) -> dict[str, Any]:
+def teacher_check(
+    out: Path, teacher: Path, strategies: list[str], config_hash: str, limit: int
+) -> dict[str, Any]:
     from vzero_train.models import load_vlm
     from vzero_train.sandbox.teacher_eval import NO_CROP, POSITIVE, teacher_view_scores
 
@@ -88,7 +94,7 @@ def teacher_check(out: Path, teacher: Path, strategies: list[str], limit: int) -
     if path.is_file():
         return json.loads(path.read_text())
     vlm = load_vlm(teacher, device="cpu", dtype="float32")
-    records = list(store_source(out / "stores" / "test", strategies, limit)())
+    records = list(store_source(out / "stores" / "test", strategies, config_hash, limit)())
     scores = teacher_view_scores(vlm, records, [POSITIVE, *strategies, NO_CROP])
     path.write_text(json.dumps(scores, indent=2) + "\n")
     return scores
@@ -102,6 +108,7 @@ def run_arm(
     sizes: Sizes,
     models: dict[str, Path],
     strategies: list[str],
+    config_hash: str,
 ):
     from vzero_train.config import load_train_config
     from vzero_train.trainer import train
@@ -117,7 +124,7 @@ def run_arm(
         "seed": seed,
     }
     config = load_train_config(recipe, overrides)
-    source = store_source(out / "stores" / "opd", list(a.strategies))
+    source = store_source(out / "stores" / "opd", list(a.strategies), config_hash)
     return train(config, records=opd_records(source, a, seed))
 
 
@@ -214,8 +221,9 @@ def run_sandbox(
 
     log(f"[1/6] world: {', '.join(f'{k} {v}' for k, v in sizes.split_n.items())} scenes into {out / 'world'}")
     t0 = time.perf_counter()
-    world = build_world(out, doc, config, sizes.split_n)
-    strategies = stored_strategies(out / "stores" / "opd")
+    world = build_world(out, doc, config, sizes.split_n, log)
+    hashes = {split: c["config_hash"] for split, c in world["curation"].items()}
+    strategies = stored_strategies(out / "stores" / "opd", hashes["opd"])
     for name in sizes.arms:
         arm(name, strategies)  # unknown arms fail before any training
     test_manifest = out / "world" / "test" / "manifest.jsonl"
@@ -237,16 +245,16 @@ def run_sandbox(
     )
 
     log(f"[2/6] teacher: SFT on full image + positive crop, {sizes.teacher_steps} steps")
-    teacher = run_sft(resolved, out, "teacher", sizes.teacher_steps, log)
+    teacher = run_sft(resolved, out, "teacher", sizes.teacher_steps, hashes["teacher"], log)
     log("[3/6] teacher check: accuracy with the positive crop, each negative view, and no crop")
-    views = teacher_check(out, teacher, strategies, sizes.split_n["test"])
+    views = teacher_check(out, teacher, strategies, hashes["test"], sizes.split_n["test"])
     for view, s in views.items():
         log(
             f"  {view:<24} accuracy {s['accuracy']:.3f}  answer log-prob {s['correct_logprob']:.3f}  (n={s['n']})"
         )
 
     log(f"[4/6] base student: SFT on full images, {sizes.student_steps} steps")
-    student = run_sft(resolved, out, "student", sizes.student_steps, log)
+    student = run_sft(resolved, out, "student", sizes.student_steps, hashes["student"], log)
     models = {"teacher": teacher, "student": student}
 
     opd_arms = [a for a in sizes.arms if a != BASE]
@@ -256,7 +264,7 @@ def run_sandbox(
     for seed in range(sizes.seeds):
         for name in opd_arms:
             t0 = time.perf_counter()
-            result = run_arm(resolved, out, name, seed, sizes, models, strategies)
+            result = run_arm(resolved, out, name, seed, sizes, models, strategies, hashes["opd"])
             log(f"  {name} seed {seed}: step {result.step}, {time.perf_counter() - t0:.0f}s")
 
     log("[6/6] evaluation on the test split with vzero-train eval")

@@ -6,6 +6,11 @@ comes from ``test``). Every split is generated from its own seed, so sample ids 
 seed) and images never repeat across splits; :func:`check_disjoint` verifies both before training.
 Each split is curated with the recipe's curation sections (annotated boxes, a positive crop, one
 view per negative strategy) into ``stores/<split>``; reruns skip what exists.
+
+Each split's curation config hash is pinned in ``world/curation.json`` once its curation finishes,
+and every later stage reads that split's records under the pinned hash. A resumed sandbox therefore
+keeps the views its teacher and students were trained on, even when the code has since changed a
+view's output (which changes the hash and would otherwise curate the split a second time).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +27,7 @@ from vzero_data.synth_shared_colour import WORLD_NAME, SharedColourKnobs
 from vzero_train.sandbox.config import SPLIT_NAMES, SandboxConfig
 
 SPLIT_TOKEN = "SPLIT"
+CURATION_FILE = "curation.json"
 
 
 class WorldError(ValueError):
@@ -92,10 +99,54 @@ def curation_recipe(doc: dict[str, Any], out: Path, split: str):
     return recipe_from_mapping(data, f"sandbox:{split}")
 
 
+def store_config_hashes(store: Path) -> list[str]:
+    """The config hashes ``store`` holds finished samples of (none when there is no store yet)."""
+    from vzero_data.store import open_store
+
+    if not store.is_dir():
+        return []
+    table = open_store(store).query(
+        "SELECT config_hash FROM samples UNION SELECT config_hash FROM rejects ORDER BY 1"
+    )
+    return table.column(0).to_pylist()
+
+
+def pinned_hashes(out: Path) -> dict[str, str]:
+    """``{split: config hash}`` of the splits whose curation has finished in ``out``."""
+    path = out / "world" / CURATION_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def pin_hash(out: Path, split: str, chash: str) -> None:
+    pins = {**pinned_hashes(out), split: chash}
+    path = out / "world" / CURATION_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def earlier_hash(out: Path, split: str) -> str | None:
+    """The hash this split was curated under by an earlier invocation, if any.
+
+    A pin counts while the store still holds its samples; a store written before pins existed
+    counts when it holds exactly one hash."""
+    held = store_config_hashes(out / "stores" / split)
+    pinned = pinned_hashes(out).get(split)
+    if pinned is not None:
+        return pinned if pinned in held else None
+    return held[0] if len(held) == 1 else None
+
+
 def build_world(
-    out: Path, doc: dict[str, Any], config: SandboxConfig, split_n: dict[str, int]
+    out: Path,
+    doc: dict[str, Any],
+    config: SandboxConfig,
+    split_n: dict[str, int],
+    log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Write and curate every split; returns facts for the report (sizes, curation counts)."""
+    """Write and curate every split; returns facts for the report (sizes, curation counts, and
+    each split's config hash under ``curation[split]["config_hash"]``, which later stages read)."""
+    from vzero_data.pipeline.config_hash import config_hash
     from vzero_data.pipeline.runner import curate
 
     world = knobs(config)
@@ -106,7 +157,18 @@ def build_world(
     sizes = check_disjoint(manifests)
     curated = {}
     for split in SPLIT_NAMES:
-        outcome = curate(curation_recipe(doc, out, split), out / "stores" / split)
+        recipe = curation_recipe(doc, out, split)
+        current, earlier = config_hash(recipe), earlier_hash(out, split)
+        if earlier is not None and earlier != current:
+            log(
+                f"  {split}: keeping the views curated under config hash {earlier}; this code would "
+                f"curate {current} (a view's output changed). Use a new --out for the new views."
+            )
+            pin_hash(out, split, earlier)
+            curated[split] = {"config_hash": earlier, "nothing_to_do": True, "current_config_hash": current}
+            continue
+        outcome = curate(recipe, out / "stores" / split)
+        pin_hash(out, split, outcome.summary.config_hash)
         curated[split] = {
             "config_hash": outcome.summary.config_hash,
             "nothing_to_do": outcome.nothing_to_do,

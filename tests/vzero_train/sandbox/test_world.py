@@ -1,4 +1,5 @@
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -41,3 +42,68 @@ def test_a_world_folder_of_other_sizes_is_refused(tmp_path):
     assert write_split(tmp_path, "opd", 3, 4, KNOBS).is_file()  # same size: kept
     with pytest.raises(WorldError, match="holds 4 scenes, this run needs 6"):
         write_split(tmp_path, "opd", 3, 6, KNOBS)
+
+
+def _tiny_world(tmp_path, doc, config, logs):
+    from vzero_train.sandbox.world import build_world
+
+    return build_world(tmp_path, doc, config, dict.fromkeys(SPLIT_NAMES, 2), logs.append)
+
+
+@pytest.fixture()
+def sandbox_doc():
+    from vzero_train.sandbox.run import load_recipe
+
+    doc, config = load_recipe(Path(__file__).parents[3] / "vzero_data" / "recipes" / "sandbox.yaml")
+    doc["execution"] = {**doc.get("execution", {}), "workers": 0, "progress": False}
+    return doc, config.model_copy(update={"world": config.world.model_copy(update={"size": 64})})
+
+
+def test_a_resumed_world_keeps_each_splits_views_when_a_view_output_version_changes(
+    tmp_path, sandbox_doc, monkeypatch
+):
+    from dataclasses import replace
+
+    from vzero_data.views import registry
+    from vzero_train.sandbox.run import store_source, stored_strategies
+    from vzero_train.sandbox.world import store_config_hashes
+
+    doc, config = sandbox_doc
+    logs: list[str] = []
+    first = _tiny_world(tmp_path, doc, config, logs)
+    hashes = {s: c["config_hash"] for s, c in first["curation"].items()}
+
+    degraded = registry.NEGATIVE_STRATEGIES["degraded"]
+    monkeypatch.setitem(
+        registry.NEGATIVE_STRATEGIES, "degraded", replace(degraded, output_version=degraded.output_version + 1)
+    )
+    again = _tiny_world(tmp_path, doc, config, logs)
+
+    for split in SPLIT_NAMES:
+        assert again["curation"][split]["config_hash"] == hashes[split]
+        assert again["curation"][split]["current_config_hash"] != hashes[split]
+        assert store_config_hashes(tmp_path / "stores" / split) == [hashes[split]]
+    assert any("keeping the views curated under config hash" in line for line in logs)
+    strategies = stored_strategies(tmp_path / "stores" / "opd", hashes["opd"])
+    assert "degraded" in strategies
+    records = list(store_source(tmp_path / "stores" / "opd", strategies, hashes["opd"])())
+    assert len(records) == 2
+
+
+def test_a_pin_whose_store_is_gone_curates_again(tmp_path, sandbox_doc, monkeypatch):
+    from dataclasses import replace
+
+    from vzero_data.views import registry
+    from vzero_train.sandbox.world import pinned_hashes
+
+    doc, config = sandbox_doc
+    first = _tiny_world(tmp_path, doc, config, [])
+    shutil.rmtree(tmp_path / "stores" / "test")
+    degraded = registry.NEGATIVE_STRATEGIES["degraded"]
+    monkeypatch.setitem(
+        registry.NEGATIVE_STRATEGIES, "degraded", replace(degraded, output_version=degraded.output_version + 1)
+    )
+    again = _tiny_world(tmp_path, doc, config, [])
+    assert again["curation"]["test"]["config_hash"] != first["curation"]["test"]["config_hash"]
+    assert pinned_hashes(tmp_path)["test"] == again["curation"]["test"]["config_hash"]
+    assert again["curation"]["opd"]["config_hash"] == first["curation"]["opd"]["config_hash"]
