@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -15,6 +16,11 @@ from vzero_data.views.encoding import check_rgb, decode_rgb
 from vzero_data.views.view import pixels_digest
 
 MAX_DRAWS = 16
+# After this many draws a pool decodes the rest of its images ahead on a background thread (OpenCV
+# and hashlib release the GIL): a run that long will draw from most of them, and a core the worker
+# leaves idle (the driver's, with one worker) takes the decoding off the samples' path. Short runs
+# never start it, so they decode only what they draw.
+PREFETCH_AFTER_DRAWS = 8
 
 
 @runtime_checkable
@@ -88,7 +94,9 @@ class PathImagePool:
     paths, so neither the listing order nor the folder's size changes which images a view can show.
     Each is read, hashed and decoded once, on its first draw, and kept in memory downscaled to at
     most ``max_side`` pixels on its longer side: a worker never decodes a pool image twice, and the
-    pool's memory stays bounded however large the folder or its images are.
+    pool's memory stays bounded however large the folder or its images are. After
+    ``PREFETCH_AFTER_DRAWS`` draws the images not drawn yet are decoded ahead on a background
+    thread; what a draw returns does not depend on which thread decoded it.
     """
 
     def __init__(
@@ -106,24 +114,41 @@ class PathImagePool:
         self._paths = spaced_selection(ordered, max_images)
         self._max_side = max_side
         self._loaded: dict[str, tuple[str, np.ndarray]] = {}
+        self._locks = {p: threading.Lock() for p in self._paths}
+        self._draws = 0
 
     def __len__(self) -> int:
         return len(self._paths)
 
     def _load(self, path: str) -> tuple[str, np.ndarray]:
         """``(sha256 of the file, its downscaled pixels)``, read and decoded on first use only."""
-        if path not in self._loaded:
+        loaded = self._loaded.get(path)
+        if loaded is not None:
+            return loaded
+        with self._locks[path]:  # the prefetch thread may be decoding this very file
+            loaded = self._loaded.get(path)
+            if loaded is None:
+                try:
+                    data = Path(path).read_bytes()
+                    pixels = decode_rgb(data, f"pool image {path}")
+                except (OSError, ValueError) as exc:
+                    raise ValueError(f"pool image {path}: cannot read ({exc})") from exc
+                pixels = fit_side(pixels, self._max_side)
+                pixels.setflags(write=False)
+                loaded = self._loaded[path] = (hashlib.sha256(data).hexdigest(), pixels)
+        return loaded
+
+    def _prefetch(self) -> None:
+        for path in self._paths:
             try:
-                data = Path(path).read_bytes()
-                pixels = decode_rgb(data, f"pool image {path}")
-            except (OSError, ValueError) as exc:
-                raise ValueError(f"pool image {path}: cannot read ({exc})") from exc
-            pixels = fit_side(pixels, self._max_side)
-            pixels.setflags(write=False)
-            self._loaded[path] = (hashlib.sha256(data).hexdigest(), pixels)
-        return self._loaded[path]
+                self._load(path)
+            except ValueError:  # reported by the draw that picks it, with the sample that drew it
+                continue
 
     def sample_other(self, exclude_sha256: str | None, rng: np.random.Generator) -> tuple[str, np.ndarray]:
+        self._draws += 1
+        if self._draws == PREFETCH_AFTER_DRAWS and len(self._loaded) < len(self._paths):
+            threading.Thread(target=self._prefetch, name="vzero-pool-prefetch", daemon=True).start()
         # Draw by index first so only the drawn files are loaded; fall back to a full scan.
         for _ in range(MAX_DRAWS):
             sha, pixels = self._load(self._paths[int(rng.integers(0, len(self._paths)))])

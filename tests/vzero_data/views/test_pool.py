@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from vzero_data.views import InMemoryImagePool, PathImagePool, pool_from_paths
-from vzero_data.views.pool import file_sha256, spaced_selection
+from vzero_data.views.pool import PREFETCH_AFTER_DRAWS, file_sha256, spaced_selection
 
 from .conftest import noise_image
 
@@ -71,3 +71,74 @@ def test_path_pool_keeps_a_bounded_downscaled_selection(tmp_path):
     assert set(drawn.values()) == {(10, 20, 3)}
     _, pixels = PathImagePool(paths[:1], max_side=20).sample_other(None, rng)
     assert np.array_equal(pixels, cv2.resize(noise_image(80, 40, 0), (20, 10), interpolation=cv2.INTER_AREA))
+
+
+def _counting_decodes(monkeypatch):
+    """Count the pool's decodes per file (the pool module's decode_rgb, wrapped)."""
+    from collections import Counter
+
+    from vzero_data.views import pool as pool_module
+
+    counts: Counter[str] = Counter()
+    real = pool_module.decode_rgb
+
+    def counted(data, what="image", **kw):
+        counts[what] += 1
+        return real(data, what, **kw)
+
+    monkeypatch.setattr(pool_module, "decode_rgb", counted)
+    return counts
+
+
+def _join_prefetch():
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name == "vzero-pool-prefetch":
+            thread.join(timeout=30)
+
+
+def _noise_files(tmp_path, n):
+    paths = []
+    for i in range(n):
+        p = tmp_path / f"img{i:02d}.png"
+        Image.fromarray(noise_image(24, 16, i)).save(p)
+        paths.append(p)
+    return paths
+
+
+@pytest.mark.parametrize(
+    "draws, decoded_all",
+    [
+        (PREFETCH_AFTER_DRAWS - 1, False),  # a short run decodes only what it draws
+        (PREFETCH_AFTER_DRAWS, True),  # a longer one decodes the rest ahead
+        (3 * PREFETCH_AFTER_DRAWS, True),
+    ],
+)
+def test_path_pool_decodes_each_file_once_and_prefetches_the_rest_after_enough_draws(
+    tmp_path, monkeypatch, draws, decoded_all
+):
+    paths = _noise_files(tmp_path, 24)
+    counts = _counting_decodes(monkeypatch)
+    pool, rng = PathImagePool(paths), np.random.default_rng(5)
+    drawn = [pool.sample_other(None, rng) for _ in range(draws)]
+    _join_prefetch()
+    assert max(counts.values()) == 1  # never twice, whichever thread decoded it
+    assert (len(counts) == len(paths)) is decoded_all
+    # what a draw returns does not depend on prefetching: a fresh pool, same seed, same draws
+    monkeypatch.setattr("vzero_data.views.pool.PREFETCH_AFTER_DRAWS", 10**9)
+    fresh, rng = PathImagePool(paths), np.random.default_rng(5)
+    for sha, pixels in drawn:
+        other_sha, other = fresh.sample_other(None, rng)
+        assert sha == other_sha and np.array_equal(pixels, other)
+
+
+def test_prefetch_skips_an_unreadable_file_and_the_draw_that_picks_it_names_it(tmp_path):
+    paths = _noise_files(tmp_path, 3)
+    bad = tmp_path / "img99.png"
+    bad.write_bytes(b"not an image")
+    pool, rng = PathImagePool([*paths, bad]), np.random.default_rng(0)
+    with pytest.raises(ValueError, match="img99.png: cannot read"):
+        for _ in range(10 * PREFETCH_AFTER_DRAWS):
+            pool.sample_other(None, rng)
+    _join_prefetch()
