@@ -77,10 +77,8 @@ def run_sft(
     )
     t0 = time.perf_counter()
     result = train_sft(config, progress=False)
-    last = result.history[-1]["loss/sft"] if result.history else None
-    log(
-        f"  {role}: {result.step} SFT steps, last loss {last if last is None else round(last, 4)}, {time.perf_counter() - t0:.0f}s"
-    )
+    done = f"last loss {result.history[-1]['loss/sft']:.4f}" if result.history else "done earlier"
+    log(f"  {role}: {result.step} SFT steps, {done}, {time.perf_counter() - t0:.0f}s")
     return final_model(out / "runs" / role)
 
 
