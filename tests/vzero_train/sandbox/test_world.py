@@ -75,7 +75,9 @@ def test_a_resumed_world_keeps_each_splits_views_when_a_view_output_version_chan
 
     degraded = registry.NEGATIVE_STRATEGIES["degraded"]
     monkeypatch.setitem(
-        registry.NEGATIVE_STRATEGIES, "degraded", replace(degraded, output_version=degraded.output_version + 1)
+        registry.NEGATIVE_STRATEGIES,
+        "degraded",
+        replace(degraded, output_version=degraded.output_version + 1),
     )
     again = _tiny_world(tmp_path, doc, config, logs)
 
@@ -101,7 +103,9 @@ def test_a_pin_whose_store_is_gone_curates_again(tmp_path, sandbox_doc, monkeypa
     shutil.rmtree(tmp_path / "stores" / "test")
     degraded = registry.NEGATIVE_STRATEGIES["degraded"]
     monkeypatch.setitem(
-        registry.NEGATIVE_STRATEGIES, "degraded", replace(degraded, output_version=degraded.output_version + 1)
+        registry.NEGATIVE_STRATEGIES,
+        "degraded",
+        replace(degraded, output_version=degraded.output_version + 1),
     )
     again = _tiny_world(tmp_path, doc, config, [])
     assert again["curation"]["test"]["config_hash"] != first["curation"]["test"]["config_hash"]
