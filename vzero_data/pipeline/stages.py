@@ -305,9 +305,26 @@ def ground_stream(
         yield from flush()
 
 
-def build_views_chunk(items: list[Grounded | SampleResult], plan: StagePlan) -> list[SampleResult]:
-    """The CPU stage for a chunk of samples: decode, crop, check, encode. Never raises per sample."""
-    return [item if isinstance(item, SampleResult) else build_views(item, plan.recipe) for item in items]
+def build_views_chunk(
+    items: list[Grounded | SampleResult], plan: StagePlan, *, keep_image: bool = True
+) -> list[SampleResult]:
+    """The CPU stage for a chunk of samples: decode, crop, check, encode. Never raises per sample.
+
+    With ``keep_image=False`` kept results come back without their image (``image`` is None): a
+    driver that still holds the samples it sent attaches it again (:func:`stored_image`), so a
+    source image's bytes cross to a worker process and never back.
+    """
+    results = [item if isinstance(item, SampleResult) else build_views(item, plan.recipe) for item in items]
+    if not keep_image:
+        for result in results:
+            result.image = None
+    return results
+
+
+def stored_image(item: Grounded) -> StoredImage:
+    """The store's ``images`` row of a grounded sample: its encoded bytes as the source gave them."""
+    s = item.sample
+    return StoredImage(s.image_sha256, item.image_bytes, s.width, s.height, item.image_format)
 
 
 def build_views(item: Grounded, recipe: Recipe) -> SampleResult:
@@ -390,8 +407,6 @@ def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
         sample,
         regions=item.regions,
         views=[v.to_row(sid, image_format=fmt, quality=quality) for v in views],
-        image=StoredImage(
-            sample.image_sha256, item.image_bytes, sample.width, sample.height, item.image_format
-        ),
+        image=stored_image(item),
         dropped=dropped,
     )

@@ -31,6 +31,18 @@ def _refuse(monkeypatch, module, name, why):
     monkeypatch.setattr(module, name, refused)
 
 
+def _grounded(recipe, plan):
+    """The grounded samples the runner hands its view workers."""
+    from vzero_data.pipeline.progress import StageBars
+    from vzero_data.pipeline.summary import RunSummary
+    from vzero_data.sources import SourceItem
+
+    built = stages.build_source_items(recipe, stages.open_source(recipe))
+    items = [item for item in built if isinstance(item, SourceItem)]
+    with StageBars(False, None) as bars:
+        return list(stages.ground_stream(items, plan.make_grounding(), 4, RunSummary("test"), bars))
+
+
 def _no_pool(scenes, *overrides):
     data = recipe_data(scenes, *overrides)
     data["negatives"] = [n for n in data["negatives"] if n["strategy"] != "cross_image"]
@@ -82,3 +94,26 @@ def test_an_image_whose_data_is_corrupt_is_an_ingest_reject_naming_it(tmp_path, 
     assert rejects["stage"].to_pylist() == ["ingest"]
     assert victim.name in rejects["detail"][0].as_py()
     assert outcome.summary.kept == N_SCENES - 1
+
+
+def test_a_worker_sends_no_source_image_back_and_the_store_keeps_the_files_bytes(scenes, tmp_path):
+    import hashlib
+    from pathlib import Path
+
+    from vzero_data.pipeline.stages import StagePlan, build_views_chunk
+
+    recipe = _no_pool(scenes, "execution.workers=1")
+    outcome = curate(recipe, tmp_path / "store")
+    assert outcome.summary.kept == N_SCENES
+    stored = open_store(tmp_path / "store").query("SELECT sha256, bytes FROM images ORDER BY sha256")
+    files = sorted(
+        (hashlib.sha256(b).hexdigest(), b) for b in map(Path.read_bytes, scenes.glob("images/*.png"))
+    )
+    assert list(zip(stored["sha256"].to_pylist(), stored["bytes"].to_pylist(), strict=True)) == files
+
+    plan = StagePlan(recipe)
+    grounded = [g for g in _grounded(recipe, plan) if isinstance(g, stages.Grounded)]
+    sent_back = build_views_chunk(grounded, plan, keep_image=False)
+    assert len(grounded) == N_SCENES and all(r.kept and r.image is None for r in sent_back)
+    in_process = build_views_chunk(grounded, plan)
+    assert [r.image.data for r in in_process] == [g.image_bytes for g in grounded]

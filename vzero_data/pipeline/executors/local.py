@@ -157,18 +157,32 @@ class LocalExecutor:
 def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Iterator[Any]:
     """The local executor: grounding batched in this process, views in ``workers`` processes.
 
-    Results come back in source order; the store writer stays in the caller (this process).
+    Results come back in source order; the store writer stays in the caller (this process), which
+    keeps each sample it sent until its result is back and attaches the source image's bytes to it
+    there, instead of having the worker send them back.
     """
     from functools import partial
 
-    from vzero_data.pipeline.stages import build_views_chunk, ground_stream
+    from vzero_data.pipeline.stages import Grounded, build_views_chunk, ground_stream, stored_image
 
     ex = plan.recipe.execution
     grounded = ground_stream(items, plan.make_grounding(), ex.grounding_batch_size, summary, bars)
+    sent: dict[str, Grounded] = {}
+
+    def holding(stream: Iterable[Any]) -> Iterator[Any]:
+        for item in stream:
+            if isinstance(item, Grounded):
+                sent[item.sample_id] = item
+            yield item
+
+    build = partial(build_views_chunk, plan=plan, keep_image=False)
     with LocalExecutor(
         ex.workers, chunk_size=ex.samples_per_task, max_in_flight=ex.max_in_flight, preload=plan.preload()
     ) as pool:
-        for result in pool.map_ordered(partial(build_views_chunk, plan=plan), grounded):
+        for result in pool.map_ordered(build, holding(grounded)):
+            item = sent.pop(result.sample_id, None)
+            if item is not None and result.kept and result.sample is not None:
+                result.image = stored_image(item)
             summary.add_time("views", result.seconds)
             bars.update("views")
             yield result
