@@ -145,7 +145,9 @@ class ExecutionConfig(Section):
     workers: int = Field(2, ge=0, le=512)
     grounding_batch_size: int = Field(8, ge=1)
     samples_per_task: int = Field(4, ge=1)
-    max_in_flight: int | None = Field(None, ge=1)
+    max_in_flight: int | None = Field(
+        None, ge=1, description="chunks of samples_per_task submitted at once; default max(4, 3 x workers)"
+    )
     device: str = "auto"
     limit: int | None = Field(None, ge=1)
     progress: bool = True

@@ -93,6 +93,13 @@ def _die_with_parent_process() -> None:
         return
 
 
+def default_in_flight(workers: int) -> int:
+    """Chunks kept submitted by default: one running per worker and two queued behind it, so a
+    worker still has work while the driver is busy between results (a store batch's flush and
+    fsync can take longer than a chunk)."""
+    return max(4, 3 * workers)
+
+
 class LocalExecutor:
     """Map a picklable per-chunk function over a stream with ``workers`` processes."""
 
@@ -110,7 +117,7 @@ class LocalExecutor:
             raise ValueError(f"workers must be >= 0, got {workers}")
         self.workers = workers
         self.chunk_size = max(1, chunk_size)
-        self.max_in_flight = max_in_flight or max(2, 2 * workers)
+        self.max_in_flight = max_in_flight or default_in_flight(workers)
         self.initializer = initializer
         self.initargs = initargs
         self.preload = preload

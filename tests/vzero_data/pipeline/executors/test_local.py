@@ -84,3 +84,17 @@ def test_preloaded_modules_are_imported_once_in_the_fork_server_before_any_work(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize(
+    "workers, given, in_flight",
+    [
+        (0, None, 4),
+        (1, None, 4),  # one running, and enough queued to outlast a store flush in the driver
+        (2, None, 6),
+        (8, None, 24),
+        (8, 3, 3),  # execution.max_in_flight wins
+    ],
+)
+def test_chunks_in_flight_default_to_two_queued_per_worker(workers, given, in_flight):
+    assert LocalExecutor(workers, max_in_flight=given).max_in_flight == in_flight
