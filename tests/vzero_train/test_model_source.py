@@ -57,6 +57,7 @@ def test_missing_or_empty_folders_are_named(tmp_path, given, message):
     assert str(err.value).startswith(message.format(root=tmp_path))
 
 
-def test_relative_missing_path_is_a_folder_not_a_hub_id():
+def test_relative_missing_path_is_a_folder_not_a_hub_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # not the checkout: the README's demo leaves a demo_out/ there
     with pytest.raises(FileNotFoundError, match=r"^no such folder: demo_out/train/checkpoints/step_8$"):
         resolve_model_source("demo_out/train/checkpoints/step_8")
