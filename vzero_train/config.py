@@ -243,6 +243,18 @@ class TrainConfig(Section):
             )
         return self
 
+    def prompts_per_rank(self, processes: int) -> int:
+        """Each process's share of ``prompts_per_step`` over ``processes``: the prompts must split
+        evenly over the processes and then into ``num_mini_batches`` (the trainer and the memory
+        plan both ask here)."""
+        per_rank, rest = divmod(self.prompts_per_step, processes)
+        if rest or per_rank % self.num_mini_batches:
+            raise ValueError(
+                f"train.prompts_per_step ({self.prompts_per_step}) must split evenly over {processes} "
+                f"processes and then into train.num_mini_batches ({self.num_mini_batches})"
+            )
+        return per_rank
+
 
 def load_train_config(
     path: str | os.PathLike[str], overrides: Sequence[str] | Mapping[str, Any] | None = None

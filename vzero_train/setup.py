@@ -56,14 +56,7 @@ def prompts_per_process(config: TrainConfig, accelerator: Any) -> int:
             raise ValueError(
                 "an EMA teacher needs the student's full weights on every process: use DDP, not FSDP"
             )
-    world = accelerator.num_processes
-    per_rank, rest = divmod(config.prompts_per_step, world)
-    if rest or per_rank % config.num_mini_batches:
-        raise ValueError(
-            f"prompts_per_step ({config.prompts_per_step}) must split evenly over {world} processes "
-            f"and then into {config.num_mini_batches} mini-batches"
-        )
-    return per_rank
+    return config.prompts_per_rank(accelerator.num_processes)
 
 
 def load_teacher(config: TrainConfig, student: LoadedVLM, output_dir: Path, accelerator: Any) -> Teacher:

@@ -81,3 +81,25 @@ def test_bad_recipes_give_located_errors(tmp_path, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(RecipeError, match="nope.yaml: no such recipe file"):
         load_train_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(
+    "prompts, mini_batches, processes, per_rank",
+    [
+        (16, 2, 1, 16),
+        (16, 2, 8, 2),
+        (16, 2, 4, 4),
+        (16, 2, 3, None),  # does not split over the processes
+        (16, 4, 8, None),  # 2 per process do not split into 4 mini-batches
+        (4, 1, 8, None),  # fewer prompts than processes
+    ],
+)
+def test_prompts_split_over_processes_then_into_mini_batches(prompts, mini_batches, processes, per_rank):
+    cfg = TrainConfig(
+        student="s", teacher={"path": "t"}, prompts_per_step=prompts, num_mini_batches=mini_batches
+    )
+    if per_rank is None:
+        with pytest.raises(ValueError, match=f"must split evenly over {processes} processes and then into"):
+            cfg.prompts_per_rank(processes)
+    else:
+        assert cfg.prompts_per_rank(processes) == per_rank

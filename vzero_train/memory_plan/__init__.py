@@ -100,14 +100,8 @@ def store_text_tokens(store_path: str) -> int:
 
 
 def run_sizes(config: Any, parallelism: Parallelism) -> RunSizes:
-    """The recipe's batch sizes per process; the same divisibility rules as the trainer."""
-    world = parallelism.processes
-    per, rest = divmod(config.prompts_per_step, world)
-    if rest or per == 0 or per % config.num_mini_batches:
-        raise ValueError(
-            f"train.prompts_per_step ({config.prompts_per_step}) must split evenly over {world} processes "
-            f"and then into train.num_mini_batches ({config.num_mini_batches})"
-        )
+    """The recipe's batch sizes per process, split as the trainer splits them."""
+    per = config.prompts_per_rank(parallelism.processes)
     rows = per * config.rollout.group_size
     mixed = config.mixed_precision in ("auto", "bf16", "fp16")
     # an EMA teacher is float32; a frozen one is loaded in `dtype` (auto: bf16 on a GPU)
