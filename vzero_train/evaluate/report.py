@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from vzero_train.atomic_text import write_text_atomic
 from vzero_train.evaluate.runner import EvalResult
 from vzero_train.evaluate.scoring import ItemResult
 
@@ -251,12 +252,6 @@ def prediction_writer(path: str | os.PathLike[str]) -> Iterator[Callable[[ItemRe
         yield write
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_report(
     report: Mapping[str, Any], out_dir: str | os.PathLike[str], *, plot: bool = True
 ) -> dict[str, Path]:
@@ -264,8 +259,8 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / RESULTS_NAME, "markdown": out / MARKDOWN_NAME}
-    _atomic_write(paths["json"], json.dumps(report, indent=2, sort_keys=False) + "\n")
-    _atomic_write(paths["markdown"], render_markdown(report))
+    write_text_atomic(paths["json"], json.dumps(report, indent=2, sort_keys=False) + "\n")
+    write_text_atomic(paths["markdown"], render_markdown(report))
     if plot and len(report["checkpoints"]) >= 2:
         from vzero_train.evaluate.plot import PlotUnavailableError, plot_accuracy_vs_step
 

@@ -118,11 +118,10 @@ def pinned_hashes(out: Path) -> dict[str, str]:
 
 
 def pin_hash(out: Path, split: str, chash: str) -> None:
+    from vzero_train.atomic_text import write_text_atomic
+
     pins = {**pinned_hashes(out), split: chash}
-    path = out / "world" / CURATION_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(pins, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(out / "world" / CURATION_FILE, json.dumps(pins, indent=2, sort_keys=True) + "\n")
 
 
 def earlier_hash(out: Path, split: str) -> str | None:
