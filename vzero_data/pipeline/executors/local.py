@@ -188,7 +188,7 @@ def run_local(items: Iterable[Any], plan: Any, summary: Any, bars: Any) -> Itera
     ) as pool:
         for result in pool.map_ordered(build, holding(grounded)):
             item = sent.pop(result.sample_id, None)
-            if item is not None and result.kept and result.sample is not None:
+            if item is not None and result.kept:
                 result.image = stored_image(item)
             summary.add_time("views", result.seconds)
             bars.update("views")
