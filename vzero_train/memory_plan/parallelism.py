@@ -18,9 +18,8 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from vzero_data.recipes import RECIPES_DIR
+from vzero_data.recipes import ACCELERATE_DIR, shipped_accelerate_configs
 
-ACCELERATE_CONFIGS = RECIPES_DIR / "accelerate"
 # FSDP1 sharding strategies by name and by accelerate's legacy numbers
 _STRATEGIES = {
     "1": "FULL_SHARD",
@@ -76,11 +75,11 @@ def find_accelerate_config(name: str, recipe: Path | None = None) -> Path:
     candidates = [Path(name)]
     if recipe is not None:
         candidates.append(recipe.parent / name)
-    candidates.append(ACCELERATE_CONFIGS / Path(name).name)
+    candidates.append(ACCELERATE_DIR / Path(name).name)
     for path in candidates:
         if path.is_file():
             return path
-    shipped = ", ".join(sorted(p.name for p in ACCELERATE_CONFIGS.glob("*.yaml")))
+    shipped = ", ".join(p.name for p in shipped_accelerate_configs().values())
     raise FileNotFoundError(f"{name}: no such accelerate config file (shipped with vzero: {shipped})")
 
 
