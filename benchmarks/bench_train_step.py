@@ -165,15 +165,15 @@ def main() -> None:
 
     import torch
 
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
     from vzero_train.synthetic import synthetic_records
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        student = save_tiny_model(
+        student = save_tiny_vlm(
             args.family, root / "student", hidden_size=args.student_hidden, num_layers=args.layers
         )
-        teacher = save_tiny_model(
+        teacher = save_tiny_vlm(
             args.family, root / "teacher", hidden_size=args.teacher_hidden, num_layers=args.layers, seed=1
         )
         records = synthetic_records(max(8, args.prompts), size=448)

@@ -48,7 +48,7 @@ import numpy as np
 import yaml
 from PIL import Image
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.commands.demo import demo_recipe, demo_recipe_mapping
 from vzero_data.pipeline.runner import curate
 from vzero_data.store import open_store

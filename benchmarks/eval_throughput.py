@@ -80,12 +80,12 @@ def bench_tsv_streaming(tmp: Path, rows: int, side: int) -> None:
 
 
 def bench_inference(tmp: Path, questions: int) -> None:
+    from vzero_core.tiny_models import save_tiny_vlm
     from vzero_data.synth import write_scenes
-    from vzero_data.tiny_models import save_tiny_model
     from vzero_train.evaluate.runner import evaluate_model
     from vzero_train.models import load_vlm
 
-    vlm = load_vlm(save_tiny_model("qwen2_5_vl", tmp / "tiny", image_size=224), device="cpu")
+    vlm = load_vlm(save_tiny_vlm("qwen2_5_vl", tmp / "tiny", image_size=224), device="cpu")
     write_scenes(tmp / "synth", questions, size=512, seed=0, progress=False)
     items = list(open_benchmark(tmp / "synth").items())
     evaluate_model(vlm, items[:2], batch_size=2, max_new_tokens=4, progress=False)  # warm-up

@@ -30,8 +30,8 @@ def build_full_size(family: str, out: Path) -> Path:
         Owlv2ForObjectDetection,
     )
 
-    from vzero_data.hf_loading import load_processor
-    from vzero_data.tiny_models import save_tiny_model
+    from tests.tiny_detectors import save_tiny_model
+    from vzero_core.hf_loading import load_processor
 
     save_tiny_model(family, out)
     processor = load_processor(out)
@@ -69,9 +69,9 @@ def main() -> None:
 
     import torch
 
+    from tests.tiny_detectors import save_tiny_model
     from vzero_data.grounding import get_grounder
     from vzero_data.synth import make_scene
-    from vzero_data.tiny_models import save_tiny_model
 
     scenes = [make_scene(0, i % 4, args.image_size) for i in range(min(4, args.images))]
     images = [scenes[i % len(scenes)].image for i in range(args.images)]

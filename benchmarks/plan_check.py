@@ -242,7 +242,7 @@ def recipe_settings(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(__file__).resolve().parents[1]
     path = Path(args.recipe)
     if not path.exists():
-        path = root / "vzero_data" / "recipes" / f"{args.recipe.removesuffix('.yaml')}.yaml"
+        path = root / "recipes" / f"{args.recipe.removesuffix('.yaml')}.yaml"
     train = yaml.safe_load(path.read_text())["train"]
 
     def folder(name: str) -> str:

@@ -32,9 +32,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from vzero_data.boxes import Box
-from vzero_data.synth import PALETTE, SHAPES, _background, _paint, _shape_mask, region_name
-from vzero_data.synth_shared_colour import SharedColourKnobs, make_shared_colour_scene
+from vzero_core.boxes import Box
+from vzero_data.synth import SharedColourKnobs, make_shared_colour_scene
+from vzero_data.synth.scene import PALETTE, SHAPES, background, paint_mask, region_name, shape_mask
 from vzero_train.evaluate.runner import format_question
 from vzero_train.prompts import encode_prompts
 from vzero_train.replay import response_logprobs
@@ -58,13 +58,13 @@ def _place(canvas: Image.Image, shapes_colours, knobs: SharedColourKnobs, rng) -
     placed: list[Box] = []
     for shape, colour in shapes_colours:
         side = int(round(knobs.size * rng.uniform(*knobs.side_fraction)))
-        mask = _shape_mask(shape, side, rng)
+        mask = shape_mask(shape, side, rng)
         for _ in range(200):
             x, y = (int(v) for v in rng.integers(0, knobs.size - side + 1, size=2))
             cell = Box(x, y, x + side, y + side)
             if all(cell.intersection_area(b.expand(pixels=2)) == 0 for b in placed):
                 placed.append(cell)
-                _paint(canvas, mask, x, y, PALETTE[colour])
+                paint_mask(canvas, mask, x, y, PALETTE[colour])
                 break
         else:
             return False
@@ -78,7 +78,7 @@ def _quadrant(box: Box, w: int, h: int) -> str:
 
 def _shape_of_colour(seed: int, i: int, knobs: SharedColourKnobs) -> Item | None:
     rng = np.random.default_rng([seed, i, 23])
-    canvas = Image.fromarray(_background(knobs.size, rng), "RGB")
+    canvas = Image.fromarray(background(knobs.size, rng), "RGB")
     shapes = [str(x) for x in rng.choice(SHAPES, size=4, replace=False)]
     colours = [str(c) for c in rng.choice(list(PALETTE), size=4, replace=False)]
     objs = [shapes[k % 4] for k in rng.permutation(4 * knobs.objects_per_colour)]
@@ -113,7 +113,7 @@ def make_item(world: str, seed: int, i: int, knobs: SharedColourKnobs) -> Item:
 def few_objects(seed: int, i: int, n: int, knobs: SharedColourKnobs) -> Item:
     """``n`` objects of distinct shapes; the target's colour is on no other object."""
     rng = np.random.default_rng([seed, i, 5])
-    canvas = Image.fromarray(_background(knobs.size, rng), "RGB")
+    canvas = Image.fromarray(background(knobs.size, rng), "RGB")
     colours = [str(c) for c in rng.choice(list(PALETTE), size=4, replace=False)]
     shapes = [str(s) for s in rng.choice(SHAPES, size=n, replace=False)]
     paint = [colours[0]] + [colours[1 + int(k)] for k in rng.integers(0, 3, size=n - 1)]

@@ -17,12 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from vzero_data.image_io import encode_image
+from vzero_core.image_io import encode_image
+from vzero_core.sample import Sample, image_digest
 from vzero_data.ingest import ingest
-from vzero_data.sample import Sample, image_digest
 from vzero_data.sources import SourceOptions
-from vzero_data.store import open_store
-from vzero_data.store.records import iter_raw_records
+from vzero_data.store import iter_raw_records, open_store
 from vzero_data.synth import make_scene, write_scenes
 
 

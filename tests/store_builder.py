@@ -10,9 +10,9 @@ from typing import Any
 
 from PIL import Image
 
-from vzero_data.boxes import Box
-from vzero_data.image_io import decode_image, encode_image, probe_image
-from vzero_data.sample import Sample, image_digest
+from vzero_core.boxes import Box
+from vzero_core.image_io import decode_image, encode_image, probe_image
+from vzero_core.sample import Sample, image_digest
 from vzero_data.store import Store, StoreWriter
 
 

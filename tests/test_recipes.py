@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vzero_data.pipeline.recipe import load_recipe
-from vzero_data.recipes import header_command, resolve_recipe, shipped_recipes
+from vzero_core.recipes import header_command, resolve_recipe, shipped_recipes
+from vzero_data.pipeline.load import load_recipe
 from vzero_train.config import load_train_config
 from vzero_train.sandbox.config import load_sandbox_config
 
@@ -99,7 +99,7 @@ def test_unknown_recipe_names(arg, message, tmp_path, monkeypatch):
     assert not (tmp_path / "s").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(RUNNABLE))
 def test_header_runs_as_written_in_a_fresh_folder(name, tmp_path):
     done = run_header(name, tmp_path)
@@ -115,6 +115,7 @@ def test_header_runs_as_written_in_a_fresh_folder(name, tmp_path):
         assert (out_dir / "ablation_store").is_dir()
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", sorted(set(RECIPES) - RUNNABLE - SELF_CONTAINED))
 def test_header_that_needs_data_or_models_stops_at_once_naming_what_is_missing(name, tmp_path):
     done = run_header(name, tmp_path)
@@ -145,5 +146,6 @@ def test_recipes_command_lists_prints_and_copies(tmp_path, capsys):
 
 def test_recipes_ship_as_package_data():
     text = (ROOT / "pyproject.toml").read_text()
-    assert '"vzero_data.recipes" = ["*.yaml", "accelerate/*.yaml"]' in text
-    assert all(path.parent == ROOT / "vzero_data" / "recipes" for path in RECIPES.values())
+    assert 'vzero_recipes = ["*.yaml", "accelerate/*.yaml"]' in text
+    assert 'vzero_recipes = "recipes"' in text
+    assert all(path.parent == ROOT / "recipes" for path in RECIPES.values())

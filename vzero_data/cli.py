@@ -8,7 +8,7 @@ top level, so ``vzero-data --help`` and ``vzero-data stats`` start fast; heavy l
 
 from __future__ import annotations
 
-from vzero_data.cli_support import build_main
+from vzero_core.cli_support import build_main
 
 COMMANDS = {
     "synth": "vzero_data.commands.synth",

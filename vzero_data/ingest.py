@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from vzero_core.rows import Rejected
 from vzero_data.sources import SourceError, SourceOptions, build_items, get_source
-from vzero_data.sources.base import Rejected, default_root
+from vzero_data.sources.base import default_root
 from vzero_data.sources.build import Skipped, SourceItem
 from vzero_data.store import Store, open_store
 from vzero_data.store.layout import new_batch_id
@@ -62,7 +63,7 @@ def ingest(
     With ``strict`` the first rejected row raises :class:`SourceError` (naming file and row) instead
     of being recorded.
     """
-    from vzero_data.progress import progress_bar
+    from vzero_core.progress import progress_bar
 
     options = options or SourceOptions()
     source = get_source(fmt)

@@ -26,7 +26,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from vzero_data.hf_loading import save_processor
+from vzero_core.hf_loading import save_processor
 from vzero_train.checkpoint_manifest import MANIFEST_FILE, verify_manifest, write_manifest
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ Subcommands live in :mod:`vzero_train.commands`, one module each (``HELP``, ``ad
 
 from __future__ import annotations
 
-from vzero_data.cli_support import build_main
+from vzero_core.cli_support import build_main
 
 COMMANDS = {
     "env": "vzero_train.commands.env",

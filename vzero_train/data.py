@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from vzero_data import image_io
+from vzero_core import image_io
 
 logger = logging.getLogger(__name__)
 

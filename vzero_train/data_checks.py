@@ -36,8 +36,7 @@ def view_inventory(store: Any) -> dict[str, dict[str, dict[str, int]]]:
 def check_training_store(config: TrainConfig) -> dict[str, dict[str, int]]:
     """Raise :class:`TrainingDataError` unless ``config.store`` can feed this run; return the chosen
     config's ``{kind: {strategy: samples}}``."""
-    from vzero_data.store import open_store
-    from vzero_data.store.layout import StoreError
+    from vzero_data.store import StoreError, open_store
 
     if not config.store:
         raise TrainingDataError("the train recipe names no store (train.store or a top-level store: path)")

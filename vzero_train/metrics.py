@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vzero_train.atomic_text import write_text_atomic
+from vzero_core.atomic_text import write_text_atomic
 
 logger = logging.getLogger(__name__)
 

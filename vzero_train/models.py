@@ -1,7 +1,7 @@
 """Loading student and teacher VLMs, and checking that they can be distilled into each other.
 
 Models load through transformers' image-text-to-text auto class and processors through
-:func:`vzero_data.hf_loading.load_processor`, from a local folder or a hub id. Distillation scores the
+:func:`vzero_core.hf_loading.load_processor`, from a local folder or a hub id. Distillation scores the
 student's exact token ids under the teacher, so the two must share a tokenizer: same vocabulary, same
 special tokens, same chat template. :func:`check_same_tokenizer` fails loudly otherwise.
 """
@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from vzero_data.hf_loading import load_processor, resolve_device, resolve_dtype
+from vzero_core.hf_loading import load_processor, resolve_device, resolve_dtype
 from vzero_train.model_source import resolve_model_source
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def load_vlm(
     """
     from transformers import AutoConfig, AutoModelForImageTextToText
 
-    from vzero_data.model_source import looks_like_local_path, require_model_source
+    from vzero_core.model_source import looks_like_local_path, require_model_source
 
     source = resolve_model_source(name_or_path)
     name_or_path = source.path

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vzero_data.prompt_text import (
+from vzero_core.prompt_text import (
     CROP_TAG,
     DEFAULT_STUDENT_TEMPLATE,
     DEFAULT_TEACHER_TEMPLATE,

@@ -289,20 +289,3 @@ class HFRollout(RolloutBackend):
         # generate pads finished rows after their eos; the eos mask finds each end
         lengths = torch.full((ids.shape[0],), width)
         return Samples(ids, lengths, list(config.eos_token_id), pad, logprobs)
-
-
-def make_rollout_backend(
-    name: str, processor: Any, sampling: SamplingConfig, *, nested_images: bool, **kwargs: Any
-) -> Any:
-    """``hf`` (transformers generate) or ``vllm`` (GPU machines with vLLM installed)."""
-    if name == "hf":
-        return HFRollout(
-            processor, sampling, nested_images=nested_images, batch_size=kwargs.get("batch_size")
-        )
-    if name == "vllm":
-        from vzero_train.rollout_vllm import VLLMRollout
-
-        return VLLMRollout(
-            processor, sampling, model_path=kwargs["model_path"], llm_kwargs=kwargs.get("llm_kwargs")
-        )
-    raise ValueError(f"unknown rollout backend {name!r}; known: hf, vllm")

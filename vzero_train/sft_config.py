@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from vzero_data.recipe_base import Section
+from vzero_core.recipe_base import Section
 from vzero_train.config import OptimConfig, PromptConfig, load_section
 
 

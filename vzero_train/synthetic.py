@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.synth import make_scene
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import torch
 
-from vzero_data.hf_loading import resolve_dtype
+from vzero_core.hf_loading import resolve_dtype
 from vzero_train.models import LoadedVLM, check_same_tokenizer, load_vlm
 
 logger = logging.getLogger(__name__)

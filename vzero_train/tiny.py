@@ -13,14 +13,14 @@ def materialize_model(spec: str, output_dir: Path, role: str, config: TrainConfi
     (once, on the main process; the others wait), sized by ``config.tiny``. Other specs pass through."""
     if not spec.startswith(TINY_PREFIX):
         return spec
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
 
     family = spec[len(TINY_PREFIX) :]
     path = output_dir / "models" / f"{role}-{family}"
     tiny = config.tiny
     hidden = tiny.student_hidden_size if role == "student" else tiny.teacher_hidden_size
     if accelerator.is_main_process and not (path / "config.json").is_file():
-        save_tiny_model(
+        save_tiny_vlm(
             family,
             path,
             hidden_size=hidden,

@@ -259,7 +259,7 @@ class Trainer:
     def train(self, steps: int | None = None) -> TrainResult:
         """Run until ``steps`` (default: the recipe's ``steps``) total steps are done, checkpointing
         every ``save_every`` steps and at the end, validating at the steps ``validation_due`` names."""
-        from vzero_data.progress import progress_bar
+        from vzero_core.progress import progress_bar
 
         cfg, acc = self.config, self.accelerator
         total = cfg.steps if steps is None else steps

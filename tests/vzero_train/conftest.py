@@ -11,7 +11,7 @@ def tiny_vlm(tmp_path_factory):
 
     Students are 64 wide, teachers 96 (same family -> same tokenizer); images are bounded to 224 px.
     """
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
 
     cache: dict[tuple[str, str], str] = {}
 
@@ -21,7 +21,7 @@ def tiny_vlm(tmp_path_factory):
             path = tmp_path_factory.mktemp(f"{family}-{role}")
             hidden = 64 if role == "student" else 96
             cache[key] = str(
-                save_tiny_model(family, path, hidden_size=hidden, seed=0 if role == "student" else 1)
+                save_tiny_vlm(family, path, hidden_size=hidden, seed=0 if role == "student" else 1)
             )
         return cache[key]
 

@@ -27,7 +27,7 @@ def _launch(script: Path, args: list[str], processes: int, port: int) -> None:
     assert proc.returncode == 0, proc.stderr[-4000:]
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     write_scenes(tmp_path / "synth", 2, size=128, progress=False)
     config = TrainConfig(
@@ -69,7 +69,7 @@ def test_two_cpu_processes_keep_replicas_identical(tmp_path, tiny_vlm):
     assert [r["lr"] for r in logged[1:]] == pytest.approx([1e-3 * 3 / 8, 1e-3 * 5 / 8])
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_two_processes_with_unequal_token_counts_match_one_process(tmp_path, tiny_vlm):
     """Two gloo processes holding 5 and 13 response tokens take the same update as one process
     holding all 18: the token mean is over the whole mini-batch, not a mean of per-process means

@@ -1,6 +1,6 @@
 import pytest
 
-from vzero_data.tiny_models import build_bpe_tokenizer
+from vzero_core.tiny_models import build_bpe_tokenizer
 from vzero_train.models import ModelCompatibilityError, check_same_tokenizer, load_vlm, model_family
 
 
@@ -41,9 +41,9 @@ def test_different_chat_templates_fail_clearly():
 
 
 def test_load_vlm_frozen_and_trainable(tmp_path):
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
 
-    path = save_tiny_model("qwen2_5_vl", tmp_path / "m")
+    path = save_tiny_vlm("qwen2_5_vl", tmp_path / "m")
     frozen = load_vlm(path, device="cpu")
     assert frozen.family == "qwen2_5_vl" and not frozen.nested_images
     assert not frozen.model.training and not any(p.requires_grad for p in frozen.model.parameters())

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vzero_data.tiny_models import VLM_FAMILIES
+from vzero_core.tiny_models import VLM_FAMILIES
 from vzero_train.models import load_vlm
 from vzero_train.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs, split_at_crop
 from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt

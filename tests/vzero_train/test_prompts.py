@@ -44,7 +44,7 @@ def test_teacher_positive_and_negative_prompts_share_text():
 
 
 def test_trainer_config_and_verl_export_use_one_default_text():
-    from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
+    from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
     from vzero_train.config import PromptConfig
 
     assert (PromptConfig().student, PromptConfig().teacher) == (

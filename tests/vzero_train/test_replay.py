@@ -3,7 +3,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vzero_data.tiny_models import VLM_FAMILIES
+from vzero_core.tiny_models import VLM_FAMILIES
 from vzero_train.models import load_vlm
 from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 from vzero_train.replay import append_response, gather_token_logprobs, replay_logprobs

@@ -92,7 +92,7 @@ def test_the_answer_loss_equals_the_models_own_label_loss(tiny_vlm):
 
 
 def _records(n=4):
-    from vzero_data.synth_shared_colour import SharedColourKnobs, make_shared_colour_scene
+    from vzero_data.synth import SharedColourKnobs, make_shared_colour_scene
 
     out = []
     for i in range(n):

@@ -19,7 +19,7 @@ def _curated_store(root, configs=("cfg-test",), extra_negative=None):
     return root / "store"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_cli_trains_on_a_curated_store(tmp_path, tiny_vlm):
     store = _curated_store(tmp_path)
     recipe = tmp_path / "recipe.yaml"
@@ -71,7 +71,7 @@ def test_a_store_of_several_configs_needs_one_named(tmp_path):
 def test_only_this_process_share_is_decoded(tmp_path, monkeypatch, negative, negatives):
     """A resumed process of two skips the consumed records and the other process's share on their
     raw rows: it decodes exactly the images of its own item, and of its negatives only the one used."""
-    from vzero_data import image_io
+    from vzero_core import image_io
     from vzero_train.config import TrainConfig
     from vzero_train.data import PromptStream
     from vzero_train.setup import store_records

@@ -13,7 +13,7 @@ from vzero_train.config import TrainConfig
 FAMILIES = ("qwen3_5", "qwen3_vl")  # hybrid linear attention; deepstack vision features
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_sharded_teacher_replays_equal_the_whole_teacher(tmp_path, tiny_vlm):
     """Two gloo processes each hold half of every teacher block and replay their own prompts (of
     different image sizes); their log-probs, on the shared-prefix path and the per-row path, equal

@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from vzero_data.tiny_models import VLM_FAMILIES
+from vzero_core.tiny_models import VLM_FAMILIES
 from vzero_train import step as step_module
 from vzero_train.metrics import read_metrics
 from vzero_train.trainer import Trainer

@@ -19,8 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
-    from vzero_data.store import StoreError, open_store
+    from vzero_core.cli_support import CommandError
+    from vzero_data.store import open_store
+    from vzero_data.store.layout import StoreError
 
     try:
         store = open_store(args.store)

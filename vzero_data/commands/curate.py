@@ -56,11 +56,12 @@ def cli_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
-    from vzero_data.pipeline.recipe import RecipeError, load_recipe
+    from vzero_core.cli_support import CommandError
+    from vzero_core.recipe_base import RecipeError
+    from vzero_core.recipes import UnknownRecipe, resolve_recipe
+    from vzero_data.pipeline.load import load_recipe
     from vzero_data.pipeline.runner import curate
     from vzero_data.pipeline.sharding import ShardSpecError, parse_shard
-    from vzero_data.recipes import UnknownRecipe, resolve_recipe
 
     try:
         shard = parse_shard(args.shard)
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if not store_path:
         raise CommandError(f"{path.name}: no store given: pass --out STORE or set store.path in the recipe")
     from vzero_data.sources import SourceError
-    from vzero_data.store import StoreError
+    from vzero_data.store.layout import StoreError
 
     try:
         outcome = curate(recipe, store_path, shard=shard)
@@ -103,7 +104,7 @@ def report_outcome(outcome, store_path, source: str, *, as_json: bool = False) -
     import json
     import sys
 
-    from vzero_data.cli_support import EmptyResult
+    from vzero_core.cli_support import EmptyResult
     from vzero_data.pipeline.reject_report import empty_run_problem, rejection_warning
 
     summary = outcome.summary

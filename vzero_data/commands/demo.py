@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def demo_recipe_path():
     """The shipped ``demo`` recipe (package data, so the demo runs from any folder)."""
-    from vzero_data.recipes import shipped_recipes
+    from vzero_core.recipes import shipped_recipes
 
     return shipped_recipes()["demo"]
 
@@ -37,7 +37,7 @@ def demo_recipe_mapping(out, overrides: list[str]) -> dict:
     under ``out`` (not validated; :func:`demo_recipe` validates it)."""
     import yaml
 
-    from vzero_data.pipeline.recipe import apply_overrides
+    from vzero_core.recipe_base import apply_overrides
 
     path = demo_recipe_path()
     data = apply_overrides(yaml.safe_load(path.read_text(encoding="utf-8")), overrides)
@@ -54,7 +54,7 @@ def demo_recipe_mapping(out, overrides: list[str]) -> dict:
 
 def demo_recipe(out, overrides: list[str]):
     """The demo recipe with its ``demo_out/`` paths moved under ``out``."""
-    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline.load import recipe_from_mapping
 
     return recipe_from_mapping(demo_recipe_mapping(out, overrides), demo_recipe_path().name)
 

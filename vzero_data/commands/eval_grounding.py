@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from vzero_core.cli_support import CommandError
     from vzero_data.grounding.store_eval import evaluate_store
 
     try:

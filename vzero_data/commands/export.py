@@ -69,7 +69,7 @@ def _replacing_dataset_folder(out: str, overwrite: bool) -> Iterator[None]:
     """With ``--overwrite``, move an earlier export at ``out`` aside for the ``with`` body: deleted
     if the new export succeeds, put back if it fails. A folder that is not a saved dataset is never
     replaced."""
-    from vzero_data.cli_support import CommandError
+    from vzero_core.cli_support import CommandError
 
     old = Path(out)
     if not overwrite or not old.exists():
@@ -89,8 +89,9 @@ def _replacing_dataset_folder(out: str, overwrite: bool) -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError, refuse_to_overwrite
-    from vzero_data.store import StoreError, open_store
+    from vzero_core.cli_support import CommandError, refuse_to_overwrite
+    from vzero_data.store import open_store
+    from vzero_data.store.layout import StoreError
 
     if args.format not in FORMATS:
         raise CommandError(f"unknown export format {args.format!r}; known: {', '.join(FORMATS)}")

@@ -44,11 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vzero_data.cli_support import CommandError
-    from vzero_data.image_io import DEFAULT_MAX_PIXELS
+    from vzero_core.cli_support import CommandError
+    from vzero_core.image_io import DEFAULT_MAX_PIXELS
     from vzero_data.ingest import ingest
     from vzero_data.sources import SourceError, SourceOptions
-    from vzero_data.store import StoreError
+    from vzero_data.store.layout import StoreError
 
     field_map = {}
     for item in args.field:
@@ -89,7 +89,7 @@ def report_rejects(summary, rows_read: int, src: str) -> None:
     source, or the source was empty."""
     import sys
 
-    from vzero_data.cli_support import EmptyResult
+    from vzero_core.cli_support import EmptyResult
     from vzero_data.pipeline.reject_report import empty_run_problem, rejection_warning
 
     problem = empty_run_problem(

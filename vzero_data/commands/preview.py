@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vzero_data.cli_support import CommandError, refuse_to_overwrite
+    from vzero_core.cli_support import CommandError, refuse_to_overwrite
     from vzero_data.preview import items_from_store, items_from_views_folder, write_preview
 
     if args.n < 1:

@@ -29,9 +29,10 @@ def run(args: argparse.Namespace) -> int:
     import duckdb
     import pyarrow as pa
 
-    from vzero_data.cli_support import CommandError
-    from vzero_data.store import StoreError, open_store
+    from vzero_core.cli_support import CommandError
+    from vzero_data.store import open_store
     from vzero_data.store.catalog import read_only_query
+    from vzero_data.store.layout import StoreError
 
     try:
         table = read_only_query(open_store(args.store).root, args.sql)

@@ -28,8 +28,8 @@ def run(args: argparse.Namespace) -> int:
     import shutil
     from pathlib import Path
 
-    from vzero_data.cli_support import CommandError
-    from vzero_data.recipes import description, header_command, shipped_accelerate_configs, shipped_recipes
+    from vzero_core.cli_support import CommandError
+    from vzero_core.recipes import description, header_command, shipped_accelerate_configs, shipped_recipes
 
     recipes = shipped_recipes()
     launch_configs = shipped_accelerate_configs()
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.name.removesuffix(".yaml")
     shipped = {**recipes, **launch_configs}
     if name not in shipped:
-        from vzero_data.names import unknown_name
+        from vzero_core.names import unknown_name
 
         raise CommandError(unknown_name("recipe", args.name, shipped))
     source = shipped[name]

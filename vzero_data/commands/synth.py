@@ -52,7 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from vzero_data.cli_support import CommandError, refuse_to_overwrite
+    from vzero_core.cli_support import CommandError, refuse_to_overwrite
     from vzero_data.synth import summarize, write_scenes
 
     refuse_to_overwrite([Path(args.out) / "manifest.jsonl", Path(args.out) / "images"], args.overwrite)
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 def shared_colour_knobs(args: argparse.Namespace):
     """The shared-colour knobs named on the command line (``None`` for the clutter world); a knob
     given to the clutter world is an error rather than silently ignored."""
-    from vzero_data.synth_shared_colour import SharedColourKnobs
+    from vzero_data.synth import SharedColourKnobs
 
     given = {
         "n_options": args.options,

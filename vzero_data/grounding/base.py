@@ -19,10 +19,10 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
+from vzero_core.sample import Sample
+from vzero_core.versions import MODEL_PACKAGES, package_versions
 from vzero_data.grounding.region import Region
 from vzero_data.grounding.tiling import TilingConfig, count_views, locate_tiled
-from vzero_data.sample import Sample
-from vzero_data.versions import MODEL_PACKAGES, package_versions
 
 
 @runtime_checkable
@@ -90,11 +90,11 @@ class ModelGrounder:
     # Part of the config hash: bump whenever the backend's boxes or scores change for the same inputs.
     output_version: ClassVar[int] = 1
     # Backends whose ``model`` is a transformers folder or hub id set this; curation checks that the
-    # model can load before it starts (vzero_data.model_source), and ``_load`` checks it again.
+    # model can load before it starts (vzero_core.model_source), and ``_load`` checks it again.
     loads_hub_model: ClassVar[bool] = False
 
     def __init__(self, options: GrounderOptions) -> None:
-        from vzero_data.hf_loading import resolve_device, resolve_dtype
+        from vzero_core.hf_loading import resolve_device, resolve_dtype
 
         self.options = options
         self._device = resolve_device(options.device)
@@ -149,7 +149,7 @@ class ModelGrounder:
         samples: Sequence[Sample] | None = None,
     ) -> list[list[Region]]:
         """Ground a batch; ``samples`` is accepted for protocol compatibility and ignored."""
-        from vzero_data.progress import progress_bar
+        from vzero_core.progress import progress_bar
 
         check_inputs(images, phrases)
         start = time.perf_counter()

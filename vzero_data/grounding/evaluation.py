@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 
 
 @dataclass(frozen=True)

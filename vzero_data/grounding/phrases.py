@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from vzero_data.sample import Sample
+from vzero_core.sample import Sample
 
 MAX_PHRASE_WORDS = 6
 
@@ -204,7 +204,7 @@ class VLMPhraseExtractor:
     ) -> None:
         from transformers import AutoModelForImageTextToText
 
-        from vzero_data.hf_loading import load_processor, resolve_device, resolve_dtype
+        from vzero_core.hf_loading import load_processor, resolve_device, resolve_dtype
 
         self.model_name = model
         self.max_new_tokens = max_new_tokens

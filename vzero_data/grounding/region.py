@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vzero_data.boxes import Box, BoxError
+from vzero_core.boxes import Box, BoxError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from vzero_data.names import unknown_name
+from vzero_core.names import unknown_name
 
 GROUNDERS: dict[str, str] = {
     "annotated": "vzero_data.grounding.backends.annotated:AnnotatedGrounder",

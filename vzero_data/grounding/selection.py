@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vzero_data.boxes import union_box
+from vzero_core.boxes import union_box
 from vzero_data.grounding.region import Region
 
 REJECTION_REASONS = ("no_box", "box_too_large", "box_too_small", "grounders_disagree")

@@ -6,7 +6,7 @@ import os
 from collections import defaultdict
 from typing import Any
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding.evaluation import grounding_score
 
 VIEWS = ("selected", "top1", "any")

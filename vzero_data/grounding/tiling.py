@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding.region import Region
 
 LocateFn = Callable[[Sequence[Image.Image], Sequence[str]], list[list[Region]]]

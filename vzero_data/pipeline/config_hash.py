@@ -19,8 +19,8 @@ import hashlib
 import json
 from typing import Any
 
+from vzero_core.recipe_base import RecipeError
 from vzero_data.pipeline.recipe import Recipe
-from vzero_data.recipe_base import RecipeError
 
 CONFIG_HASH_HEX_CHARS = 16
 

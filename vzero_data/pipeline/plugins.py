@@ -8,14 +8,36 @@ lines (``negatives[2].params.k: expected an integer >= 2, got 'x'``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from pydantic import ValidationError
 
+from vzero_core.recipe_errors import describe_errors, format_loc
 from vzero_data.pipeline.recipe import Recipe
-from vzero_data.pipeline.recipe_errors import describe_errors, format_loc
+
+
+def grounder_options(recipe: Recipe, fields: Iterable[str]) -> dict[str, Any]:
+    """The options the recipe gives its grounder: ``grounding.options`` plus model and tiling, and
+    the execution knobs (device, batch size) where the backend's options have such fields."""
+    cfg, ex = recipe.grounding, recipe.execution
+    fields = set(fields)
+    options = dict(cfg.options)
+    extra = {
+        "model": cfg.model,
+        "tiling": cfg.tiling.model_dump(),
+        "device": ex.device,
+        "batch_size": ex.grounding_batch_size,
+        "progress": False,
+    }
+    for key, value in extra.items():
+        if key in fields and value is not None:
+            options.setdefault(key, value)
+    return options
 
 
 def _unknown(path: str, kind: str, name: str, known: list[str]) -> str:
-    from vzero_data.names import unknown_name
+    from vzero_core.names import unknown_name
 
     return f"{path}: {unknown_name(kind, name, known)}"
 
@@ -33,7 +55,6 @@ def grounding_problems(recipe: Recipe) -> list[str]:
     from vzero_data.grounding import GROUNDERS
     from vzero_data.grounding.registry import grounder_class
     from vzero_data.grounding.tiling import TilingConfig
-    from vzero_data.pipeline.stages import grounder_options
 
     cfg = recipe.grounding
     if cfg.backend not in GROUNDERS:

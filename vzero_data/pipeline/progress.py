@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from vzero_core.progress import PlainProgress, format_duration, progress_allowed, stderr_is_terminal
 from vzero_data.pipeline.summary import STAGES
-from vzero_data.progress import PlainProgress, format_duration, progress_allowed, stderr_is_terminal
 
 
 def count_source_rows(adapter: str, path: str, limit: int | None = None) -> int | None:

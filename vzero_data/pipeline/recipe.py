@@ -13,19 +13,14 @@ workers, or on another machine, continues the same results.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
+from vzero_core.image_io import DEFAULT_MAX_PIXELS
+from vzero_core.recipe_base import Section
 from vzero_data.grounding.selection import SelectionPolicy
 from vzero_data.grounding.tiling import TilingConfig
-from vzero_data.image_io import DEFAULT_MAX_PIXELS
-from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
-from vzero_data.recipe_base import RecipeError, Section, apply_overrides
 from vzero_data.views.crop_policy import CropPolicy
 from vzero_data.views.pool import DEFAULT_POOL_IMAGES, DEFAULT_POOL_MAX_SIDE
 
@@ -179,46 +174,3 @@ class Recipe(Section):
         description="the training section, validated and read by `vzero-train train` (vzero_train.config); "
         "curation ignores it, so one file can hold a whole curate-and-train recipe",
     )
-
-
-def recipe_from_mapping(data: Any, where: str = "recipe") -> Recipe:
-    """Validate a parsed recipe; raise :class:`RecipeError` listing every located problem."""
-    if not isinstance(data, Mapping):
-        raise RecipeError(f"{where}: expected a mapping of sections, got {type(data).__name__}")
-    try:
-        recipe = Recipe.model_validate(dict(data))
-    except ValidationError as exc:
-        raise RecipeError(join_errors(describe_errors(exc, Recipe, where))) from None
-    problems = check_plugins(recipe, where)
-    if problems:
-        raise RecipeError(join_errors(problems))
-    return recipe
-
-
-def load_recipe(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Recipe:
-    """Read, override and validate a recipe file. Nothing runs until this succeeds."""
-    path = Path(path)
-    where = path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RecipeError(f"{path}: cannot read recipe: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RecipeError(f"{where}: not valid YAML{at}: {problem}") from None
-    if data is None:
-        raise RecipeError(f"{where}: the recipe is empty")
-    if not isinstance(data, Mapping):
-        raise RecipeError(f"{where}: expected a mapping of sections, got {type(data).__name__}")
-    return recipe_from_mapping(apply_overrides(data, overrides), where)
-
-
-def check_plugins(recipe: Recipe, where: str) -> list[str]:
-    """Check the registry-backed names and params (source adapter, grounder, negative strategies)."""
-    from vzero_data.pipeline.plugins import plugin_problems
-
-    return [f"{where}: {line}" for line in plugin_problems(recipe)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vzero_data.sample import Sample
+from vzero_core.sample import Sample
 
 
 @dataclass(frozen=True)

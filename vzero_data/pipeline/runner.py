@@ -18,9 +18,10 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from vzero_core.recipe_base import RecipeError
 from vzero_data.pipeline.config_hash import config_hash
 from vzero_data.pipeline.progress import StageBars, count_source_rows
-from vzero_data.pipeline.recipe import Recipe, RecipeError
+from vzero_data.pipeline.recipe import Recipe
 from vzero_data.pipeline.results import SampleResult, error_reason, rejected
 from vzero_data.pipeline.sharding import ALL, ShardSpec
 from vzero_data.pipeline.stages import SkipIds, StagePlan, build_source_items, open_source
@@ -159,8 +160,8 @@ def synthesize_source(recipe: Recipe) -> bool:
 def check_grounding_model(recipe: Recipe) -> None:
     """The grounding model can be loaded: a folder that exists, or a hub id that is cached or
     reachable. Checked first: it needs nothing else and fails in seconds."""
+    from vzero_core.model_source import model_source_problem
     from vzero_data.grounding.registry import grounder_class
-    from vzero_data.model_source import model_source_problem
 
     model = recipe.grounding.model
     if model and getattr(grounder_class(recipe.grounding.backend), "loads_hub_model", False):

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.preview.items import PreviewItem, PreviewTile
 from vzero_data.views.encoding import encode_rgb
 

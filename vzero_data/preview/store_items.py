@@ -9,7 +9,7 @@ import json
 import os
 from collections.abc import Iterator
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.preview.items import (
     PreviewItem,
     PreviewTile,

@@ -6,8 +6,9 @@ Add a source by writing a module with a class that has ``name``, ``description``
 
 from __future__ import annotations
 
-from vzero_data.names import unknown_name
-from vzero_data.sources.base import RawItem, Rejected, Source, SourceError, SourceOptions
+from vzero_core.names import unknown_name
+from vzero_core.rows import Rejected, SourceError
+from vzero_data.sources.base import RawItem, Source, SourceOptions
 from vzero_data.sources.build import SourceItem, build_items
 from vzero_data.sources.coco import CocoSource
 from vzero_data.sources.csv_rows import CsvSource

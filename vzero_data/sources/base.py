@@ -1,7 +1,7 @@
 """What every source adapter produces: raw items (one question each) or located rejections.
 
 Adapters only parse their format; :mod:`vzero_data.sources.build` turns a :class:`RawItem` into a
-validated :class:`~vzero_data.sample.Sample` plus its image bytes, so checks live in one place.
+validated :class:`~vzero_core.sample.Sample` plus its image bytes, so checks live in one place.
 """
 
 from __future__ import annotations
@@ -11,11 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from vzero_data.image_io import DEFAULT_MAX_PIXELS
-
-
-class SourceError(ValueError):
-    """A source that cannot be read at all (missing file, wrong layout, unknown format)."""
+from vzero_core.image_io import DEFAULT_MAX_PIXELS
+from vzero_core.rows import Rejected, SourceError
 
 
 @dataclass(frozen=True)
@@ -40,25 +37,6 @@ class RawItem:
     def key(self) -> str:
         """What a rejection of this item is recorded under."""
         return self.source_id or self.where
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """An item that could not become a sample, with a reason code and a located detail.
-
-    ``sample_id`` is set when the item's sample is known (a repeat of an earlier sample): the shard
-    owning that sample is the only one that sees the repeat, so it owns the rejection too.
-    """
-
-    key: str
-    reason: str
-    detail: str
-    sample_id: str | None = None
-
-    @property
-    def owner(self) -> str:
-        """The id whose ``--shard`` records this rejection."""
-        return self.sample_id or self.key
 
 
 @dataclass(frozen=True)

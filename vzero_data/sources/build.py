@@ -6,10 +6,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vzero_data.boxes import Box, BoxError
-from vzero_data.image_io import ImageDecodeError, ImageInfo, decode_image, exif_rotated, probe_image
-from vzero_data.sample import Sample, SampleError, image_digest, make_sample_id
-from vzero_data.sources.base import RawItem, Rejected
+from vzero_core.boxes import Box, BoxError
+from vzero_core.image_io import ImageDecodeError, ImageInfo, decode_image, exif_rotated, probe_image
+from vzero_core.rows import Rejected
+from vzero_core.sample import Sample, SampleError, image_digest, make_sample_id
+from vzero_data.sources.base import RawItem
 from vzero_data.sources.paths import PathEscapeError, resolve_inside
 
 

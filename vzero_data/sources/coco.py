@@ -20,9 +20,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
-from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
-from vzero_data.sources.fields import FieldError, optional_str, parse_xywh_boxes
-from vzero_data.sources.rows import bad_utf8_in, read_json_file
+from vzero_core.fields import FieldError, optional_str, parse_xywh_boxes
+from vzero_core.rows import Rejected, SourceError, bad_utf8_in, read_json_file
+from vzero_data.sources.base import RawItem, SourceOptions, require_path
 
 DEFAULT_QUESTION_TEMPLATE = "What can you tell about the {category} in the image?"
 

@@ -8,7 +8,7 @@ list) or ``bbox_xywh``, ``id``, ``width``/``height`` (checked against the image 
 Hugging Face re-hosts of benchmarks (e.g. V* as ``image, text, label, category, question_id``) put
 the options inside the question text as "(A) ..." lines and give a bare letter label: such rows
 are split into question, options and answer (the labelled option's text) by
-:func:`vzero_data.choices.split_lettered`; the instruction after the options is kept as metadata.
+:func:`vzero_core.choices.split_lettered`; the instruction after the options is kept as metadata.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import base64
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from vzero_data.choices import LETTERS, ChoiceError, label_letter, split_lettered
-from vzero_data.sources.base import RawItem, Rejected, SourceOptions
-from vzero_data.sources.fields import FieldError, optional_str, parse_boxes, parse_options, parse_xywh_boxes
+from vzero_core.choices import LETTERS, ChoiceError, label_letter, split_lettered
+from vzero_core.fields import FieldError, optional_str, parse_boxes, parse_options, parse_xywh_boxes
+from vzero_core.rows import Rejected
+from vzero_data.sources.base import RawItem, SourceOptions
 
 KNOWN_FIELDS = (
     "image",
@@ -49,7 +50,7 @@ def _image_ref(value: Any) -> tuple[str | None, bytes | None]:
             return value.get("path"), bytes(value["bytes"])
         return value.get("path"), None
     if hasattr(value, "save"):  # a decoded PIL image (HF datasets with decode=True)
-        from vzero_data.image_io import encode_image
+        from vzero_core.image_io import encode_image
 
         return None, encode_image(value, "png")
     raise FieldError(f"image: unsupported value of type {type(value).__name__}")

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions
+from vzero_core.rows import Rejected, SourceError, iter_parquet
+from vzero_data.sources.base import RawItem, SourceOptions
 from vzero_data.sources.generic import generic_items
-from vzero_data.sources.rows import iter_parquet
 
 
 def _undecoded(ds: Any) -> Any:

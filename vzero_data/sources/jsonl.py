@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from vzero_data.sources.base import RawItem, Rejected, SourceOptions, require_path
+from vzero_core.rows import Rejected, iter_jsonl
+from vzero_data.sources.base import RawItem, SourceOptions, require_path
 from vzero_data.sources.generic import generic_items
-from vzero_data.sources.rows import iter_jsonl
 
 
 class JsonlSource:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
+from vzero_core.rows import Rejected, SourceError, iter_jsonl
+from vzero_data.sources.base import RawItem, SourceOptions, require_path
 from vzero_data.sources.generic import generic_items
-from vzero_data.sources.rows import iter_jsonl
 from vzero_data.synth import MANIFEST_NAME, SOURCE_NAME
 
 

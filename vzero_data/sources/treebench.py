@@ -16,10 +16,10 @@ import binascii
 from collections.abc import Iterator
 from typing import Any
 
-from vzero_data.choices import LETTERS, ChoiceError, label_letter
-from vzero_data.sources.base import RawItem, Rejected, SourceOptions, require_path
-from vzero_data.sources.fields import FieldError, optional_str, parse_boxes, parse_options
-from vzero_data.sources.rows import iter_csv, iter_parquet
+from vzero_core.choices import LETTERS, ChoiceError, label_letter
+from vzero_core.fields import FieldError, optional_str, parse_boxes, parse_options
+from vzero_core.rows import Rejected, iter_csv, iter_parquet
+from vzero_data.sources.base import RawItem, SourceOptions, require_path
 
 TSV_NAME = "TreeBench.tsv"
 OPTIONS_COLUMN = "multi-choice options"

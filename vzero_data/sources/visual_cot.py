@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
-from vzero_data.sources.fields import FieldError, optional_str, parse_boxes
-from vzero_data.sources.rows import bad_utf8_in, iter_jsonl, read_json_file
+from vzero_core.fields import FieldError, optional_str, parse_boxes
+from vzero_core.rows import Rejected, SourceError, bad_utf8_in, iter_jsonl, read_json_file
+from vzero_data.sources.base import RawItem, SourceOptions, require_path
 
 OWN_FIELDS = ("image", "question", "answer", "bboxs", "width", "height", "dataset")
 BENCHMARK_OWN_FIELDS = ("image", "conversations", "width", "height", "dataset", "question_id")

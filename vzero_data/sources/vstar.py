@@ -8,10 +8,10 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from vzero_data.sources.base import RawItem, Rejected, SourceError, SourceOptions, require_path
-from vzero_data.sources.fields import FieldError, parse_options, parse_xywh_boxes
+from vzero_core.fields import FieldError, parse_options, parse_xywh_boxes
+from vzero_core.rows import Rejected, SourceError, bad_utf8_in, read_json_file
+from vzero_data.sources.base import RawItem, SourceOptions, require_path
 from vzero_data.sources.paths import PathEscapeError, resolve_inside
-from vzero_data.sources.rows import bad_utf8_in, read_json_file
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 OWN_FIELDS = ("target_object", "bbox", "question", "options")

@@ -32,14 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vzero_data.store.layout import (
-    SCHEMA_BATCH,
-    SHARDS,
-    STAGING,
-    StoreError,
-    batch_dirs,
-    write_batch,
-)
+from vzero_data.store.layout import SCHEMA_BATCH, SHARDS, STAGING, StoreError, batch_dirs, write_batch
 from vzero_data.store.schema import TABLES
 
 log = logging.getLogger(__name__)

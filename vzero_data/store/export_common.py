@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from vzero_data.image_io import ImageDecodeError, decode_image
+from vzero_core.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, RecordCounts, require_one_config
 

@@ -56,7 +56,7 @@ def hf_features() -> Any:
 def _rows(
     records: Iterator, negative: str, summary: ExportSummary, progress: bool
 ) -> Iterator[dict[str, Any]]:
-    from vzero_data.progress import progress_bar
+    from vzero_core.progress import progress_bar
 
     for raw in progress_bar(records, desc="export hf", unit="rec", enabled=progress):
         s = raw.sample

@@ -29,8 +29,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vzero_data.choices import answer_index, lettered_text, shuffled
-from vzero_data.prompt_text import (
+from vzero_core.choices import answer_index, lettered_text, shuffled
+from vzero_core.prompt_text import (
     CROP_TAG,
     DEFAULT_STUDENT_TEMPLATE,
     DEFAULT_TEACHER_TEMPLATE,
@@ -148,7 +148,7 @@ def export_verl(
     """Write ``out`` (a .parquet file) atomically; samples lacking the chosen views are counted, not
     written. ``data_source`` is written on every row (see the module docstring for why it must be a
     name upstream knows); ``options_in_prompt`` shows the lettered options to the policy."""
-    from vzero_data.progress import progress_bar
+    from vzero_core.progress import progress_bar
 
     out = Path(out)
     if out.suffix != ".parquet":

@@ -12,22 +12,32 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from PIL import Image
 
-from vzero_data.image_io import decode_image
-from vzero_data.sample import Sample
+from vzero_core.image_io import decode_image
+from vzero_core.sample import Sample
 from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import StoreError
 
-if TYPE_CHECKING:
-    from vzero_data.store.store import Store
-
 log = logging.getLogger(__name__)
+
+
+class Store(Protocol):
+    """What record reading needs of a store (:class:`vzero_data.store.Store` has it): its folder,
+    read-only SQL over its catalog, its published batches, and image bytes by hash."""
+
+    root: Path
+
+    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table: ...
+
+    def batches(self) -> list[Path]: ...
+
+    def image_bytes(self, sha256s: list[str]) -> dict[str, bytes]: ...
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
+from vzero_core.versions import package_versions
 from vzero_data.store import catalog
 from vzero_data.store.compact import finish_compactions
 from vzero_data.store.damage import damaged_shard
@@ -28,10 +29,9 @@ from vzero_data.store.layout import (
 from vzero_data.store.locking import LOCK_FILE, RunLease, run_is_alive, store_lock
 from vzero_data.store.schema import RUNS
 from vzero_data.store.writer import DEFAULT_SHARD_MAX_BYTES, StoreWriter
-from vzero_data.versions import package_versions
 
 if TYPE_CHECKING:
-    from vzero_data.sample import Sample
+    from vzero_core.sample import Sample
     from vzero_data.store.compact import CompactSummary
     from vzero_data.store.records import RecordCounts, TrainingRecord
 

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vzero_data.image_io import ImageDecodeError, decode_image
+from vzero_core.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import SHARDS, StoreError, batch_dirs, init_layout
 from vzero_data.store.writer import PER_SAMPLE
 

@@ -18,8 +18,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vzero_data.image_io import probe_image
-from vzero_data.sample import Sample
+from vzero_core.image_io import probe_image
+from vzero_core.sample import Sample
 from vzero_data.store.layout import StoreError, clean_stale_tmp, write_batch
 from vzero_data.store.locking import store_lock
 from vzero_data.store.schema import TABLES, VIEW_KINDS

@@ -12,6 +12,7 @@ row = neg.to_row(sid)  # a row of the store's views table
 from vzero_data.views.crop_policy import CropPolicy, crop_box
 from vzero_data.views.errors import ViewParamsError, ViewRejected
 from vzero_data.views.folder import SampleViews, read_views_folder, write_views_folder
+from vzero_data.views.geometry import sample_window
 from vzero_data.views.negative import negative_view, validate_params
 from vzero_data.views.params import AvoidTargetParams, NegativeParams
 from vzero_data.views.pool import ImagePool, InMemoryImagePool, PathImagePool, pool_from_paths
@@ -28,6 +29,7 @@ from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyConte
 from vzero_data.views.view import View
 
 __all__ = [
+    "sample_window",
     "DEFAULT_NEGATIVE",
     "NEGATIVE_STRATEGIES",
     "POSITIVE_STRATEGY",

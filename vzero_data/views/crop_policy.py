@@ -6,7 +6,7 @@ import math
 
 from pydantic import Field
 
-from vzero_data.boxes import Box, union_box
+from vzero_core.boxes import Box, union_box
 from vzero_data.views.params import StrictParams
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vzero_data.image_io import DEFAULT_MAX_PIXELS, probe_image
+from vzero_core.image_io import DEFAULT_MAX_PIXELS, probe_image
 
 IMAGE_FORMATS = ("png", "jpeg", "webp")
 PNG_COMPRESSION = 1  # zlib level 1: ~40% faster than 3 on photo crops for ~1.5% more bytes
@@ -48,7 +48,7 @@ def decode_rgb(data: bytes, what: str = "image", *, max_pixels: int = DEFAULT_MA
 
     The header is checked against ``max_pixels`` first (decompression-bomb guard), then OpenCV
     decodes, which is faster than PIL for the full pixels. EXIF orientation is ignored, as PIL's
-    decode (:func:`vzero_data.image_io.decode_image`) ignores it: stored widths, heights and boxes
+    decode (:func:`vzero_core.image_io.decode_image`) ignores it: stored widths, heights and boxes
     are in the encoded pixel frame, and a rotated decode would put every view in another frame.
     """
     probe_image(data, what, max_pixels=max_pixels)

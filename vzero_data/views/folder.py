@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.encoding import decode_rgb, encode_rgb
 from vzero_data.views.view import View
 
@@ -60,7 +60,7 @@ def write_views_folder(
     progress: bool = True,
 ) -> Path:
     """Write ``samples`` (streamed: one sample in memory at a time); return the index path."""
-    from vzero_data.progress import progress_bar
+    from vzero_core.progress import progress_bar
 
     ext = EXTENSIONS.get(image_format.lower().replace("jpg", "jpeg"))
     if ext is None:

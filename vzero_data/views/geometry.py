@@ -7,7 +7,7 @@ import math
 import cv2
 import numpy as np
 
-from vzero_data.boxes import Box, BoxError
+from vzero_core.boxes import Box, BoxError
 from vzero_data.views.errors import (
     NO_ROOM_OUTSIDE_TARGET,
     TARGET_OUTSIDE_IMAGE,

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.encoding import check_rgb
 from vzero_data.views.errors import DEGENERATE_VIEW, OVERLAP_EXCEEDS_THRESHOLD, ViewRejected
 from vzero_data.views.geometry import overlap, target_in_image

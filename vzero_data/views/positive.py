@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.crop_policy import CropPolicy, crop_box, upscaled_size
 from vzero_data.views.encoding import check_rgb
 from vzero_data.views.errors import DEGENERATE_VIEW, POSITIVE_MISSING_TARGET, ViewRejected

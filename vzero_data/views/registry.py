@@ -43,7 +43,7 @@ def get_strategy(name: str) -> NegativeStrategy:
     try:
         return NEGATIVE_STRATEGIES[name]
     except KeyError:
-        from vzero_data.names import unknown_name
+        from vzero_core.names import unknown_name
 
         raise UnknownStrategyError(
             unknown_name("negative-view strategy", name, NEGATIVE_STRATEGIES)

@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from pydantic import ValidationError
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.errors import ViewParamsError
 from vzero_data.views.geometry import resize
 from vzero_data.views.params import AvoidTargetParams, NegativeParams, format_validation_error

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.encoding import check_rgb, encode_rgb
 
 ViewKind = Literal["positive", "negative"]

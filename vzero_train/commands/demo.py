@@ -87,9 +87,9 @@ def last_metrics(history: list[dict[str, Any]], metrics_file: Path | None = None
 def run(args: argparse.Namespace) -> int:
     import yaml
 
+    from vzero_core.cli_support import CommandError
+    from vzero_core.recipes import shipped_recipes
     from vzero_data.cli import main as data_main
-    from vzero_data.cli_support import CommandError
-    from vzero_data.commands.demo import demo_recipe_path
     from vzero_train.config import RecipeError, load_train_config
 
     data_args = ["demo", "--out", args.out, "--n", str(args.n)] + (
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if code:
         return code
 
-    recipe = demo_recipe_path()
+    recipe = shipped_recipes()["demo"]
     section = yaml.safe_load(recipe.read_text(encoding="utf-8"))["train"]
     overrides: dict[str, Any] = moved_paths(section, args.out)
     try:

@@ -23,7 +23,7 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from vzero_data.cli_support import CommandError
+from vzero_core.cli_support import CommandError
 
 if TYPE_CHECKING:
     from vzero_train.evaluate.adapters import Benchmark

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vzero_data.cli_support import CommandError
+from vzero_core.cli_support import CommandError
 
 HELP = "merge results.json files of several eval runs into one comparison report and plot"
 

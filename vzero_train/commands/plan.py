@@ -50,8 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from vzero_data.cli_support import CommandError
-    from vzero_data.recipes import resolve_recipe
+    from vzero_core.cli_support import CommandError
+    from vzero_core.recipes import resolve_recipe
     from vzero_data.store import StoreError
     from vzero_train.config import RecipeError, load_train_config
     from vzero_train.memory_plan import build_plan

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def default_recipe() -> Path:
     """The shipped ``sandbox`` recipe (package data, so it is there after any install)."""
-    from vzero_data.recipes import shipped_recipes
+    from vzero_core.recipes import shipped_recipes
 
     return shipped_recipes()["sandbox"]
 
@@ -53,7 +53,7 @@ def quiet_trainer_logs() -> None:
 def run(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from vzero_data.cli_support import CommandError
+    from vzero_core.cli_support import CommandError
     from vzero_train.config import RecipeError
 
     if args.seeds is not None and args.seeds < 1:
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     arms = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     if args.arms is not None and not arms:
         raise CommandError("--arms names no arm")
-    from vzero_data.recipes import UnknownRecipe, resolve_recipe
+    from vzero_core.recipes import UnknownRecipe, resolve_recipe
 
     try:
         recipe = resolve_recipe(args.recipe) if args.recipe else default_recipe()

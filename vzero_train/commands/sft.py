@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from vzero_core.cli_support import CommandError
     from vzero_train.commands.train import recipe_overrides
     from vzero_train.config import RecipeError
     from vzero_train.sft_config import load_sft_config

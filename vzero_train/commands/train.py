@@ -44,8 +44,8 @@ def add_run_arguments(parser: argparse.ArgumentParser, section: str, example_lr:
 def check_inputs(config, where: str) -> None:
     """Fail before any model loads when the store or a model is missing: the store first (it is the
     input), then the student and an external teacher (folders, or hub ids cached or reachable)."""
-    from vzero_data.cli_support import CommandError
-    from vzero_data.model_source import model_source_problem
+    from vzero_core.cli_support import CommandError
+    from vzero_core.model_source import model_source_problem
     from vzero_data.store import StoreError, open_store
     from vzero_train.config import TINY_PREFIX
 
@@ -75,7 +75,7 @@ def recipe_overrides(args: argparse.Namespace) -> list:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_data.cli_support import CommandError
+    from vzero_core.cli_support import CommandError
     from vzero_train.config import RecipeError, load_train_config
 
     overrides = recipe_overrides(args)
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     except RecipeError as exc:
         raise CommandError(str(exc)) from None
 
-    from vzero_data.recipes import resolve_recipe
+    from vzero_core.recipes import resolve_recipe
     from vzero_train.checkpoint import DamagedCheckpointsError
     from vzero_train.preflight import PreflightError
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from PIL import Image
 
-from vzero_data.choices import LETTERS  # one alphabet for ingest, export and evaluation
+from vzero_core.choices import LETTERS  # one alphabet for ingest, export and evaluation
 
 
 class EvalDataError(ValueError):
@@ -71,13 +71,13 @@ def answer_letter(answer: str, options: Sequence[str], where: str) -> str:
 
 def image_from_file(path: str | os.PathLike[str]) -> Callable[[], Image.Image]:
     """A loader for an image file, checked for existence now and decoded to RGB when called (through
-    :func:`vzero_data.image_io.decode_image`: the same frame and 16-bit scaling as curation)."""
+    :func:`vzero_core.image_io.decode_image`: the same frame and 16-bit scaling as curation)."""
     path = Path(path)
     if not path.is_file():
         raise EvalDataError(f"image not found: {path}")
 
     def load() -> Image.Image:
-        from vzero_data.image_io import decode_image
+        from vzero_core.image_io import decode_image
 
         return decode_image(path.read_bytes(), str(path))
 
@@ -88,7 +88,7 @@ def image_from_bytes(data: bytes) -> Callable[[], Image.Image]:
     """A loader for encoded image bytes, decoded to RGB when called."""
 
     def load() -> Image.Image:
-        from vzero_data.image_io import decode_image
+        from vzero_core.image_io import decode_image
 
         return decode_image(data)
 

@@ -22,7 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from vzero_train.atomic_text import write_text_atomic
+from vzero_core.atomic_text import write_text_atomic
 from vzero_train.evaluate.runner import EvalResult
 from vzero_train.evaluate.scoring import ItemResult
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vzero_data.choices import CHOICE_INSTRUCTION, lettered_text
+from vzero_core.choices import CHOICE_INSTRUCTION, lettered_text
 from vzero_train.evaluate.items import EvalItem, Skipped
 from vzero_train.evaluate.scoring import CONFIDENCE, ItemResult, Summary, score_response
 from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
@@ -160,7 +160,7 @@ def evaluate_model(
     time. A model in training mode is switched to eval mode for the pass and back afterwards.
     ``on_result`` sees each scored item as it is produced (to stream predictions to disk).
     """
-    from vzero_data.progress import progress_bar
+    from vzero_core.progress import progress_bar
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")

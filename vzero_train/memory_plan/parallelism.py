@@ -18,7 +18,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from vzero_data.recipes import ACCELERATE_DIR, shipped_accelerate_configs
+from vzero_core.recipes import ACCELERATE_DIR, shipped_accelerate_configs
 
 # FSDP1 sharding strategies by name and by accelerate's legacy numbers
 _STRATEGIES = {

@@ -70,7 +70,7 @@ def arm(name: str, strategies: Iterable[str]) -> Arm:
 
 def random_window(image: Any, like: Any, rng: np.random.Generator) -> Any:
     """A window of ``like``'s pixel size anywhere in ``image`` (it may cover the target)."""
-    from vzero_data.views.geometry import sample_window
+    from vzero_data.views import sample_window
 
     w, h = min(like.width, image.width), min(like.height, image.height)
     box = sample_window(image.width, image.height, w, h, rng)

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vzero_data.synth import MANIFEST_NAME, read_manifest, write_scenes
-from vzero_data.synth_shared_colour import WORLD_NAME, SharedColourKnobs
+from vzero_data.synth import MANIFEST_NAME, SharedColourKnobs, read_manifest, write_scenes
+from vzero_data.synth import SHARED_COLOUR_WORLD as WORLD_NAME
 from vzero_train.sandbox.config import SPLIT_NAMES, SandboxConfig
 
 SPLIT_TOKEN = "SPLIT"
@@ -87,7 +87,7 @@ def check_disjoint(manifests: dict[str, Path]) -> dict[str, int]:
 
 def curation_recipe(doc: dict[str, Any], out: Path, split: str):
     """The recipe's curation sections for one split (``SPLIT`` paths resolved under ``out``)."""
-    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline import recipe_from_mapping
 
     data = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("sandbox", "sft", "train")}
     resolve = lambda p: str(out / p.replace(SPLIT_TOKEN, split))  # noqa: E731
@@ -118,7 +118,7 @@ def pinned_hashes(out: Path) -> dict[str, str]:
 
 
 def pin_hash(out: Path, split: str, chash: str) -> None:
-    from vzero_train.atomic_text import write_text_atomic
+    from vzero_core.atomic_text import write_text_atomic
 
     pins = {**pinned_hashes(out), split: chash}
     write_text_atomic(out / "world" / CURATION_FILE, json.dumps(pins, indent=2, sort_keys=True) + "\n")
@@ -145,7 +145,7 @@ def build_world(
 ) -> dict[str, Any]:
     """Write and curate every split; returns facts for the report (sizes, curation counts, and
     each split's config hash under ``curation[split]["config_hash"]``, which later stages read)."""
-    from vzero_data.pipeline.config_hash import config_hash
+    from vzero_data.pipeline import config_hash
     from vzero_data.pipeline.runner import curate
 
     world = knobs(config)

@@ -37,7 +37,7 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=300)
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_cli_runs_then_says_nothing_to_do(scenes, tmp_path):
     recipe = write_recipe(tmp_path / "r.yaml", recipe_data(scenes))
     first = run(curate_cmd(recipe, tmp_path / "store", "--json"))
@@ -64,8 +64,8 @@ def test_cli_runs_then_says_nothing_to_do(scenes, tmp_path):
 def test_cli_reports_bad_input_without_touching_the_store(
     scenes, tmp_path, overrides, extra, message, capsys
 ):
+    from vzero_core.recipe_base import apply_overrides
     from vzero_data.cli import main
-    from vzero_data.pipeline.recipe import apply_overrides
 
     recipe = write_recipe(tmp_path / "r.yaml", apply_overrides(recipe_data(scenes), overrides))
     code = main(["curate", str(recipe), "--out", str(tmp_path / "store"), *extra])
@@ -79,7 +79,7 @@ def _data_batches(store: Path) -> int:
     return sum(1 for d in shards.iterdir() if (d / "samples.parquet").exists()) if shards.is_dir() else 0
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     scenes = tmp_path / "scenes"
     write_scenes(scenes, 24, size=640, seed=3, progress=False)
@@ -136,7 +136,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
 def test_sigkill_of_the_main_process_leaves_no_workers_and_the_next_run_marks_it_interrupted(tmp_path):
     scenes = tmp_path / "scenes"
@@ -188,11 +188,11 @@ def _scenes_with_rejects(root: Path) -> Path:
     return scenes
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_kill_loop_with_rejects_ends_in_the_store_of_an_uninterrupted_run(tmp_path):
     import random
 
-    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline import recipe_from_mapping
     from vzero_data.pipeline.runner import curate
 
     scenes = _scenes_with_rejects(tmp_path / "scenes")
@@ -224,10 +224,10 @@ def test_kill_loop_with_rejects_ends_in_the_store_of_an_uninterrupted_run(tmp_pa
     assert sum(r["reason"] == "duplicate_sample" for r in full["rejects"]) == 3
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("shards", [("0/1", "0/1"), ("0/2", "1/2")], ids=["identical-runs", "two-shards"])
 def test_launches_started_together_on_a_new_store_leave_the_store_of_one_run(scenes, tmp_path, shards):
-    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline import recipe_from_mapping
     from vzero_data.pipeline.runner import curate
     from vzero_data.store import open_store
 

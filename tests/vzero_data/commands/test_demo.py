@@ -3,7 +3,7 @@ import pytest
 from vzero_data.cli import main
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_demo_runs_end_to_end_then_resumes(tmp_path, capsys):
     argv = ["demo", "--out", str(tmp_path), "--n", "3", "--workers", "0", "--no-progress"]
     assert main(argv) == 0

@@ -39,7 +39,7 @@ def test_preview_errors_are_one_line(tmp_path, args, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_preview_runs_as_a_subprocess(tmp_path, views_dir):
     result = subprocess.run(
         [

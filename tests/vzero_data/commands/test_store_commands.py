@@ -88,7 +88,7 @@ def test_user_errors_are_one_line_exit_2(curated, tmp_path, capsys, argv, messag
     assert not (tmp_path / "s").exists()  # a failed ingest of a bad format creates nothing
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_cli_end_to_end_in_a_subprocess(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 

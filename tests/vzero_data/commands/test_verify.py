@@ -6,12 +6,15 @@ import json
 import pytest
 
 from vzero_data.cli import main
-from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline import recipe_from_mapping
 from vzero_data.pipeline.runner import curate
-from vzero_data.store import StoreError, open_store
+from vzero_data.store import open_store
+from vzero_data.store.layout import StoreError
 
 from ...store_builder import add_sample, png
 from ..pipeline.conftest import recipe_data, scenes, snapshot  # noqa: F401, F811  (scenes: a fixture)
+
+pytestmark = pytest.mark.e2e
 
 
 def _data_batches(store):

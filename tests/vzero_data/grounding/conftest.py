@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory):
     """``tiny_model_path(family)`` -> folder of a tiny random checkpoint of that family (built once)."""
-    from vzero_data.tiny_models import save_tiny_model
+    from tests.tiny_detectors import save_tiny_model
 
     built = {}
 

@@ -1,6 +1,6 @@
 import pytest
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding import GroundingRejected, Region, cross_check
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding.evaluation import grounding_score, sample_iou
 
 T = Box(0, 0, 10, 10)

@@ -1,8 +1,8 @@
 import pytest
 
+from vzero_core.sample import Sample
 from vzero_data.grounding import RuleBasedExtractor, VLMPhraseExtractor, extract_phrase
 from vzero_data.grounding.phrases import question_stem, split_phrases
-from vzero_data.sample import Sample
 
 
 @pytest.mark.parametrize(

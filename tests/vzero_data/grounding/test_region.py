@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding.region import Region, regions_from_xyxy
 
 PROV = {"backend": "test"}

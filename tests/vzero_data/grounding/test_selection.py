@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding import GroundingRejected, Region, SelectionPolicy, select_regions
 
 W, H = 1000, 1000

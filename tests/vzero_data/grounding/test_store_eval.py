@@ -3,8 +3,8 @@ import pytest
 
 from tests.store_builder import add_sample, png
 from vzero_data.grounding.store_eval import evaluate_store
-from vzero_data.store import StoreError, open_store
-from vzero_data.store.layout import write_batch
+from vzero_data.store import open_store
+from vzero_data.store.layout import StoreError, write_batch
 from vzero_data.store.schema import SAMPLES as SAMPLES_SCHEMA
 
 IMAGE = png("gray", (100, 100))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.grounding import GrounderOptions, ModelGrounder, Region, TiledGrounder, TilingConfig
 from vzero_data.grounding.region import regions_from_xyxy
 from vzero_data.grounding.tiling import is_cut_by_tile, needs_tiling, nms, plan_views, tile_windows

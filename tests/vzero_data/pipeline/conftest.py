@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from vzero_data.pipeline.recipe import apply_overrides, recipe_from_mapping
+from vzero_core.recipe_base import apply_overrides
+from vzero_data.pipeline import recipe_from_mapping
 from vzero_data.synth import write_scenes
 
 N_SCENES = 8

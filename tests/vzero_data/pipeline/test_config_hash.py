@@ -7,13 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from vzero_data.pipeline.config_hash import (
-    EXECUTION_ONLY_FIELDS,
-    config_hash,
-    hashed_config,
-    output_versions,
-)
-from vzero_data.pipeline.recipe import Recipe, apply_overrides
+from vzero_core.recipe_base import apply_overrides
+from vzero_data.pipeline import config_hash
+from vzero_data.pipeline.config_hash import EXECUTION_ONLY_FIELDS, hashed_config, output_versions
+from vzero_data.pipeline.recipe import Recipe
 from vzero_data.views.registry import NEGATIVE_STRATEGIES
 
 BASE = {

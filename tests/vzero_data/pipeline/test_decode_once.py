@@ -4,12 +4,14 @@ validates it), one digest per view, and a corrupt image is a located reject, not
 import pytest
 
 from tests.vzero_data.pipeline.conftest import N_SCENES, recipe_data, write_test_scenes
-from vzero_data.pipeline import checks, stages
-from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline import checks, recipe_from_mapping, stages
 from vzero_data.pipeline.runner import curate
+from vzero_data.pipeline.stages.pool import image_pool
 from vzero_data.sources import build
 from vzero_data.store import open_store
 from vzero_data.views import encoding, pool, view
+
+pytestmark = pytest.mark.e2e
 
 
 def _counting(monkeypatch, module, name):
@@ -66,7 +68,7 @@ def test_each_view_is_hashed_once(scenes, tmp_path, monkeypatch):
 
 
 def test_a_pool_image_is_decoded_once_per_worker_however_often_it_is_drawn(scenes, tmp_path, monkeypatch):
-    stages.image_pool.cache_clear()  # a fresh pool, as a new worker has
+    image_pool.cache_clear()  # a fresh pool, as a new worker has
     decodes = _counting(monkeypatch, encoding, "decode_rgb")
     pool_decodes = _counting(monkeypatch, pool, "decode_rgb")
     recipe = recipe_from_mapping(
@@ -74,7 +76,7 @@ def test_a_pool_image_is_decoded_once_per_worker_however_often_it_is_drawn(scene
         "test.yaml",
     )
     outcome = curate(recipe, tmp_path / "store")
-    stages.image_pool.cache_clear()
+    image_pool.cache_clear()
     assert outcome.summary.kept == N_SCENES
     # 8 samples x 3 draws = 24 draws over 8 pool images: each decoded at most once.
     assert len(decodes) == N_SCENES and 0 < len(pool_decodes) <= N_SCENES

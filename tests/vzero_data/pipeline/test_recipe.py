@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vzero_data.pipeline.recipe import RecipeError, apply_overrides, load_recipe
+from vzero_core.recipe_base import RecipeError, apply_overrides
+from vzero_data.pipeline.load import load_recipe
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -139,7 +140,7 @@ def test_bad_overrides(tmp_path, override):
 
 
 def test_every_shipped_recipe_exists():
-    from vzero_data.recipes import shipped_recipes
+    from vzero_core.recipes import shipped_recipes
 
     assert {"demo", "groundingdino_vstar", "ablation_negatives"} <= set(shipped_recipes())
 

@@ -4,15 +4,18 @@ from pathlib import Path
 
 import pytest
 
+from vzero_core.recipe_base import apply_overrides
+from vzero_core.sample import image_digest, make_sample_id
 from vzero_data.grounding.backends.annotated import AnnotatedGrounder, AnnotatedOptions
 from vzero_data.grounding.registry import GROUNDERS
-from vzero_data.pipeline.recipe import apply_overrides, recipe_from_mapping
+from vzero_data.pipeline import recipe_from_mapping
 from vzero_data.pipeline.runner import curate
 from vzero_data.pipeline.sharding import ShardSpec, shard_of
-from vzero_data.sample import image_digest, make_sample_id
 from vzero_data.store import open_store
 
 from .conftest import N_ROWS, N_SCENES, recipe_data, snapshot, write_test_scenes
+
+pytestmark = pytest.mark.e2e
 
 
 def test_run_keeps_good_samples_and_records_bad_rows(make_recipe, tmp_path):
@@ -120,7 +123,7 @@ def test_partial_negatives_kept_when_allowed(make_recipe, tmp_path):
     assert sum(r["reason"] == "degenerate_view" for r in rows["rejects"]) == N_SCENES
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_worker_count_does_not_change_rows(make_recipe, tmp_path):
     curate(make_recipe("execution.workers=0"), tmp_path / "w0")
     curate(make_recipe("execution.workers=2", "execution.samples_per_task=1"), tmp_path / "w2")
@@ -159,7 +162,7 @@ def test_mode_all_rejects_boxes_whose_union_is_not_fine_grained(tmp_path):
     """Each of two far-apart boxes passes the area cap alone; their union, which the views cut, does not."""
     import json
 
-    from vzero_data.pipeline.recipe import recipe_from_mapping
+    from vzero_data.pipeline import recipe_from_mapping
     from vzero_data.pipeline.runner import curate
     from vzero_data.store import open_store
     from vzero_data.synth import write_scenes

@@ -4,8 +4,7 @@ the config hash, and never changes the pixels a view is made of (its id covers t
 import pytest
 
 from tests.vzero_data.pipeline.conftest import recipe_data
-from vzero_data.pipeline.config_hash import config_hash
-from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline import config_hash, recipe_from_mapping
 from vzero_data.pipeline.runner import curate
 from vzero_data.store import open_store
 from vzero_data.views.encoding import decode_rgb

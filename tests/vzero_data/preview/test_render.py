@@ -5,7 +5,7 @@ import re
 import numpy as np
 from PIL import Image
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.preview import (
     PreviewItem,
     PreviewTile,

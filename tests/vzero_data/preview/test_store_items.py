@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from vzero_data.preview import items_from_store
-from vzero_data.store import StoreError, open_store
+from vzero_data.store import open_store
+from vzero_data.store.layout import StoreError
 
 from .conftest import write_store
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from vzero_core.rows import Rejected
 from vzero_data.sources import SourceOptions, build_items, get_source
-from vzero_data.sources.base import Rejected, default_root
+from vzero_data.sources.base import default_root
 from vzero_data.sources.build import SourceItem
 
 

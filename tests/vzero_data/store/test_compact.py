@@ -7,13 +7,15 @@ import pytest
 
 from tests.vzero_data.pipeline.conftest import recipe_data, snapshot, write_test_scenes
 from vzero_data.cli import main
-from vzero_data.pipeline.recipe import recipe_from_mapping
+from vzero_data.pipeline import recipe_from_mapping
 from vzero_data.pipeline.runner import curate
-from vzero_data.store import StoreError, open_store
 from vzero_data.store import compact as compact_module
+from vzero_data.store import open_store
 from vzero_data.store.compact import LOCK_FILE, _exclusive, plan_groups
-from vzero_data.store.layout import SCHEMA_BATCH, STAGING
+from vzero_data.store.layout import SCHEMA_BATCH, STAGING, StoreError
 from vzero_data.store.records import iter_raw_records
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

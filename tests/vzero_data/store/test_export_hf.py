@@ -3,8 +3,8 @@ import json
 import datasets
 import pytest
 
-from vzero_data.store import StoreError
 from vzero_data.store.export_hf import export_hf
+from vzero_data.store.layout import StoreError
 
 
 def test_hf_export_loads_and_matches_the_store(curated_store, tmp_path):

@@ -6,10 +6,10 @@ import pytest
 from PIL import Image
 
 from tests.store_builder import curate
-from vzero_data.prompt_text import CROP_TAG, DEFAULT_TEACHER_TEMPLATE, IMAGE_TAG, fill_question
-from vzero_data.store import StoreError
+from vzero_core.prompt_text import CROP_TAG, DEFAULT_TEACHER_TEMPLATE, IMAGE_TAG, fill_question
 from vzero_data.store.export_hf import export_hf
 from vzero_data.store.export_verl import export_verl
+from vzero_data.store.layout import StoreError
 
 COLUMNS = [
     "data_source",
@@ -112,7 +112,7 @@ def test_question_with_placeholder_is_skipped_and_counted(curated_store, tmp_pat
     s = next(iter(curated_store.iter_samples("ingest")))
     from dataclasses import replace
 
-    from vzero_data.image_io import decode_image, encode_image
+    from vzero_core.image_io import decode_image, encode_image
 
     bad = replace(s, sample_id="bad-question", question=f"Is there a {CROP_TAG} here?")
     image = decode_image(curated_store.image_bytes([s.image_sha256])[s.image_sha256])
@@ -143,7 +143,7 @@ def test_cli_data_source(curated_store, tmp_path, flags, expected):
 
 
 def test_cli_options_in_prompt_shows_lettered_options_in_a_fixed_per_sample_order(curated_store, tmp_path):
-    from vzero_data.choices import LETTERS
+    from vzero_core.choices import LETTERS
 
     plain = {r["extra_info"]["sample_id"]: r for r in _verl_rows(curated_store, tmp_path / "a.parquet")}
     shown = _verl_rows(curated_store, tmp_path / "b.parquet", "--options-in-prompt")

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from tests.store_builder import CONFIG, curate
-from vzero_data.store import RecordCounts
+from vzero_data.store.records import RecordCounts
 from vzero_data.synth import PALETTE
 
 
@@ -65,7 +65,7 @@ def test_records_whose_image_is_in_an_earlier_batch(ingested_store):
 def test_rows_made_by_the_views_module_round_trip(ingested_store, tmp_path):
     import numpy as np
 
-    from vzero_data.image_io import decode_image
+    from vzero_core.image_io import decode_image
     from vzero_data.store.export_verl import export_verl
     from vzero_data.views import negative_view, positive_view, view_seed
 

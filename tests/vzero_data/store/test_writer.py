@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from vzero_data.boxes import Box
-from vzero_data.sample import Sample, image_digest
-from vzero_data.store import StoreError, open_store
-from vzero_data.store.layout import SHARDS, STAGING
+from vzero_core.boxes import Box
+from vzero_core.sample import Sample, image_digest
+from vzero_data.store import open_store
+from vzero_data.store.layout import SHARDS, STAGING, StoreError
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -171,8 +171,8 @@ KILLED_WRITER = textwrap.dedent(
     """
     import sys, time
     import pyarrow.parquet as pq
-    from vzero_data.boxes import Box
-    from vzero_data.sample import Sample
+    from vzero_core.boxes import Box
+    from vzero_core.sample import Sample
     from vzero_data.store import open_store
     from vzero_data.store import layout
 
@@ -205,7 +205,7 @@ KILLED_WRITER = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_writer_killed_mid_shard_leaves_no_visible_partial_batch(tmp_path):
     path = tmp_path / "store"
     open_store(path, create=True)  # the schema batch exists before the victim starts

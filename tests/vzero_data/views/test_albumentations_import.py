@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.e2e
+
 PROBE = """
 import json, sys
 {before}
@@ -15,6 +17,7 @@ from vzero_data.views.albumentations_import import albumentations as A
 after_import = {{m: m in sys.modules for m in ("torch", "huggingface_hub")}}
 blur_works = A.GaussianBlur(blur_limit=0, sigma_limit=(2.0, 2.0), p=1.0) is not None
 import torch, huggingface_hub  # still importable afterwards
+
 print(json.dumps({{"after_import": after_import, "to_tensor": hasattr(A, "ToTensorV2"),
                   "blur": blur_works, "torch_later": hasattr(torch, "tensor")}}))
 """

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views import CropPolicy, crop_box
 from vzero_data.views.crop_policy import shift_into, upscaled_size
 

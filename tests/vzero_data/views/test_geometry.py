@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from vzero_data.boxes import Box
-from vzero_data.views import ViewRejected
-from vzero_data.views.geometry import sample_window
+from vzero_core.boxes import Box
+from vzero_data.views import ViewRejected, sample_window
 
 
 def brute_force_free(width, height, w, h, avoid):

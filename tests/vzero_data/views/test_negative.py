@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views import (
     NEGATIVE_STRATEGIES,
     AvoidTargetParams,
@@ -14,9 +14,10 @@ from vzero_data.views import (
     negative_view,
     positive_view,
     register_strategy,
+    sample_window,
     validate_params,
 )
-from vzero_data.views.geometry import crop, sample_window, window_size
+from vzero_data.views.geometry import crop, window_size
 
 from .conftest import noise_image
 

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views import (
     NEGATIVE_STRATEGIES,
     CropPolicy,

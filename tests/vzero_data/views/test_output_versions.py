@@ -122,10 +122,10 @@ def test_a_grounder_output_changes_only_with_its_version(name):
     pre- or post-processing. The annotated grounder is pinned here."""
     from PIL import Image
 
-    from vzero_data.boxes import Box
+    from vzero_core.boxes import Box
+    from vzero_core.sample import Sample
     from vzero_data.grounding import get_grounder
     from vzero_data.grounding.registry import grounder_class
-    from vzero_data.sample import Sample
 
     sample = Sample(
         sample_id="s",

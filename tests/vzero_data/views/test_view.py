@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views import CropPolicy, View, negative_view, positive_view
 from vzero_data.views.encoding import decode_rgb
 
@@ -68,7 +68,7 @@ def test_unknown_format_is_refused(pair):
 
 
 def test_decode_rgb_refuses_images_over_the_pixel_limit():
-    from vzero_data.image_io import ImageDecodeError
+    from vzero_core.image_io import ImageDecodeError
     from vzero_data.views.encoding import encode_rgb
 
     data = encode_rgb(np.zeros((100, 120, 3), dtype=np.uint8), "png")
@@ -85,7 +85,7 @@ def test_decode_rgb_keeps_the_encoded_frame_whatever_the_exif_orientation(orient
 
     from PIL import Image
 
-    from vzero_data.image_io import decode_image, probe_image
+    from vzero_core.image_io import decode_image, probe_image
 
     pixels = noise_image(100, 40)
     exif = Image.Exif()

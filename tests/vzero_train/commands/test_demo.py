@@ -18,7 +18,7 @@ def test_moved_paths(section, out, expected):
     assert moved_paths(section, out) == expected
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_full_demo_curates_trains_and_resumes(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--n", "4", "--steps", "2", "--no-progress", "--no-sandbox"]) == 0

@@ -12,12 +12,12 @@ from vzero_train.cli import main
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_eval_end_to_end_on_synthetic_scenes(tmp_path):
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
 
     for step, seed in ((0, 0), (10, 1)):
-        save_tiny_model("qwen2_5_vl", tmp_path / "run" / f"checkpoint-{step}", image_size=224, seed=seed)
+        save_tiny_vlm("qwen2_5_vl", tmp_path / "run" / f"checkpoint-{step}", image_size=224, seed=seed)
     write_scenes(tmp_path / "synth", 6, size=128, seed=3, progress=False)
     out = tmp_path / "eval"
     cmd = [

@@ -6,7 +6,7 @@ import pytest
 from vzero_train.cli import main
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_quick_sandbox_teacher_reads_the_crop_and_every_arm_is_trained_and_evaluated(tmp_path, capsys):
     """The real `--quick` run (a few minutes on 2 cores), with the random-crop arm added."""
     out = tmp_path / "out"

@@ -10,7 +10,7 @@ from vzero_train.cli import main
 from vzero_train.metrics import read_metrics
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
     write_scenes(tmp_path / "synth", 3, size=192, seed=3, progress=False)
     store = open_store(tmp_path / "store", create=True)

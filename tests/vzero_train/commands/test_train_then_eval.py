@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from vzero_core.tiny_models import VLM_FAMILIES
 from vzero_data.synth import write_scenes
-from vzero_data.tiny_models import VLM_FAMILIES
 from vzero_train.cli import main
 from vzero_train.trainer import Trainer
 
@@ -21,7 +21,7 @@ def transformers_can_build_processor(processor_class: str) -> bool:
     return not has_video or importlib.util.find_spec("torchvision") is not None
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("family", VLM_FAMILIES)
 def test_trained_checkpoint_evaluates(tmp_path, train_config, records, family, capsys):
     import transformers

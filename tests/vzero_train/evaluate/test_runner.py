@@ -13,10 +13,10 @@ from vzero_train.prompts import PromptTemplates
 @pytest.fixture(scope="module")
 def tiny_vlm(tmp_path_factory):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
     from vzero_train.models import load_vlm
 
-    path = save_tiny_model("qwen2_5_vl", tmp_path_factory.mktemp("tiny") / "qwen", image_size=224)
+    path = save_tiny_vlm("qwen2_5_vl", tmp_path_factory.mktemp("tiny") / "qwen", image_size=224)
     return load_vlm(path, device="cpu")
 
 
@@ -106,10 +106,10 @@ def test_custom_template_and_argument_checks(tiny_vlm):
 
 
 def test_families_taking_nested_image_lists(tmp_path):
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
     from vzero_train.models import load_vlm
 
-    vlm = load_vlm(save_tiny_model("smolvlm", tmp_path / "smol", image_size=224), device="cpu")
+    vlm = load_vlm(save_tiny_vlm("smolvlm", tmp_path / "smol", image_size=224), device="cpu")
     assert vlm.nested_images
     items = [EvalItem(f"q{i}", "b", "What colour?", "A", _blank, ("red", "blue")) for i in range(3)]
     result = evaluate_model(vlm, items, batch_size=2, max_new_tokens=3, progress=False)

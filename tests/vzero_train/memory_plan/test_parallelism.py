@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from vzero_data.recipes import resolve_recipe, shipped_accelerate_configs
+from vzero_core.recipes import resolve_recipe, shipped_accelerate_configs
 from vzero_train.memory_plan.parallelism import plan_parallelism, read_accelerate_config
 
 

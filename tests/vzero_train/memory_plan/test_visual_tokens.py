@@ -14,7 +14,7 @@ SIZES = [(224, 224), (640, 480), (37, 500), (1000, 90), (33, 33), (301, 157)]
 @pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl", "qwen3_5"])
 def test_token_count_matches_the_processor_output(tiny_vlm, family):
     """The placeholder tokens the real processor writes into a prompt for an image of each size."""
-    from vzero_data.hf_loading import load_processor
+    from vzero_core.hf_loading import load_processor
 
     folder = tiny_vlm(family)
     processor = load_processor(folder)

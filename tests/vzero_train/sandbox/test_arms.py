@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 import torch
 
-from vzero_data.synth_shared_colour import SharedColourKnobs, make_shared_colour_scene
+from vzero_data.synth import SharedColourKnobs, make_shared_colour_scene
 from vzero_train.sandbox.arms import RANDOM_WINDOW, arm, opd_records, to_opd_record
 from vzero_train.trainer import train
 

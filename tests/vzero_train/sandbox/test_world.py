@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from vzero_data.synth_shared_colour import SharedColourKnobs
+from vzero_data.synth import SharedColourKnobs
 from vzero_train.sandbox.config import SPLIT_NAMES
 from vzero_train.sandbox.world import WorldError, check_disjoint, write_split
 
@@ -54,7 +54,7 @@ def _tiny_world(tmp_path, doc, config, logs):
 def sandbox_doc():
     from vzero_train.sandbox.run import load_recipe
 
-    doc, config = load_recipe(Path(__file__).parents[3] / "vzero_data" / "recipes" / "sandbox.yaml")
+    doc, config = load_recipe(Path(__file__).parents[3] / "recipes" / "sandbox.yaml")
     doc["execution"] = {**doc.get("execution", {}), "workers": 0, "progress": False}
     return doc, config.model_copy(update={"world": config.world.model_copy(update={"size": 64})})
 

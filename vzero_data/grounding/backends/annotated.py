@@ -12,9 +12,9 @@ from typing import Any
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
+from vzero_core.sample import Sample
 from vzero_data.grounding.base import check_inputs
 from vzero_data.grounding.region import Region, regions_from_xyxy
-from vzero_data.sample import Sample
 
 
 class AnnotatedOptions(BaseModel):
@@ -38,7 +38,7 @@ class AnnotatedGrounder:
 
     @property
     def provenance(self) -> dict[str, Any]:
-        from vzero_data import __version__
+        from vzero_core import __version__
 
         return {
             "backend": self.name,

@@ -20,8 +20,8 @@ class ZeroShotDetectorGrounder(ModelGrounder):
     def _load(self) -> None:
         from transformers import AutoModelForZeroShotObjectDetection
 
-        from vzero_data.hf_loading import load_processor
-        from vzero_data.model_source import require_model_source
+        from vzero_core.hf_loading import load_processor
+        from vzero_core.model_source import require_model_source
 
         require_model_source(self.options.model, what=f"{self.name} model")
 

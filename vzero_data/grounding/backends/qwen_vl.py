@@ -8,7 +8,7 @@ The families answer in different frames (``frame="auto"`` picks by the config's 
 
 - Qwen2.5-VL: absolute pixels of the processor-resized image (``smart_resize``: sides multiples of
   28, pixel count inside the processor's ``[min_pixels, max_pixels]``), mapped back with
-  :func:`vzero_data.box_formats.box_from_qwen25_resized`;
+  :func:`vzero_core.box_formats.box_from_qwen25_resized`;
 - Qwen2-VL, Qwen3-VL, Qwen3.5: a 0-1000 grid on both axes (:func:`box_from_grid1000`).
 
 A generative model has no detection score: a region's score is the geometric-mean probability of
@@ -25,8 +25,8 @@ from typing import Any, Literal
 from PIL import Image
 from pydantic import Field, field_validator
 
-from vzero_data.box_formats import box_from_grid1000, box_from_qwen25_resized
-from vzero_data.boxes import BoxError
+from vzero_core.box_formats import box_from_grid1000, box_from_qwen25_resized
+from vzero_core.boxes import BoxError
 from vzero_data.grounding.answer_parsing import parse_boxes
 from vzero_data.grounding.base import GrounderOptions, ModelGrounder
 from vzero_data.grounding.region import Region, regions_from_xyxy
@@ -117,8 +117,8 @@ class QwenVLGrounder(ModelGrounder):
     def _load(self) -> None:
         from transformers import AutoModelForImageTextToText
 
-        from vzero_data.hf_loading import load_processor
-        from vzero_data.model_source import require_model_source
+        from vzero_core.hf_loading import load_processor
+        from vzero_core.model_source import require_model_source
 
         require_model_source(self.options.model, what=f"{self.name} model")
 

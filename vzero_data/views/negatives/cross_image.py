@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.crop_policy import shift_into
 from vzero_data.views.errors import NO_OTHER_IMAGE, WINDOW_EXCEEDS_IMAGE, ViewRejected
 from vzero_data.views.geometry import crop, sample_window, window_size

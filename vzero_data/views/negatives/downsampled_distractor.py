@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.geometry import INTERPOLATIONS, crop, sample_window, window_size
 from vzero_data.views.params import AvoidTargetParams
 from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyContext, scale_like_positive

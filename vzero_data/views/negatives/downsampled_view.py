@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.geometry import INTERPOLATIONS
 from vzero_data.views.params import NegativeParams
 from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyContext

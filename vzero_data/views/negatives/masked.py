@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from pydantic import Field
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.crop_policy import shift_into
 from vzero_data.views.errors import TARGET_PIXELS_REMAIN
 from vzero_data.views.geometry import crop

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.geometry import crop, sample_window, window_size
 from vzero_data.views.params import NegativeParams
 from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyContext, scale_like_positive

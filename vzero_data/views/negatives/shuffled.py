@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views.errors import DEGENERATE_VIEW, ViewRejected
 from vzero_data.views.params import NegativeParams
 from vzero_data.views.strategy import Candidate, NegativeStrategy, StrategyContext

@@ -62,7 +62,7 @@ def adapters() -> dict[str, Adapter]:
 def get_adapter(name: str) -> Adapter:
     known = adapters()
     if name not in known:
-        from vzero_data.names import unknown_name
+        from vzero_core.names import unknown_name
 
         raise EvalDataError(unknown_name("benchmark format", name, known))
     return known[name]

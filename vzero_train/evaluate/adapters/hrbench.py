@@ -25,8 +25,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from vzero_data.sources.base import Rejected, SourceError
-from vzero_data.sources.rows import iter_csv
+from vzero_core.rows import Rejected, SourceError, iter_csv
 from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file
 

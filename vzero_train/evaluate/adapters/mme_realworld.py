@@ -22,10 +22,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.choices import ChoiceError, label_letter
-from vzero_data.sources.base import Rejected, SourceError
-from vzero_data.sources.fields import FieldError, parse_options
-from vzero_data.sources.rows import iter_csv, iter_parquet, read_json_file
+from vzero_core.choices import ChoiceError, label_letter
+from vzero_core.fields import FieldError, parse_options
+from vzero_core.rows import Rejected, SourceError, iter_csv, iter_parquet, read_json_file
 from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.adapters.hrbench import tsv_header
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file

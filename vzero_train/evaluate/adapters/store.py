@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.choices import answer_index, shuffled
+from vzero_core.choices import answer_index, shuffled
 from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes
 
@@ -24,7 +24,7 @@ COLUMNS = ("sample_id", "image_sha256", "question", "answer", "options", "metada
 
 
 def _detect(src: Path) -> bool:
-    from vzero_data.store.layout import is_store
+    from vzero_data.store import is_store
 
     return src.is_dir() and is_store(src)
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from vzero_data.sources.base import Rejected
-from vzero_data.sources.rows import iter_jsonl
+from vzero_core.rows import Rejected, iter_jsonl
 from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, answer_letter, image_from_file
 

@@ -15,9 +15,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from vzero_data.choices import ChoiceError, label_letter, shuffled, split_lettered
-from vzero_data.sources.base import Rejected
-from vzero_data.sources.rows import iter_jsonl
+from vzero_core.choices import ChoiceError, label_letter, shuffled, split_lettered
+from vzero_core.rows import Rejected, iter_jsonl
 from vzero_train.evaluate.adapters import register_adapter
 from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_file
 

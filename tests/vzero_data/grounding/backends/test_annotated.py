@@ -1,9 +1,9 @@
 import pytest
 from PIL import Image
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
+from vzero_core.sample import Sample
 from vzero_data.grounding import get_grounder
-from vzero_data.sample import Sample
 
 
 def sample(boxes, size=(200, 100)):

@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vzero_data.box_formats import qwen25_smart_resize
+from vzero_core.box_formats import qwen25_smart_resize
 from vzero_data.grounding import get_grounder
 from vzero_data.grounding.backends.qwen_vl import answer_regions, map_answer_box
 

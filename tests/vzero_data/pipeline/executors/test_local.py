@@ -4,6 +4,8 @@ import pytest
 
 from vzero_data.pipeline.executors.local import LocalExecutor
 
+pytestmark = pytest.mark.e2e
+
 
 def square_chunk(chunk):
     return [(x * x, os.getpid()) for x in chunk]
@@ -55,6 +57,7 @@ PRELOAD_SCRIPT = """
 import sys
 from vzero_data.pipeline.executors.local import LocalExecutor
 from tests.vzero_data.pipeline.executors.test_local import imported_before_work
+
 
 with LocalExecutor(2, chunk_size=1, preload=tuple(sys.argv[1:])) as ex:
     print(sorted(set(ex.map_ordered(imported_before_work, range(4)))))

@@ -14,7 +14,7 @@ def local_ray():
     ray.shutdown()
 
 
-@pytest.mark.slow
+@pytest.mark.e2e
 def test_ray_executor_writes_the_same_rows_as_local(make_recipe, tmp_path, local_ray):
     ray_run = curate(
         make_recipe("execution.executor=ray", "execution.ray.window=4"), tmp_path / "ray"

@@ -40,7 +40,7 @@ def test_degraded_keeps_the_colours_but_destroys_the_structure(scenes, index, pa
 def test_pixelation_leaves_blocks():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, size=(200, 200, 3), dtype=np.uint8)
-    from vzero_data.boxes import Box
+    from vzero_core.boxes import Box
 
     pos = positive_view(image, Box(60, 60, 140, 140), CropPolicy(min_side=1))
     view = negative_view(

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views import CropPolicy, negative_view, positive_view
 
 from ..conftest import noise_image

@@ -3,7 +3,7 @@
 import cv2
 import numpy as np
 
-from vzero_data.boxes import Box
+from vzero_core.boxes import Box
 from vzero_data.views import CropPolicy, InMemoryImagePool, negative_view, positive_view
 
 from ..conftest import noise_image

@@ -1,0 +1,71 @@
+"""The recipes that ship with vzero: YAML files in the repository's ``recipes/`` folder (installed
+as the ``vzero_recipes`` package, so they travel with a wheel), each starting with the command that
+runs it. A command that takes a recipe takes a file path or one of these names (``demo``,
+``groundingdino_vstar``, ...), so ``vzero-data curate demo`` works from any folder;
+``vzero-data recipes`` lists them and copies one out to edit.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import vzero_recipes
+
+from vzero_core.names import did_you_mean
+
+RECIPES_DIR = Path(vzero_recipes.__file__).resolve().parent
+# accelerate launch configs the recipes' headers name (``--config_file NAME.yaml``)
+ACCELERATE_DIR = RECIPES_DIR / "accelerate"
+
+
+class UnknownRecipe(ValueError):
+    """Neither a readable file nor the name of a shipped recipe."""
+
+
+def shipped_recipes() -> dict[str, Path]:
+    """``{name: path}`` of every shipped recipe, sorted by name."""
+    return {p.stem: p for p in sorted(RECIPES_DIR.glob("*.yaml"))}
+
+
+def shipped_accelerate_configs() -> dict[str, Path]:
+    """``{name: path}`` of the accelerate config files that ship with vzero, sorted by name."""
+    return {p.stem: p for p in sorted(ACCELERATE_DIR.glob("*.yaml"))}
+
+
+def header_command(path: Path) -> str:
+    """The command on a recipe's first line (``# vzero-data curate demo ...`` -> ``vzero-data curate demo ...``)."""
+    first = path.read_text(encoding="utf-8").split("\n", 1)[0]
+    return first.removeprefix("#").strip()
+
+
+def description(path: Path) -> str:
+    """The recipe's ``description`` field, else the first prose line of its header comment."""
+    import yaml
+
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if isinstance(doc, dict) and doc.get("description"):
+        return str(doc["description"])
+    for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+        text = line.removeprefix("#").strip()
+        if not line.startswith("#"):
+            break
+        if text:
+            return text
+    return ""
+
+
+def resolve_recipe(name_or_path: str | os.PathLike[str]) -> Path:
+    """A recipe file: ``name_or_path`` itself when it exists, else the shipped recipe of that name
+    (with or without ``.yaml``). Raises :class:`UnknownRecipe` with the shipped names and a guess."""
+    path = Path(name_or_path)
+    if path.exists():
+        return path
+    shipped = shipped_recipes()
+    name = path.name.removesuffix(".yaml").removesuffix(".yml")
+    if name in shipped and (len(path.parts) == 1 or path.parent.name == "recipes"):
+        return shipped[name]
+    raise UnknownRecipe(
+        f"{name_or_path}: no such recipe file, and no shipped recipe of that name"
+        f"{did_you_mean(name, shipped)}; shipped: {', '.join(shipped)} (see `vzero-data recipes`)"
+    )
