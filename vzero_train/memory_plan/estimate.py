@@ -148,22 +148,11 @@ def images_per_micro_batch(micro_batch: int, group_size: int) -> int:
     return min(micro_batch, -(-(micro_batch - 1) // group_size) + 1)
 
 
-def plan_memory(
-    student: ModelShape,
-    teacher: ModelShape,
-    run: RunSizes,
-    tokens: SequenceTokens,
-    par: Parallelism,
-    device_bytes: float,
-) -> MemoryPlan:
-    """Bytes per process of every component (see the module docstring)."""
+def resident_lines(student: ModelShape, teacher: ModelShape, run: RunSizes, par: Parallelism) -> list[Line]:
+    """Always held: the student's fp32 master weights, AdamW's moments, the frozen teacher."""
     W, P = par.processes, student.params
-    b, t = run.compute_bytes, student.text
     w_div = W if par.shard_weights else 1
     s_div = W if par.shard_states else 1
-    N = run.max_new_tokens
-    notes: list[str] = []
-
     resident = [
         Line(
             "student weights (fp32)",
@@ -189,7 +178,13 @@ def plan_memory(
             f"teacher weights ({tb} B/param, replicated)", tb * teacher.params, f"{tb} B x {teacher.params / 1e9:.3f}B params"
         ))  # fmt: skip
 
-    # --- rollout: G samples per prompt, all of this process's prompts in one generate by default
+    return resident
+
+
+def rollout_lines(student: ModelShape, run: RunSizes, tokens: SequenceTokens, par: Parallelism) -> list[Line]:
+    """The rollout: G samples per prompt, all of this process's prompts in one generate by default."""
+    W, P = par.processes, student.params
+    b, t, N = run.compute_bytes, student.text, run.max_new_tokens
     rows = run.generate_rows
     seq = tokens.student_prompt + N
     kv_tok = kv_bytes_per_token(t, b)
@@ -220,7 +215,13 @@ def plan_memory(
             Line("student block gathered (FSDP2)", FP32 * student.largest_block_params, "4 B x largest block")
         )
 
-    # --- replays: the teacher continues a branched prefix cache, replay_batch_size rows at a time
+    return rollout
+
+
+def replay_lines(teacher: ModelShape, run: RunSizes, tokens: SequenceTokens, par: Parallelism) -> list[Line]:
+    """The teacher's replays: a branched prefix cache continued, ``replay_batch_size`` rows at a time."""
+    W, tb = par.processes, run.teacher_bytes
+    b, N = run.compute_bytes, run.max_new_tokens
     R = run.replay_batch_size
     tt = teacher.text
     cont = tokens.teacher_suffix + N
@@ -256,6 +257,12 @@ def plan_memory(
         ),
         *gathered,
     ]
+    return teacher_replay
+
+
+def old_logprob_lines(student: ModelShape, run: RunSizes, tokens: SequenceTokens) -> list[Line]:
+    """The student's log-probs before the update: the replay's rows, no gradient."""
+    R, b, t, N = run.replay_batch_size, run.compute_bytes, student.text, run.max_new_tokens
     old_seq = tokens.student_prompt + N
     old_logprobs = [
         Line(
@@ -271,7 +278,15 @@ def plan_memory(
         ),
     ]
 
-    # --- update: fp32 gradients, one micro-batch's activations and logits
+    return old_logprobs
+
+
+def update_lines(student: ModelShape, run: RunSizes, tokens: SequenceTokens, par: Parallelism) -> list[Line]:
+    """The update: fp32 gradients, one micro-batch's activations (text and a trainable vision tower)
+    and logits, and the FSDP blocks gathered around them."""
+    W, P = par.processes, student.params
+    s_div = W if par.shard_states else 1
+    b, t, N = run.compute_bytes, student.text, run.max_new_tokens
     M = run.micro_batch_size
     useq = tokens.student_prompt + N
     layer = text_layer_activations(t, M * useq, b)
@@ -330,5 +345,23 @@ def plan_memory(
                 "2 x 4 B x largest block",
             )
         )
-    phases = {"rollout": rollout, "replay": teacher_replay, "old_logprobs": old_logprobs, "update": update}
-    return MemoryPlan(resident, phases, device_bytes, notes)
+    return update
+
+
+def plan_memory(
+    student: ModelShape,
+    teacher: ModelShape,
+    run: RunSizes,
+    tokens: SequenceTokens,
+    par: Parallelism,
+    device_bytes: float,
+) -> MemoryPlan:
+    """Bytes per process of every component (see the module docstring): the resident part, then one
+    line list per phase, each freed before the next."""
+    phases = {
+        "rollout": rollout_lines(student, run, tokens, par),
+        "replay": replay_lines(teacher, run, tokens, par),
+        "old_logprobs": old_logprob_lines(student, run, tokens),
+        "update": update_lines(student, run, tokens, par),
+    }
+    return MemoryPlan(resident_lines(student, teacher, run, par), phases, device_bytes, [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -190,23 +191,28 @@ def machine() -> dict[str, Any]:
     }
 
 
-def run_sandbox(
-    out: Path,
-    recipe: Path,
-    *,
-    quick: bool = False,
-    seeds: int | None = None,
-    arms: list[str] | None = None,
-    command: str = "",
-    log: Callable[[str], None] = print,
-) -> dict[str, Any]:
-    """Run (or resume) the sandbox into ``out``; returns the report (also written to ``out``)."""
-    from vzero_data.synth import read_manifest
-    from vzero_data.synth_shortcut import rarest_colour_accuracy
-    from vzero_train.sandbox import report as report_mod
-    from vzero_train.sandbox.stats import accuracy, paired_difference
+@dataclass
+class SandboxRun:
+    """What the phases of one sandbox run share: where it writes, the recipe resolved with this run's
+    sizes (what ``sft`` and ``train`` read), the sizes, and what the world phase found."""
 
-    t_start = time.perf_counter()
+    out: Path
+    recipe: Path
+    config: SandboxConfig
+    sizes: Sizes
+    log: Callable[[str], None]
+    hashes: dict[str, str] = field(default_factory=dict)
+    strategies: list[str] = field(default_factory=list)
+
+    @property
+    def opd_arms(self) -> list[str]:
+        return [a for a in self.sizes.arms if a != BASE]
+
+
+def prepare(
+    out: Path, recipe: Path, quick: bool, seeds: int | None, arms: list[str] | None, log
+) -> SandboxRun:
+    """Read the recipe, apply ``--quick``/``--seeds``/``--arms``, and write the resolved recipe."""
     doc, config = load_recipe(recipe)
     sizes = config.quick if quick else config.full
     if seeds is not None:
@@ -214,80 +220,112 @@ def run_sandbox(
     if arms:
         sizes = sizes.model_copy(update={"arms": arms})
     out.mkdir(parents=True, exist_ok=True)
-    resolved = out / "recipe.yaml"  # the recipe with this run's sizes: what sft/train read
+    resolved = out / "recipe.yaml"
     resolved.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return SandboxRun(out, resolved, config, sizes, log)
 
-    log(f"[1/6] world: {', '.join(f'{k} {v}' for k, v in sizes.split_n.items())} scenes into {out / 'world'}")
-    t0 = time.perf_counter()
-    world = build_world(out, doc, config, sizes.split_n, log)
-    hashes = {split: c["config_hash"] for split, c in world["curation"].items()}
-    strategies = stored_strategies(out / "stores" / "opd", hashes["opd"])
-    for name in sizes.arms:
-        arm(name, strategies)  # unknown arms fail before any training
-    test_manifest = out / "world" / "test" / "manifest.jsonl"
+
+def world_phase(run: SandboxRun) -> dict[str, Any]:
+    """Synthesize and curate every split; measure the colour-counting shortcut on the test split."""
     from PIL import Image
 
+    from vzero_data.synth import rarest_colour_accuracy, read_manifest
+
+    sizes, out = run.sizes, run.out
+    run.log(
+        f"[1/6] world: {', '.join(f'{k} {v}' for k, v in sizes.split_n.items())} scenes into {out / 'world'}"
+    )
+    t0 = time.perf_counter()
+    doc = yaml.safe_load(run.recipe.read_text(encoding="utf-8"))
+    world = build_world(out, doc, run.config, sizes.split_n, run.log)
+    run.hashes = {split: c["config_hash"] for split, c in world["curation"].items()}
+    run.strategies = stored_strategies(out / "stores" / "opd", run.hashes["opd"])
+    for name in sizes.arms:
+        arm(name, run.strategies)  # unknown arms fail before any training
+    test_manifest = out / "world" / "test" / "manifest.jsonl"
     triples = (
         (Image.open(test_manifest.parent / r["image"]).convert("RGB"), r["options"], r["answer"])
         for r in read_manifest(test_manifest)
     )
     correct, n = rarest_colour_accuracy(triples)
-    world["shortcut"] = {
-        "rule": "rarest option colour",
-        "accuracy": correct / n,
-        "n": n,
-        "chance": 1 / config.world.n_options,
-    }
-    log(
-        f"  splits disjoint by id and image; rarest-colour rule on test: {correct / n:.3f} (chance {1 / config.world.n_options:.2f}); {time.perf_counter() - t0:.0f}s"
+    chance = 1 / run.config.world.n_options
+    world["shortcut"] = {"rule": "rarest option colour", "accuracy": correct / n, "n": n, "chance": chance}
+    run.log(
+        f"  splits disjoint by id and image; rarest-colour rule on test: {correct / n:.3f} "
+        f"(chance {chance:.2f}); {time.perf_counter() - t0:.0f}s"
     )
+    return world
 
-    log(f"[2/6] teacher: SFT on full image + positive crop, {sizes.teacher_steps} steps")
-    teacher = run_sft(resolved, out, "teacher", sizes.teacher_steps, hashes["teacher"], log)
-    log("[3/6] teacher check: accuracy with the positive crop, each negative view, and no crop")
-    views = teacher_check(out, teacher, strategies, hashes["test"], sizes.split_n["test"])
+
+def teacher_phase(run: SandboxRun) -> tuple[Path, dict[str, Any]]:
+    """SFT the teacher on full image + positive crop, then score it with each view."""
+    sizes = run.sizes
+    run.log(f"[2/6] teacher: SFT on full image + positive crop, {sizes.teacher_steps} steps")
+    teacher = run_sft(run.recipe, run.out, "teacher", sizes.teacher_steps, run.hashes["teacher"], run.log)
+    run.log("[3/6] teacher check: accuracy with the positive crop, each negative view, and no crop")
+    views = teacher_check(run.out, teacher, run.strategies, run.hashes["test"], sizes.split_n["test"])
     for view, s in views.items():
-        log(
+        run.log(
             f"  {view:<24} accuracy {s['accuracy']:.3f}  answer log-prob {s['correct_logprob']:.3f}  (n={s['n']})"
         )
+    return teacher, views
 
-    log(f"[4/6] base student: SFT on full images, {sizes.student_steps} steps")
-    student = run_sft(resolved, out, "student", sizes.student_steps, hashes["student"], log)
-    models = {"teacher": teacher, "student": student}
 
-    opd_arms = [a for a in sizes.arms if a != BASE]
-    log(
-        f"[5/6] arms: {', '.join(opd_arms) or 'none'} x {sizes.seeds} seed(s), {sizes.arm_steps} OPD steps each"
+def student_phase(run: SandboxRun) -> Path:
+    """SFT the base student on full images."""
+    steps = run.sizes.student_steps
+    run.log(f"[4/6] base student: SFT on full images, {steps} steps")
+    return run_sft(run.recipe, run.out, "student", steps, run.hashes["student"], run.log)
+
+
+def arms_phase(run: SandboxRun, models: dict[str, Path]) -> None:
+    """Every OPD arm for every seed, from the base student (each resumes from its checkpoints)."""
+    sizes = run.sizes
+    run.log(
+        f"[5/6] arms: {', '.join(run.opd_arms) or 'none'} x {sizes.seeds} seed(s), {sizes.arm_steps} OPD steps each"
     )
     for seed in range(sizes.seeds):
-        for name in opd_arms:
+        for name in run.opd_arms:
             t0 = time.perf_counter()
-            result = run_arm(resolved, out, name, seed, sizes, models, strategies, hashes["opd"])
-            log(f"  {name} seed {seed}: step {result.step}, {time.perf_counter() - t0:.0f}s")
+            result = run_arm(
+                run.recipe, run.out, name, seed, sizes, models, run.strategies, run.hashes["opd"]
+            )
+            run.log(f"  {name} seed {seed}: step {result.step}, {time.perf_counter() - t0:.0f}s")
 
-    log("[6/6] evaluation on the test split with vzero-train eval")
+
+def arm_checkpoints(run: SandboxRun, name: str, seed: int, student: Path) -> list[tuple[int, Path]]:
+    """``(step, checkpoint)`` of one arm and seed; the base arm is the student itself, at step 0."""
     from vzero_train.checkpoint import list_checkpoints
 
-    test_dir = out / "world" / "test"
+    if name == BASE:
+        return [(0, student.parent)]
+    return list_checkpoints(run.out / "runs" / "arms" / name / f"seed{seed}")
+
+
+def evaluation_phase(
+    run: SandboxRun, student: Path
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[tuple[int, str], bool]]]:
+    """Every checkpoint of every arm on the test split; per arm its accuracy, accuracy by step and
+    gate statistics, and the final checkpoints' outcomes per (seed, item) for the paired tests."""
+    from vzero_train.sandbox.stats import accuracy
+
+    run.log("[6/6] evaluation on the test split with vzero-train eval")
+    test_dir = run.out / "world" / "test"
     per_arm: dict[str, dict[str, Any]] = {}
     outcomes: dict[str, dict[tuple[int, str], bool]] = {}
-    for name in sizes.arms:
+    for name in run.sizes.arms:
         t0 = time.perf_counter()
         by_step: dict[int, dict[tuple[int, str], bool]] = {}
         finals: list[str] = []
         gate: dict[str, list[float]] = {}
-        for seed in range(sizes.seeds):
-            if name == BASE:
-                ckpts = [(0, student.parent)]
-                run_dir = None
-            else:
-                run_dir = out / "runs" / "arms" / name / f"seed{seed}"
-                ckpts = list_checkpoints(run_dir)
-                for k, v in gate_summary(run_dir).items():
+        for seed in range(run.sizes.seeds):
+            ckpts = arm_checkpoints(run, name, seed, student)
+            if name != BASE:
+                for k, v in gate_summary(run.out / "runs" / "arms" / name / f"seed{seed}").items():
                     gate.setdefault(k, []).append(v)
             for step, ckpt in ckpts:
                 label = "base" if name == BASE else f"{name}/seed{seed}/step_{step}"
-                eval_dir = evaluate_checkpoint(out / "eval" / label, ckpt / "model", test_dir, None)
+                eval_dir = evaluate_checkpoint(run.out / "eval" / label, ckpt / "model", test_dir, None)
                 for item, ok in read_outcomes(eval_dir).items():
                     by_step.setdefault(step, {})[(seed, item)] = ok
             finals.append(str(ckpts[-1][1] / "model"))
@@ -298,22 +336,57 @@ def run_sandbox(
         own = {k: v for k, v in outcomes[name].items() if name != BASE or k[0] == 0}
         per_arm[name] = {
             **accuracy(own),
-            "seeds": 1 if name == BASE else sizes.seeds,
+            "seeds": 1 if name == BASE else run.sizes.seeds,
             "final_step": final_step,
             "checkpoints": sorted(set(finals)),
             "by_step": {str(s): accuracy(o)["accuracy"] for s, o in sorted(by_step.items())},
             "gate": {k: sum(v) / len(v) for k, v in gate.items()},
         }
         a = per_arm[name]
-        log(
-            f"  {name:<28} accuracy {a['accuracy']:.3f} [{a['ci_low']:.3f}, {a['ci_high']:.3f}] n={a['n']}; {time.perf_counter() - t0:.0f}s"
+        run.log(
+            f"  {name:<28} accuracy {a['accuracy']:.3f} [{a['ci_low']:.3f}, {a['ci_high']:.3f}] "
+            f"n={a['n']}; {time.perf_counter() - t0:.0f}s"
         )
+    return per_arm, outcomes
 
-    paired = []
+
+def paired_comparisons(outcomes: dict[str, dict[tuple[int, str], bool]]) -> list[dict[str, Any]]:
+    """Every pair of arms, later minus earlier, on the items (and seeds) both answered."""
+    from vzero_train.sandbox.stats import paired_difference
+
     names = list(outcomes)
-    for i, a_name in enumerate(names):
-        for b_name in names[i + 1 :]:
-            paired.append({"a": b_name, "b": a_name, **paired_difference(outcomes[b_name], outcomes[a_name])})
+    return [
+        {"a": b, "b": a, **paired_difference(outcomes[b], outcomes[a])}
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+    ]
+
+
+def run_sandbox(
+    out: Path,
+    recipe: Path,
+    *,
+    quick: bool = False,
+    seeds: int | None = None,
+    arms: list[str] | None = None,
+    command: str = "",
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Run (or resume) the sandbox into ``out``; returns the report (also written to ``out``).
+
+    The phases, in order: world, teacher (SFT and view check), base student, OPD arms, evaluation,
+    paired comparisons; each keeps its results on disk and is skipped when already done.
+    """
+    from vzero_train.sandbox import report as report_mod
+
+    t_start = time.perf_counter()
+    run = prepare(out, recipe, quick, seeds, arms, log)
+    world = world_phase(run)
+    teacher, views = teacher_phase(run)
+    student = student_phase(run)
+    arms_phase(run, {"teacher": teacher, "student": student})
+    per_arm, outcomes = evaluation_phase(run, student)
+    sizes = run.sizes
     report = {
         "command": command,
         "quick": quick,
@@ -330,7 +403,7 @@ def run_sandbox(
         },
         "student": {"checkpoint": str(student)},
         "arms": per_arm,
-        "paired": paired,
+        "paired": paired_comparisons(outcomes),
         "wall_time_s": time.perf_counter() - t_start,
         "machine": machine(),
     }
