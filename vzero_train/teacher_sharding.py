@@ -16,8 +16,6 @@ has the same number of prompts and rows per step).
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 
 # ModuleLists whose members are the repeated blocks (same names as the memory plan counts)
@@ -71,12 +69,3 @@ def shard_frozen_model(model: torch.nn.Module, device: torch.device | str) -> in
             fully_shard(block, mesh=mesh, reshard_after_forward=True)
             count += 1
     return count
-
-
-def local_numel(model: torch.nn.Module) -> int:
-    """Elements this process holds (a sharded parameter counts its local shard only)."""
-    total = 0
-    for p in model.parameters():
-        local: Any = p.to_local() if hasattr(p, "to_local") else p
-        total += local.numel()
-    return total

@@ -21,9 +21,14 @@ from vzero_train.replay import replay_logprobs
 from vzero_train.rollout import Rollout
 from vzero_train.setup import load_teacher
 from vzero_train.step import render_prompts, shared_replays, teacher_views
-from vzero_train.teacher_sharding import block_lists, local_numel
+from vzero_train.teacher_sharding import block_lists
 
 N_ITEMS, G, WIDTH = 4, 2, 6
+
+
+def local_numel(model: torch.nn.Module) -> int:
+    """Elements this process holds (a sharded parameter counts its local shard only)."""
+    return sum((p.to_local() if hasattr(p, "to_local") else p).numel() for p in model.parameters())
 
 
 def items() -> list[PromptItem]:

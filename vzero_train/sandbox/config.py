@@ -11,7 +11,7 @@ import os
 
 from pydantic import Field, model_validator
 
-from vzero_data.recipe_base import Section
+from vzero_core.recipe_base import Section
 
 SPLIT_NAMES = ("teacher", "student", "opd", "val", "test")
 
@@ -22,11 +22,6 @@ class WorldConfig(Section):
     objects_per_colour: int = 2
     side_fraction: tuple[float, float] = (0.14, 0.22)
     target_scale: float = 1.0
-
-
-class SplitConfig(Section):
-    seed: int
-    n: int = Field(ge=1)
 
 
 class Sizes(Section):
