@@ -22,8 +22,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from vzero_data.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
-from vzero_data.recipe_base import RecipeError, Section, apply_overrides
+from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
+from vzero_core.recipe_base import RecipeError, Section, apply_overrides
 
 TINY_PREFIX = "tiny:"
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
@@ -144,7 +144,11 @@ class OptimConfig(Section):
     weight_decay: float = Field(0.01, ge=0.0)
     betas: tuple[float, float] = (0.9, 0.999)
     grad_clip: float = Field(1.0, gt=0.0)
-    warmup_steps: int = Field(0, ge=0, description="linear warm-up, then constant")
+    warmup_steps: int = Field(0, ge=0, description="optimizer updates of linear warm-up")
+    schedule: Literal["constant", "linear", "cosine"] = Field(
+        "constant", description="after warm-up: constant, or a linear or cosine decay to min_lr_ratio x lr"
+    )
+    min_lr_ratio: float = Field(0.0, ge=0.0, le=1.0, description="the decay's final lr, as a fraction of lr")
 
 
 class ValidationConfig(Section):
@@ -285,7 +289,7 @@ def load_section(
     """
     import yaml
 
-    from vzero_data.recipes import UnknownRecipe, resolve_recipe
+    from vzero_core.recipes import UnknownRecipe, resolve_recipe
 
     try:
         path = resolve_recipe(path)
@@ -314,6 +318,6 @@ def load_section(
     try:
         return model.model_validate(section)
     except ValidationError as exc:
-        from vzero_data.pipeline.recipe_errors import describe_errors, join_errors
+        from vzero_core.recipe_errors import describe_errors, join_errors
 
         raise RecipeError(join_errors(describe_errors(exc, model, path.name, (name,)))) from None

@@ -17,7 +17,8 @@ from vzero_train.config import TrainConfig
 from vzero_train.data import RANDOM_NEGATIVE, RELATIVE_NEGATIVE, RecordSource, StoredRecord
 from vzero_train.models import LoadedVLM
 from vzero_train.precision import mixed_precision_mode
-from vzero_train.rollout import SamplingConfig, make_rollout_backend
+from vzero_train.rollout import SamplingConfig
+from vzero_train.rollout_backends import make_rollout_backend
 from vzero_train.teacher import Teacher, build_teacher
 from vzero_train.tiny import materialize_model
 
@@ -65,7 +66,7 @@ def load_teacher(config: TrainConfig, student: LoadedVLM, output_dir: Path, acce
     With ``teacher.shard`` and several processes, an external teacher is loaded on the CPU in the
     dtype it would have on the device and its blocks are sharded over the processes
     (:mod:`vzero_train.teacher_sharding`); the whole teacher never sits on one GPU."""
-    from vzero_data.hf_loading import resolve_dtype
+    from vzero_core.hf_loading import resolve_dtype
 
     spec = config.teacher
     path = materialize_model(spec.path, output_dir, "teacher", config, accelerator) if spec.path else None
@@ -109,16 +110,15 @@ def make_rollout(config: TrainConfig, student: LoadedVLM, student_path: str) -> 
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> tuple[Any, Any]:
-    """AdamW over the student and its schedule: linear warm-up over ``warmup_steps`` updates, then constant."""
+    """AdamW over the student and its learning-rate schedule (:mod:`vzero_train.schedule`), stepped
+    once per optimizer update: ``num_mini_batches`` per training step."""
+    from vzero_train.schedule import make_scheduler
+
     optim = config.optim
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay
     )
-    warmup = optim.warmup_steps
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda n: min(1.0, (n + 1) / warmup) if warmup else 1.0
-    )
-    return optimizer, scheduler
+    return optimizer, make_scheduler(optimizer, optim, config.steps * config.num_mini_batches)
 
 
 def store_records(config: TrainConfig) -> RecordSource:
@@ -127,8 +127,7 @@ def store_records(config: TrainConfig) -> RecordSource:
     The store is checked first (:func:`vzero_train.data_checks.check_training_store`): it exists,
     holds one curation config or the named one (several would yield every sample once per config),
     and the named strategies; this runs before any model is built."""
-    from vzero_data.store import open_store
-    from vzero_data.store.records import RecordCounts, iter_raw_records
+    from vzero_data.store import RecordCounts, iter_raw_records, open_store
     from vzero_train.data_checks import check_training_store
 
     check_training_store(config)

@@ -26,6 +26,7 @@ from vzero_train.evaluate.runner import format_question
 from vzero_train.metrics import MetricsLogger
 from vzero_train.models import load_vlm
 from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
+from vzero_train.schedule import make_scheduler
 from vzero_train.sft_config import SFTConfig
 from vzero_train.sft_loss import answer_nll, answer_token_ids
 
@@ -71,8 +72,7 @@ def sft_store_records(config: SFTConfig) -> RecordSource:
     """The labelled records of the recipe's store (no negatives needed)."""
     if not config.store:
         raise ValueError("the sft recipe names no store (sft.store or a top-level store: path)")
-    from vzero_data.store import open_store
-    from vzero_data.store.records import require_one_config
+    from vzero_data.store import open_store, require_one_config
 
     data = config.data
     require_one_config(open_store(config.store), data.config_hash, how="sft.data.config_hash")
@@ -90,13 +90,13 @@ def materialize_sft_model(config: SFTConfig, output_dir: Path) -> str:
     """A model path for ``config.model``; ``tiny:<family>`` builds a random one under the run folder."""
     if not config.model.startswith(TINY_PREFIX):
         return config.model
-    from vzero_data.tiny_models import save_tiny_model
+    from vzero_core.tiny_models import save_tiny_vlm
 
     family = config.model[len(TINY_PREFIX) :]
     path = output_dir / "models" / family
     if not (path / "config.json").is_file():
         tiny = config.tiny
-        save_tiny_model(
+        save_tiny_vlm(
             family,
             path,
             hidden_size=tiny.hidden_size,
@@ -144,10 +144,7 @@ class SFTTrainer:
         optimizer = torch.optim.AdamW(
             self.vlm.model.parameters(), lr=optim.lr, betas=optim.betas, weight_decay=optim.weight_decay
         )
-        warmup = optim.warmup_steps
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda n: min(1.0, (n + 1) / warmup) if warmup else 1.0
-        )
+        scheduler = make_scheduler(optimizer, optim, config.steps)
         self.model, self.optimizer, self.scheduler = acc.prepare(self.vlm.model, optimizer, scheduler)
         self.step, position = 0, 0
         checkpoint = latest_checkpoint(self.output_dir) if resume else None

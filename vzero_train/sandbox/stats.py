@@ -2,13 +2,15 @@
 
 Per arm: accuracy over every (seed, item) answer with a 95% Wilson interval. Between two arms:
 the paired difference in accuracy over the same (seed, item) pairs, with a paired bootstrap 95%
-interval (items resampled within each seed, the same resample for both arms) and an exact two-sided
-sign test (McNemar) on the discordant pairs.
+interval and an exact two-sided sign test (McNemar, :func:`scipy.stats.binomtest`) on the discordant
+pairs. The bootstrap is crossed: seeds (training runs) and items (test scenes) are resampled
+independently and the difference averaged over the resampled grid, so the interval carries both the
+run-to-run noise of training and the sampling noise of the test set; with one seed it is the plain
+paired bootstrap over items.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -34,34 +36,42 @@ def accuracy(outcomes: Outcomes) -> dict[str, float]:
 
 def exact_sign_test(wins: int, losses: int) -> float:
     """Two-sided exact binomial p-value of ``wins`` vs ``losses`` discordant pairs under p = 1/2."""
+    from scipy.stats import binomtest
+
     n = wins + losses
-    if n == 0:
-        return 1.0
-    k = min(wins, losses)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    return 1.0 if n == 0 else float(binomtest(wins, n, 0.5).pvalue)
 
 
 def paired_difference(a: Outcomes, b: Outcomes, *, resamples: int = 2000, seed: int = 0) -> dict[str, float]:
-    """Accuracy of ``a`` minus ``b`` over their shared (seed, item) pairs, with a bootstrap CI."""
+    """Accuracy of ``a`` minus ``b`` over their shared (seed, item) pairs, with a crossed bootstrap CI
+    (see the module docstring) and the sign test's p-value."""
     keys = sorted(set(a) & set(b))
     if not keys:
         raise ValueError("the two arms share no (seed, item) pairs")
-    x = np.array([float(a[k]) - float(b[k]) for k in keys])
-    groups: dict[int, list[int]] = {}
-    for i, (s, _) in enumerate(keys):
-        groups.setdefault(s, []).append(i)
+    seeds = sorted({s for s, _ in keys})
+    items = sorted({i for _, i in keys})
+    s_index = {s: k for k, s in enumerate(seeds)}
+    i_index = {i: k for k, i in enumerate(items)}
+    diff = np.zeros((len(seeds), len(items)))
+    present = np.zeros((len(seeds), len(items)))
+    for s, i in keys:
+        diff[s_index[s], i_index[i]] = float(a[(s, i)]) - float(b[(s, i)])
+        present[s_index[s], i_index[i]] = 1.0
     rng = np.random.default_rng(seed)
     means = np.empty(resamples)
     for r in range(resamples):
-        picked = np.concatenate([rng.choice(idx, size=len(idx), replace=True) for idx in groups.values()])
-        means[r] = x[picked].mean()
+        rows = rng.integers(0, len(seeds), len(seeds)) if len(seeds) > 1 else np.zeros(1, dtype=int)
+        cols = rng.integers(0, len(items), len(items))
+        weight = present[np.ix_(rows, cols)]
+        means[r] = (diff[np.ix_(rows, cols)] * weight).sum() / max(weight.sum(), 1.0)
+    x = diff[present > 0]
     wins, losses = int((x > 0).sum()), int((x < 0).sum())
     return {
         "difference": float(x.mean()),
         "ci_low": float(np.quantile(means, 0.025)),
         "ci_high": float(np.quantile(means, 0.975)),
         "n_pairs": len(keys),
+        "n_seeds": len(seeds),
         "wins": wins,
         "losses": losses,
         "p_value": exact_sign_test(wins, losses),

@@ -44,3 +44,31 @@ def test_paired_difference_pairs_by_seed_and_item_only():
     assert result["n_pairs"] == 2 and result["difference"] == 1.0
     with pytest.raises(ValueError, match="share no"):
         paired_difference(outcomes([1], seed=0), outcomes([1], seed=3))
+
+
+@pytest.mark.parametrize(
+    "a, b, difference, half_width",
+    [
+        # 400 items, one arm right on half of them and the other on none: the paired differences are
+        # 0 or 1 with mean 0.5, standard error sqrt(0.25 / 400) = 0.025, so the 95% interval is
+        # about 0.5 +/- 1.96 x 0.025
+        ([1, 0] * 200, [0] * 400, 0.5, 0.049),
+        # 100 items, differences +1 on 30, -1 on 10: mean 0.2, sd 0.6, se 0.06
+        ([1] * 30 + [0] * 10 + [1] * 60, [0] * 30 + [1] * 10 + [1] * 60, 0.2, 0.118),
+    ],
+)
+def test_bootstrap_interval_has_the_width_of_the_sampling_error(a, b, difference, half_width):
+    result = paired_difference(outcomes(a), outcomes(b), resamples=4000)
+    assert result["difference"] == pytest.approx(difference)
+    assert result["ci_low"] == pytest.approx(difference - half_width, abs=0.012)
+    assert result["ci_high"] == pytest.approx(difference + half_width, abs=0.012)
+
+
+def test_bootstrap_over_seeds_widens_the_interval_when_seeds_disagree():
+    """Two seeds, one where ``a`` wins everywhere and one where it loses everywhere: items alone would
+    give a tight interval around 0; resampling the seeds too spans most of [-1, 1]."""
+    a = {**outcomes([1] * 50, seed=0), **outcomes([0] * 50, seed=1)}
+    b = {**outcomes([0] * 50, seed=0), **outcomes([1] * 50, seed=1)}
+    result = paired_difference(a, b, resamples=2000)
+    assert result["difference"] == 0.0 and result["n_seeds"] == 2
+    assert result["ci_low"] <= -0.9 and result["ci_high"] >= 0.9
