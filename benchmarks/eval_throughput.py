@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 from PIL import Image
 
-from vzero_train.evaluate.adapters import open_benchmark
+from vzero_data.benchmarks import open_benchmark
 from vzero_train.evaluate.answers import extract_choice
 from vzero_train.evaluate.runner import _batches
 

@@ -16,9 +16,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("vzero_core", "vzero_data", "vzero_train")
 # What training may import of curation: the store API, the synthetic worlds, the pipeline's entry
-# points (the sandbox curates its worlds), the views (random crops) and the CLI (the demo runs it).
+# points (the sandbox curates its worlds), the views (random crops), the benchmark readers (evaluation)
+# and the CLI (the demo runs it).
 PUBLIC_DATA_MODULES = {
     "vzero_data",
+    "vzero_data.benchmarks",
+    "vzero_data.benchmarks.items",
     "vzero_data.cli",
     "vzero_data.pipeline",
     "vzero_data.pipeline.runner",

@@ -174,7 +174,7 @@ class ValidationConfig(Section):
     @classmethod
     def _known_format(cls, value: str | None) -> str | None:
         if value is not None:
-            from vzero_train.evaluate.adapters import adapters
+            from vzero_data.benchmarks import adapters
 
             known = adapters()
             if value not in known:

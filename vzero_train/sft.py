@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 
+from vzero_data.benchmarks.items import LETTERS, answer_letter
 from vzero_train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from vzero_train.config import TINY_PREFIX
 from vzero_train.data import DataError, RecordSource, endless_passes
-from vzero_train.evaluate.items import LETTERS, answer_letter
 from vzero_train.evaluate.runner import format_question
 from vzero_train.metrics import MetricsLogger
 from vzero_train.models import load_vlm

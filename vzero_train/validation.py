@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks.items import EvalDataError, Skipped
 from vzero_train.config import ValidationConfig
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.items import EvalDataError, Skipped
 from vzero_train.evaluate.report import prediction_writer, safe_name
 from vzero_train.evaluate.runner import evaluate_model
 from vzero_train.prompts import PromptTemplates

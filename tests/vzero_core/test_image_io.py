@@ -89,8 +89,8 @@ def test_exif_rotated_image_uses_the_stored_frame_everywhere():
     """Header facts, the PIL decode, the views' OpenCV decode and the evaluation loader agree on
     one frame (the stored pixels), so boxes, crops and declared sizes refer to the same pixels."""
     from vzero_core.image_io import exif_rotated
+    from vzero_data.benchmarks.items import image_from_bytes
     from vzero_data.views.encoding import decode_rgb
-    from vzero_train.evaluate.items import image_from_bytes
 
     data = exif_rotated_jpeg()
     assert exif_rotated(data)

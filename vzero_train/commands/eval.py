@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from vzero_core.cli_support import CommandError
 
 if TYPE_CHECKING:
-    from vzero_train.evaluate.adapters import Benchmark
+    from vzero_data.benchmarks import Benchmark
     from vzero_train.evaluate.judge import Judge
     from vzero_train.evaluate.runner import EvalResult
     from vzero_train.prompts import PromptTemplates
@@ -133,8 +133,8 @@ def _model_sources(models: list[str]) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vzero_train.evaluate.adapters import open_benchmark
-    from vzero_train.evaluate.items import EvalDataError
+    from vzero_data.benchmarks import open_benchmark
+    from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import (
         build_report,
         checkpoint_entry,
@@ -223,7 +223,7 @@ def _evaluate_checkpoint(
     judge: Judge | None,
 ) -> dict[str, EvalResult]:
     """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
-    from vzero_train.evaluate.items import EvalDataError
+    from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import prediction_writer, safe_name
     from vzero_train.evaluate.runner import evaluate_model
     from vzero_train.models import load_vlm

@@ -5,9 +5,9 @@ The trainer's in-training validation calls :func:`evaluate_model` on a held-out 
 ``EvalResult.metrics()``; ``vzero-train eval`` runs the same function over whole benchmarks.
 """
 
-from vzero_train.evaluate.adapters import Benchmark, detect_format, open_benchmark, register_adapter
+from vzero_data.benchmarks import Benchmark, detect_format, open_benchmark, register_adapter
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 from vzero_train.evaluate.answers import extract_choice, match_open
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
 from vzero_train.evaluate.runner import EvalResult, evaluate_model, question_text
 from vzero_train.evaluate.scoring import ItemResult, Score, Summary, score_response, wilson_interval
 

@@ -13,7 +13,7 @@ import re
 import string
 from collections.abc import Sequence
 
-from vzero_train.evaluate.items import LETTERS
+from vzero_data.benchmarks.items import LETTERS
 
 _THINK_BLOCK = re.compile(r"<think>.*?</think>", re.S | re.I)
 _BOXED = re.compile(r"\\boxed\{([^{}]*)\}")

@@ -16,8 +16,8 @@ import urllib.error
 import urllib.request
 from typing import Any, Protocol
 
+from vzero_data.benchmarks.items import LETTERS, EvalItem
 from vzero_train.evaluate.answers import extract_choice
-from vzero_train.evaluate.items import LETTERS, EvalItem
 
 logger = logging.getLogger(__name__)
 

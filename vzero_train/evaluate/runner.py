@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vzero_core.choices import CHOICE_INSTRUCTION, lettered_text
-from vzero_train.evaluate.items import EvalItem, Skipped
+from vzero_data.benchmarks.items import EvalItem, Skipped
 from vzero_train.evaluate.scoring import CONFIDENCE, ItemResult, Summary, score_response
 from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field, replace
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
+from vzero_data.benchmarks.items import EvalItem
 from vzero_train.evaluate.answers import extract_choice, match_open
-from vzero_train.evaluate.items import EvalItem
 
 if TYPE_CHECKING:
     from vzero_train.evaluate.judge import Judge

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from vzero_train.evaluate.items import LETTERS, answer_letter
+from vzero_data.benchmarks.items import LETTERS, answer_letter
 from vzero_train.evaluate.runner import format_question
 from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 from vzero_train.replay import response_logprobs

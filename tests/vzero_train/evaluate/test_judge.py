@@ -5,7 +5,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from PIL import Image
 
-from vzero_train.evaluate.items import EvalItem
+from vzero_data.benchmarks.items import EvalItem
 from vzero_train.evaluate.judge import JudgeError, OpenAICompatibleJudge
 
 

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from vzero_train.evaluate.items import Skipped
+from vzero_data.benchmarks.items import Skipped
 from vzero_train.evaluate.report import (
     build_report,
     checkpoint_entry,

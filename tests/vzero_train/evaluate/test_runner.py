@@ -3,9 +3,9 @@ import os
 import pytest
 from PIL import Image
 
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks.items import EvalItem, Skipped
 from vzero_data.synth import write_scenes
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.items import EvalItem, Skipped
 from vzero_train.evaluate.runner import evaluate_model, greedy_config, question_text
 from vzero_train.prompts import PromptTemplates
 
@@ -53,7 +53,7 @@ def test_greedy_config_drops_sampling_knobs(tiny_vlm):
 def test_evaluate_model_scores_every_item_and_records_skips(tiny_vlm, tmp_path):
     write_scenes(tmp_path / "synth", 5, size=128, seed=2, progress=False)
     (tmp_path / "broken.png").write_bytes(b"not a png")
-    from vzero_train.evaluate.items import image_from_file
+    from vzero_data.benchmarks.items import image_from_file
 
     broken = EvalItem("broken", "synth", "Q?", "A", image_from_file(tmp_path / "broken.png"), ("x", "y"))
     entries = [

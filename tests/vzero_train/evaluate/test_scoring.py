@@ -1,7 +1,7 @@
 import pytest
 from PIL import Image
 
-from vzero_train.evaluate.items import EvalItem
+from vzero_data.benchmarks.items import EvalItem
 from vzero_train.evaluate.scoring import ItemResult, Score, Summary, score_response, wilson_interval
 
 

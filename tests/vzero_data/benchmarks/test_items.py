@@ -1,7 +1,7 @@
 import pytest
 from PIL import Image
 
-from vzero_train.evaluate.items import (
+from vzero_data.benchmarks.items import (
     EvalDataError,
     EvalItem,
     answer_letter,

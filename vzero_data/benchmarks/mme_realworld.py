@@ -25,9 +25,9 @@ from typing import Any
 from vzero_core.choices import ChoiceError, label_letter
 from vzero_core.fields import FieldError, parse_options
 from vzero_core.rows import Rejected, SourceError, iter_csv, iter_parquet, read_json_file
-from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.adapters.hrbench import tsv_header
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file
+from vzero_data.benchmarks import register_adapter
+from vzero_data.benchmarks.hrbench import tsv_header
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file
 
 _CHOICE_PREFIX = re.compile(r"^\s*\(?([A-Ea-e])\)\s*[.:]?\s*")
 REQUIRED = ("Question_id", "Image", "Text", "Answer choices", "Ground truth")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from vzero_core.choices import answer_index, shuffled
-from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes
+from vzero_data.benchmarks import register_adapter
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes
 
 CHUNK = 64
 PROTOCOL = "store: options in an order fixed per sample (seeded by its id), not the stored order"

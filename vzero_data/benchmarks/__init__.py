@@ -1,4 +1,8 @@
-"""Benchmark adapters: one module per layout, registered by name.
+"""Benchmark readers: one module per published layout, registered by name.
+
+Evaluation (``vzero-train eval``) reads benchmarks through these, and so can curation-side tools
+(checking a training set against a benchmark); they live here, with the other readers of
+published files, so both halves can use them.
 
 An adapter reads a benchmark source (file or folder) and yields :class:`EvalItem` objects, or
 :class:`Skipped` records for entries it cannot use (with the reason). A whole source it cannot read
@@ -14,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 
 BUILTIN_MODULES = ("store", "vstar", "hrbench", "mme_realworld", "synthetic")
 

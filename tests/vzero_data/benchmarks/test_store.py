@@ -4,10 +4,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.store_builder import add_sample, png
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks import store as store_adapter
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 from vzero_data.store import open_store
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.adapters import store as store_adapter
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
 
 
 def _sample(w, sample_id, image, answer, options=None, metadata=None, source="synthetic", **kw):

@@ -1,8 +1,8 @@
 import json
 
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks.items import LETTERS, EvalItem, Skipped
 from vzero_data.synth import write_scenes
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.items import LETTERS, EvalItem, Skipped
 
 
 def test_synthetic_scenes_become_multiple_choice_items(tmp_path):

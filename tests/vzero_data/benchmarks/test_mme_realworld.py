@@ -3,9 +3,9 @@ import json
 import pytest
 from PIL import Image
 
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.adapters.mme_realworld import strip_choice_prefix
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
+from vzero_data.benchmarks.mme_realworld import strip_choice_prefix
 
 
 def _entry(qid, image, truth="B", choices=None, **extra):

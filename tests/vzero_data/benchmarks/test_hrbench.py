@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 
 
 def _png(size=(16, 12)) -> bytes:

@@ -3,9 +3,9 @@ import json
 import pytest
 from PIL import Image
 
-from vzero_train.evaluate.adapters import open_benchmark
-from vzero_train.evaluate.adapters.vstar import shuffled_options
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped
+from vzero_data.benchmarks import open_benchmark
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
+from vzero_data.benchmarks.vstar import shuffled_options
 
 QUESTIONS = {
     ("direct_attributes", "sa_1.jpg"): ("What is the color of the cup?", ["white", "black", "red", "blue"]),

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from vzero_core.choices import ChoiceError, label_letter, shuffled, split_lettered
 from vzero_core.rows import Rejected, iter_jsonl
-from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_file
+from vzero_data.benchmarks import register_adapter
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_file
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 

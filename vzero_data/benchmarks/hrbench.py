@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vzero_core.rows import Rejected, SourceError, iter_csv
-from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file
+from vzero_data.benchmarks import register_adapter
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file
 
 OPTION_COLUMNS = ("A", "B", "C", "D", "E", "F")
 REQUIRED = ("index", "question", "answer", "A", "B")

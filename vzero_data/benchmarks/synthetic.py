@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from vzero_core.rows import Rejected, iter_jsonl
-from vzero_train.evaluate.adapters import register_adapter
-from vzero_train.evaluate.items import EvalDataError, EvalItem, Skipped, answer_letter, image_from_file
+from vzero_data.benchmarks import register_adapter
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, answer_letter, image_from_file
 
 MANIFEST_NAME = "manifest.jsonl"
 
