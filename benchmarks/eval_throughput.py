@@ -81,9 +81,9 @@ def bench_tsv_streaming(tmp: Path, rows: int, side: int) -> None:
 
 def bench_inference(tmp: Path, questions: int) -> None:
     from vzero_core.tiny_models import save_tiny_vlm
+    from vzero_core.vlm.models import load_vlm
     from vzero_data.synth import write_scenes
     from vzero_train.evaluate.runner import evaluate_model
-    from vzero_train.models import load_vlm
 
     vlm = load_vlm(save_tiny_vlm("qwen2_5_vl", tmp / "tiny", image_size=224), device="cpu")
     write_scenes(tmp / "synth", questions, size=512, seed=0, progress=False)

@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
     autocast = lambda: torch.autocast(DEVICE, dtype=torch.bfloat16)  # noqa: E731
     try:
-        from vzero_train.replay import gather_token_logprobs
+        from vzero_core.vlm.replay import gather_token_logprobs
     except Exception:  # the same chunked log-softmax, for a machine without the project's dependencies
         gather_token_logprobs = chunked_logprobs
 

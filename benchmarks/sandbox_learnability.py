@@ -33,11 +33,11 @@ import torch
 from PIL import Image
 
 from vzero_core.boxes import Box
+from vzero_core.vlm.prompts import encode_prompts
+from vzero_core.vlm.replay import response_logprobs
 from vzero_data.synth import SharedColourKnobs, make_shared_colour_scene
 from vzero_data.synth.scene import PALETTE, SHAPES, background, paint_mask, region_name, shape_mask
 from vzero_train.evaluate.runner import format_question
-from vzero_train.prompts import encode_prompts
-from vzero_train.replay import response_logprobs
 from vzero_train.sft import SFTConfig, SFTExample, SFTTrainer
 from vzero_train.sft_loss import answer_token_ids
 

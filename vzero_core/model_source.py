@@ -1,4 +1,8 @@
-"""Say at once, in command-line words, why a model cannot be loaded, before transformers tries.
+"""Where a named model lives, and, in command-line words, why it cannot be loaded before transformers
+tries.
+
+A model is a local folder holding ``config.json``, a training checkpoint ``checkpoints/step_N/``
+(whose student is in its ``model/`` folder; :func:`resolve_model_source`), or a hub id.
 
 A name is a local folder or a Hugging Face hub id. A missing local folder is "no such folder"
 (not a hub-id error); a hub id that is not in the local cache cannot load when the hub is switched
@@ -8,12 +12,17 @@ attempt, instead of after the hub client's minutes of retries.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 NETWORK_TIMEOUT_S = 3.0
+# A vzero training checkpoint folder holds its student in MODEL_DIR and its step in STATE_FILE.
+CHECKPOINT_MODEL_DIR = "model"
+CHECKPOINT_STATE_FILE = "trainer_state.json"
 _TRUE_WORDS = ("1", "true", "yes", "on")
 
 
@@ -94,3 +103,59 @@ def require_model_source(name: str | os.PathLike[str], *, what: str = "model") -
     problem = model_source_problem(str(name), what=what)
     if problem:
         raise ModelUnavailable(problem)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """``path``: what ``from_pretrained`` gets; ``checkpoint``: the training checkpoint folder it
+    belongs to, if any (its name and ``trainer_state.json`` say which step)."""
+
+    path: str
+    checkpoint: Path | None = None
+
+    @property
+    def step(self) -> int | None:
+        """The training step recorded in the checkpoint, or None outside a checkpoint."""
+        if self.checkpoint is None:
+            return None
+        try:
+            return int(json.loads((self.checkpoint / CHECKPOINT_STATE_FILE).read_text())["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+def could_be_hub_id(name: str) -> bool:
+    """Whether ``name`` is a syntactically valid hub repo id (``name`` or ``org/name``)."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
+def resolve_model_source(name_or_path: str | os.PathLike[str]) -> ModelSource:
+    """Resolve a model folder, a training checkpoint folder or a hub id (see the module docstring).
+
+    Raises ``FileNotFoundError`` for a missing folder or a folder that holds no model.
+    """
+    spec = str(name_or_path)
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        if (path / "config.json").is_file():
+            parent = path.parent
+            is_ckpt = path.name == CHECKPOINT_MODEL_DIR and (parent / CHECKPOINT_STATE_FILE).is_file()
+            return ModelSource(str(path), parent if is_ckpt else None)
+        inner = path / CHECKPOINT_MODEL_DIR
+        if (inner / "config.json").is_file():
+            return ModelSource(str(inner), path if (path / CHECKPOINT_STATE_FILE).is_file() else None)
+        raise FileNotFoundError(
+            f"{spec}: no model in this folder (no config.json, and no {CHECKPOINT_MODEL_DIR}/config.json "
+            "as a vzero training checkpoint has)"
+        )
+    if path.exists():
+        raise FileNotFoundError(f"not a folder: {spec}")
+    if not could_be_hub_id(spec):
+        raise FileNotFoundError(f"no such folder: {spec}")
+    return ModelSource(spec)

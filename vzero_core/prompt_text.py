@@ -1,6 +1,6 @@
 """The default prompt text shared by the trainer and the upstream-trainer export.
 
-Training (``vzero_train.prompts``) and ``vzero-data export --format verl`` must show models the same
+Training (``vzero_core.vlm.prompts``) and ``vzero-data export --format verl`` must show models the same
 words, so the defaults live here, in the package both can import. ``<image>`` marks the full image,
 ``<crop>`` the teacher's crop (the positive crop, or the negative view in its place).
 """

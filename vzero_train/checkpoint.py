@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from vzero_core.hf_loading import save_processor
+from vzero_core.model_source import CHECKPOINT_MODEL_DIR, CHECKPOINT_STATE_FILE
 from vzero_train.checkpoint_manifest import MANIFEST_FILE, verify_manifest, write_manifest
 
 logger = logging.getLogger(__name__)
 
 CHECKPOINTS_DIRNAME = "checkpoints"
-STATE_FILE = "trainer_state.json"
-MODEL_DIR = "model"
+STATE_FILE = CHECKPOINT_STATE_FILE
+MODEL_DIR = CHECKPOINT_MODEL_DIR
 TEACHER_FILE = "teacher_ema.pt"
 _STEP_DIR = re.compile(r"^step_(\d+)$")
 

@@ -4,7 +4,7 @@ accelerate casts every output of a prepared model to float32. For a VLM that cas
 of the (B, T, V) logits, which the log-prob gather then saves for backward: the whole sequence's
 float32 logits would stay alive through the update. :func:`keep_outputs_in_compute_dtype` removes
 that cast (its autocast stays); the log-probs are upcast one chunk at a time instead
-(:func:`vzero_train.replay.gather_token_logprobs`) and come out the same.
+(:func:`vzero_core.vlm.replay.gather_token_logprobs`) and come out the same.
 """
 
 from __future__ import annotations

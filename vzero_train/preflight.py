@@ -10,7 +10,7 @@ nothing about the image. Two teacher-forced replays each settle it on one real p
   same size (the full image stays): the gate compares exactly such a difference.
 
 (Student and teacher sharing one tokenizer and chat template is checked when the teacher is built,
-:func:`vzero_train.models.check_same_tokenizer`.)
+:func:`vzero_core.vlm.models.check_same_tokenizer`.)
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
+from vzero_core.vlm.replay import replay_logprobs
 from vzero_train.data import PromptItem, PromptStream, to_prompt_item
-from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
-from vzero_train.replay import replay_logprobs
 
 PROBE_RESPONSE = "The answer is B, a small red triangle."
 BLANK_GREY = (128, 128, 128)

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from vzero_train.prompts import encode_prompts
+from vzero_core.vlm.prompts import encode_prompts
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class RolloutBackend:
     ) -> Rollout:
         """Sample G responses for each rendered prompt with its images; group ``i`` is ``group_ids[i]``.
 
-        ``encoded`` (:class:`vzero_train.vision_cache.EncodedPrompts` of exactly these prompts, on the
+        ``encoded`` (:class:`vzero_core.vlm.vision_cache.EncodedPrompts` of exactly these prompts, on the
         model's device) lets a backend reuse the step's preprocessing and vision features.
         """
         if not (len(prompts) == len(images) == len(group_ids)):

@@ -13,9 +13,9 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.models import LoadedVLM
 from vzero_train.config import TrainConfig
 from vzero_train.data import RANDOM_NEGATIVE, RELATIVE_NEGATIVE, RecordSource, StoredRecord
-from vzero_train.models import LoadedVLM
 from vzero_train.precision import mixed_precision_mode
 from vzero_train.rollout import SamplingConfig
 from vzero_train.rollout_backends import make_rollout_backend

@@ -3,7 +3,7 @@
 V-Zero itself never reads an answer; SFT is the supervised piece around it: a base student trained
 briefly on a small labelled set, or a teacher trained to answer from the positive crop (the
 sandbox's tiny models start from scratch). It shares the OPD trainer's parts: models load through
-:func:`vzero_train.models.load_vlm`, prompts are rendered by the same templates with the question
+:func:`vzero_core.vlm.models.load_vlm`, prompts are rendered by the same templates with the question
 text evaluation asks (:func:`vzero_train.evaluate.runner.format_question`), answers are scored by
 the replay code (:mod:`vzero_train.sft_loss`), checkpoints have the trainer's layout (``model/``
 loads in ``vzero-train eval``) and a rerun resumes from the newest one, data position included.
@@ -18,14 +18,14 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_data.benchmarks.items import LETTERS, answer_letter
 from vzero_train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from vzero_train.config import TINY_PREFIX
 from vzero_train.data import DataError, RecordSource, endless_passes
 from vzero_train.evaluate.runner import format_question
 from vzero_train.metrics import MetricsLogger
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_train.schedule import make_scheduler
 from vzero_train.sft_config import SFTConfig
 from vzero_train.sft_loss import answer_nll, answer_token_ids

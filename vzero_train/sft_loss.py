@@ -2,7 +2,7 @@
 
 SFT scores the answer's tokens exactly as the OPD trainer scores sampled responses: the prompt is
 encoded with its images by the processor (left-padded), the answer's ids (plus the end-of-turn
-token) are appended, and :func:`vzero_train.replay.response_logprobs` gives each answer token's
+token) are appended, and :func:`vzero_core.vlm.replay.response_logprobs` gives each answer token's
 log-prob. One code path for both keeps the prompt format, image handling and token alignment of
 supervised and on-policy training identical.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 import torch
 
-from vzero_train.prompts import encode_prompts
-from vzero_train.replay import response_logprobs
+from vzero_core.vlm.prompts import encode_prompts
+from vzero_core.vlm.replay import response_logprobs
 
 
 def answer_token_ids(tokenizer: Any, answers: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,8 +7,8 @@ consumes its :class:`StepResult` is :mod:`vzero_train.update`; the loop around b
 :mod:`vzero_train.trainer`.
 
 With ``step_inputs: shared`` (the default) each prompt is preprocessed and its image encoded once
-for the whole step (:mod:`vzero_train.vision_cache`), and the teacher's two replays branch one run
-of its common prefix (:mod:`vzero_train.prefix_replay`); ``per_row`` is the straightforward path,
+for the whole step (:mod:`vzero_core.vlm.vision_cache`), and the teacher's two replays branch one run
+of its common prefix (:mod:`vzero_core.vlm.prefix_replay`); ``per_row`` is the straightforward path,
 every row encoded and replayed in full. Both give the same numbers within float tolerance.
 """
 
@@ -22,17 +22,17 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.models import LoadedVLM
+from vzero_core.vlm.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
+from vzero_core.vlm.replay import encoded_logprobs, replay_logprobs
+from vzero_core.vlm.vision_cache import EncodedPrompts, compute_features, encode_once
 from vzero_train.config import GateConfig, TrainConfig
 from vzero_train.data import RELATIVE_NEGATIVE, PromptItem
 from vzero_train.gating import evidence_weights, gate_metrics
 from vzero_train.losses import opd_token_advantages
-from vzero_train.models import LoadedVLM
-from vzero_train.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs
-from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
-from vzero_train.replay import encoded_logprobs, replay_logprobs
 from vzero_train.rollout import Rollout, RolloutBackend
 from vzero_train.teacher import Teacher
-from vzero_train.vision_cache import EncodedPrompts, compute_features, encode_once
 
 # encode: the step's shared preprocessing and vision features (0 on the per_row path);
 # replay: the teacher's replays, both views

@@ -1,6 +1,6 @@
 """Teachers (docs/method.md, "Teachers"): an external frozen model, or the student's own weights.
 
-A teacher never generates; it only replays the student's tokens (:mod:`vzero_train.replay`).
+A teacher never generates; it only replays the student's tokens (:mod:`vzero_core.vlm.replay`).
 Three kinds:
 
 - ``external``: a separate frozen checkpoint that shares the student's tokenizer (checked).
@@ -20,7 +20,7 @@ from typing import Any, Literal
 import torch
 
 from vzero_core.hf_loading import resolve_dtype
-from vzero_train.models import LoadedVLM, check_same_tokenizer, load_vlm
+from vzero_core.vlm.models import LoadedVLM, check_same_tokenizer, load_vlm
 
 logger = logging.getLogger(__name__)
 

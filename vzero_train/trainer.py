@@ -24,14 +24,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates
 from vzero_train.checkpoint import finished_checkpoint, load_checkpoint, resume_checkpoint, save_checkpoint
 from vzero_train.config import TrainConfig
 from vzero_train.data import PromptStream, RecordSource
 from vzero_train.metrics import MetricsLogger
-from vzero_train.models import load_vlm
 from vzero_train.precision import keep_outputs_in_compute_dtype
 from vzero_train.preflight import PreflightReport, check_images_reach_models, first_prompt_item
-from vzero_train.prompts import PromptTemplates
 from vzero_train.setup import (
     load_teacher,
     make_accelerator,

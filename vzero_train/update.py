@@ -8,7 +8,7 @@ process (the token count is summed over processes), whatever each process's own 
 
 Rows of a step encoded once (``batch.encoded``) reuse that preprocessing. A frozen vision tower's
 features are reused as they are; a trainable one runs, with gradient, once per distinct image of a
-micro-batch (:func:`vzero_train.vision_cache.rows_with_fresh_features`), except under FSDP, which
+micro-batch (:func:`vzero_core.vlm.vision_cache.rows_with_fresh_features`), except under FSDP, which
 shards the tower inside the wrapped forward: there each row's pixels go through that forward.
 """
 
@@ -23,12 +23,12 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.prompts import encode_prompts
+from vzero_core.vlm.replay import response_logprobs
+from vzero_core.vlm.vision_cache import rows_with_fresh_features, vision_requires_grad
 from vzero_train.config import TrainConfig
 from vzero_train.losses import policy_loss, token_weights
-from vzero_train.prompts import encode_prompts
-from vzero_train.replay import response_logprobs
 from vzero_train.step import StepResult
-from vzero_train.vision_cache import rows_with_fresh_features, vision_requires_grad
 
 logger = logging.getLogger(__name__)
 

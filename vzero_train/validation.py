@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from vzero_core.vlm.prompts import PromptTemplates
 from vzero_data.benchmarks import open_benchmark
 from vzero_data.benchmarks.items import EvalDataError, Skipped
 from vzero_train.config import ValidationConfig
 from vzero_train.evaluate.report import prediction_writer, safe_name
 from vzero_train.evaluate.runner import evaluate_model
-from vzero_train.prompts import PromptTemplates
 
 if TYPE_CHECKING:
-    from vzero_train.models import LoadedVLM
+    from vzero_core.vlm.models import LoadedVLM
 
 logger = logging.getLogger(__name__)
 

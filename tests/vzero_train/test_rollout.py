@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_train.rollout import HFRollout, SamplingConfig, expand_groups, response_mask
 from vzero_train.rollout_backends import make_rollout_backend
 

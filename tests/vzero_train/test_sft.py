@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import build_messages, encode_prompts, render_prompt
 from vzero_train.data import DataError
-from vzero_train.models import load_vlm
-from vzero_train.prompts import build_messages, encode_prompts, render_prompt
 from vzero_train.sft import to_sft_example, train_sft
 from vzero_train.sft_config import SFTConfig
 from vzero_train.sft_loss import answer_nll

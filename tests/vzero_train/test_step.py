@@ -6,11 +6,11 @@ import pytest
 import torch
 from PIL import Image
 
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates
 from vzero_train.config import TrainConfig
 from vzero_train.data import PromptItem
 from vzero_train.losses import opd_token_advantages
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates
 from vzero_train.rollout import HFRollout, RolloutBackend, Samples, SamplingConfig
 from vzero_train.step import gated_step, step_metrics, teacher_views
 from vzero_train.teacher import Teacher

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from vzero_train.models import ModelCompatibilityError, load_vlm
+from vzero_core.vlm.models import ModelCompatibilityError, load_vlm
 from vzero_train.teacher import build_teacher, ema_update
 
 

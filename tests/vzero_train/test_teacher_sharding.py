@@ -61,7 +61,7 @@ def test_only_frozen_teachers_shard(teacher, message):
 
 
 def test_sharding_needs_a_distributed_run(tiny_vlm):
-    from vzero_train.models import load_vlm
+    from vzero_core.vlm.models import load_vlm
     from vzero_train.teacher_sharding import shard_frozen_model
 
     model = load_vlm(tiny_vlm("qwen2_5_vl", "teacher"), device="cpu", dtype="float32").model

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from vzero_core.vlm.prompts import PromptTemplates
 from vzero_data.synth import write_scenes
 from vzero_train import validation as validation_module
 from vzero_train.config import RecipeError, ValidationConfig, load_train_config
 from vzero_train.metrics import read_metrics
-from vzero_train.prompts import PromptTemplates
 from vzero_train.trainer import Trainer
 from vzero_train.validation import Validator, preserved_rng, validation_due
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates
+from vzero_core.vlm.replay import replay_logprobs
 from vzero_train.config import TrainConfig
 from vzero_train.data import PromptItem
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates
-from vzero_train.replay import replay_logprobs
 from vzero_train.rollout import Rollout
 from vzero_train.setup import load_teacher
 from vzero_train.step import render_prompts, shared_replays, teacher_views

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates
+from vzero_core.vlm.replay import replay_logprobs
 from vzero_train.config import TrainConfig
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates
-from vzero_train.replay import replay_logprobs
 from vzero_train.rollout import Rollout
 from vzero_train.step import StepResult, render_prompts
 from vzero_train.synthetic import synthetic_records

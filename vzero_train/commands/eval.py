@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Any
 from vzero_core.cli_support import CommandError
 
 if TYPE_CHECKING:
+    from vzero_core.vlm.prompts import PromptTemplates
     from vzero_data.benchmarks import Benchmark
     from vzero_train.evaluate.judge import Judge
     from vzero_train.evaluate.runner import EvalResult
-    from vzero_train.prompts import PromptTemplates
 
 HELP = "evaluate checkpoints on full-image benchmarks (JSON + Markdown report, CIs, plot)"
 
@@ -124,7 +124,7 @@ def _labels(models: list[str]) -> list[str]:
 
 def _model_sources(models: list[str]) -> list[Any]:
     """Resolve every --model up front, so a missing folder fails before any benchmark is read."""
-    from vzero_train.model_source import resolve_model_source
+    from vzero_core.model_source import resolve_model_source
 
     try:
         return [resolve_model_source(m) for m in models]
@@ -133,6 +133,7 @@ def _model_sources(models: list[str]) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vzero_core.vlm.prompts import DEFAULT_STUDENT_TEMPLATE, PromptTemplates, TemplateError
     from vzero_data.benchmarks import open_benchmark
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import (
@@ -142,7 +143,6 @@ def run(args: argparse.Namespace) -> int:
         step_from_name,
         write_report,
     )
-    from vzero_train.prompts import DEFAULT_STUDENT_TEMPLATE, PromptTemplates, TemplateError
 
     for flag, value in (("--batch-size", args.batch_size), ("--max-new-tokens", args.max_new_tokens)):
         if value < 1:
@@ -223,10 +223,10 @@ def _evaluate_checkpoint(
     judge: Judge | None,
 ) -> dict[str, EvalResult]:
     """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
+    from vzero_core.vlm.models import load_vlm
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import prediction_writer, safe_name
     from vzero_train.evaluate.runner import evaluate_model
-    from vzero_train.models import load_vlm
 
     try:
         vlm = load_vlm(model, device=args.device, dtype=args.dtype)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from vzero_core.choices import CHOICE_INSTRUCTION, lettered_text
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 from vzero_data.benchmarks.items import EvalItem, Skipped
 from vzero_train.evaluate.scoring import CONFIDENCE, ItemResult, Summary, score_response
-from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 
 if TYPE_CHECKING:
+    from vzero_core.vlm.models import LoadedVLM
     from vzero_train.evaluate.judge import Judge
-    from vzero_train.models import LoadedVLM
 
 logger = logging.getLogger(__name__)
 

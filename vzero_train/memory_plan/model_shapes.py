@@ -74,8 +74,8 @@ class ModelShape:
 def config_folder(name: str) -> tuple[Path, str]:
     """The folder holding ``name``'s ``config.json``: a local model or checkpoint folder, else the
     shipped copy for that hub id. Raises :class:`ModelConfigError` naming what is missing."""
+    from vzero_core.model_source import resolve_model_source
     from vzero_train.config import TINY_PREFIX
-    from vzero_train.model_source import resolve_model_source
 
     if name.startswith(TINY_PREFIX):
         raise ModelConfigError(
@@ -187,7 +187,7 @@ def load_model_shape(name: str) -> ModelShape:
     from huggingface_hub.errors import StrictDataclassError
     from transformers import AutoConfig
 
-    from vzero_train.models import model_family
+    from vzero_core.vlm.models import model_family
 
     folder, origin = config_folder(name)
     where = str(folder / "config.json")

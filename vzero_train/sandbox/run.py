@@ -86,7 +86,7 @@ def run_sft(
 def teacher_check(
     out: Path, teacher: Path, strategies: list[str], config_hash: str, limit: int
 ) -> dict[str, Any]:
-    from vzero_train.models import load_vlm
+    from vzero_core.vlm.models import load_vlm
     from vzero_train.sandbox.teacher_eval import NO_CROP, POSITIVE, teacher_view_scores
 
     path = out / TEACHER_VIEWS_FILE

@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
+from vzero_core.vlm.replay import response_logprobs
 from vzero_data.benchmarks.items import LETTERS, answer_letter
 from vzero_train.evaluate.runner import format_question
-from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
-from vzero_train.replay import response_logprobs
 from vzero_train.sft_loss import answer_token_ids
 
 POSITIVE, NO_CROP = "positive", "none"

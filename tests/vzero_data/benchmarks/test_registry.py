@@ -3,10 +3,10 @@ import json
 import pytest
 from PIL import Image
 
+from vzero_data import benchmarks as adapters
 from vzero_data.benchmarks import detect_format, get_adapter, open_benchmark, register_adapter
 from vzero_data.benchmarks.items import EvalDataError, EvalItem, image_from_file
 from vzero_data.store import open_store
-from vzero_data import benchmarks as adapters
 
 
 @pytest.fixture

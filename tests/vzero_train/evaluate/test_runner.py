@@ -3,18 +3,18 @@ import os
 import pytest
 from PIL import Image
 
+from vzero_core.vlm.prompts import PromptTemplates
 from vzero_data.benchmarks import open_benchmark
 from vzero_data.benchmarks.items import EvalItem, Skipped
 from vzero_data.synth import write_scenes
 from vzero_train.evaluate.runner import evaluate_model, greedy_config, question_text
-from vzero_train.prompts import PromptTemplates
 
 
 @pytest.fixture(scope="module")
 def tiny_vlm(tmp_path_factory):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from vzero_core.tiny_models import save_tiny_vlm
-    from vzero_train.models import load_vlm
+    from vzero_core.vlm.models import load_vlm
 
     path = save_tiny_vlm("qwen2_5_vl", tmp_path_factory.mktemp("tiny") / "qwen", image_size=224)
     return load_vlm(path, device="cpu")
@@ -107,7 +107,7 @@ def test_custom_template_and_argument_checks(tiny_vlm):
 
 def test_families_taking_nested_image_lists(tmp_path):
     from vzero_core.tiny_models import save_tiny_vlm
-    from vzero_train.models import load_vlm
+    from vzero_core.vlm.models import load_vlm
 
     vlm = load_vlm(save_tiny_vlm("smolvlm", tmp_path / "smol", image_size=224), device="cpu")
     assert vlm.nested_images

@@ -16,7 +16,7 @@ BLOCK = re.compile(r"\.(layers|blocks)\.\d+\.")
 def test_counts_equal_the_loaded_model(tiny_vlm, family):
     """Counted on the meta device from config.json = counted on the model loaded with its weights;
     the block share = the parameters whose names sit in a numbered layer or block."""
-    from vzero_train.models import load_vlm
+    from vzero_core.vlm.models import load_vlm
 
     folder = tiny_vlm(family, "teacher")
     shape = load_model_shape(folder)

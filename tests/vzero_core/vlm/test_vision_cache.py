@@ -7,11 +7,10 @@ import torch
 from PIL import Image
 
 from vzero_core.tiny_models import VLM_FAMILIES
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates, build_messages, render_prompt
-from vzero_train.replay import encoded_logprobs, replay_logprobs, response_logprobs
-from vzero_train.rollout import HFRollout, SamplingConfig
-from vzero_train.vision_cache import (
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
+from vzero_core.vlm.replay import encoded_logprobs, replay_logprobs, response_logprobs
+from vzero_core.vlm.vision_cache import (
     accepts_features,
     compute_features,
     encode_once,
@@ -19,6 +18,7 @@ from vzero_train.vision_cache import (
     select_features,
     vision_requires_grad,
 )
+from vzero_train.rollout import HFRollout, SamplingConfig
 
 ROWS = [0, 0, 1, 2, 2, 2]  # prompt of each row: groups of different sizes, in order
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from vzero_train.prompts import encode_prompts
+from vzero_core.vlm.prompts import encode_prompts
 
 TEXT_KEYS = ("input_ids", "attention_mask", "mm_token_type_ids", "token_type_ids")
 GRID_KEY = "image_grid_thw"

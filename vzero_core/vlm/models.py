@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vzero_core.hf_loading import load_processor, resolve_device, resolve_dtype
-from vzero_train.model_source import resolve_model_source
+from vzero_core.model_source import resolve_model_source
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def load_vlm(
     """Load an image-text-to-text model and its processor onto ``device`` in ``dtype``.
 
     ``name_or_path`` is a model folder, a training checkpoint ``step_N/`` (its ``model/``) or a hub id
-    (:func:`vzero_train.model_source.resolve_model_source`). Frozen models (``trainable=False``) are
+    (:func:`vzero_core.model_source.resolve_model_source`). Frozen models (``trainable=False``) are
     put in eval mode with gradients off.
     """
     from transformers import AutoConfig, AutoModelForImageTextToText

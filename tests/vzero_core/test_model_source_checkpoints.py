@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from vzero_train.model_source import resolve_model_source
+from vzero_core.model_source import resolve_model_source
 
 
 def _layout(root, files):

@@ -4,9 +4,9 @@ import torch
 from PIL import Image
 
 from vzero_core.tiny_models import VLM_FAMILIES
-from vzero_train.models import load_vlm
-from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
-from vzero_train.replay import append_response, gather_token_logprobs, replay_logprobs
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
+from vzero_core.vlm.replay import append_response, gather_token_logprobs, replay_logprobs
 from vzero_train.rollout import HFRollout, SamplingConfig
 
 

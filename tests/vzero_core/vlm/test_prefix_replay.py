@@ -7,10 +7,10 @@ import torch
 from PIL import Image
 
 from vzero_core.tiny_models import VLM_FAMILIES
-from vzero_train.models import load_vlm
-from vzero_train.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs, split_at_crop
-from vzero_train.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
-from vzero_train.replay import replay_logprobs
+from vzero_core.vlm.models import load_vlm
+from vzero_core.vlm.prefix_replay import encode_teacher_prompts, shared_prefix_logprobs, split_at_crop
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
+from vzero_core.vlm.replay import replay_logprobs
 
 ROWS = [0, 0, 0, 1, 1, 1]  # G = 3 samples of each of two prompts
 

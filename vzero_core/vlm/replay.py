@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from vzero_train.prompts import encode_prompts
+from vzero_core.vlm.prompts import encode_prompts
 
 
 def gather_token_logprobs(
@@ -127,7 +127,7 @@ def encoded_logprobs(
     micro_batch_size: int = 8,
     chunk_size: int = 256,
 ) -> torch.Tensor:
-    """:func:`replay_logprobs` for prompts encoded once (:class:`vzero_train.vision_cache.EncodedPrompts`
+    """:func:`replay_logprobs` for prompts encoded once (:class:`vzero_core.vlm.vision_cache.EncodedPrompts`
     on the model's device): row ``i`` continues prompt ``prompt_index[i]``, reusing its preprocessing
     and vision features. No gradient; returned on CPU."""
     if len(prompt_index) != response_ids.shape[0]:

@@ -1,7 +1,7 @@
 import pytest
 
 from vzero_core.tiny_models import build_bpe_tokenizer
-from vzero_train.models import ModelCompatibilityError, check_same_tokenizer, load_vlm, model_family
+from vzero_core.vlm.models import ModelCompatibilityError, check_same_tokenizer, load_vlm, model_family
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ from typing import Any
 
 import torch
 
-from vzero_train.replay import gather_token_logprobs
-from vzero_train.vision_cache import EncodedPrompts, compute_features, encode_once, select_features
+from vzero_core.vlm.replay import gather_token_logprobs
+from vzero_core.vlm.vision_cache import EncodedPrompts, compute_features, encode_once, select_features
 
 
 def split_at_crop(prompt: str, image_token: str) -> tuple[str, str]:

@@ -1,6 +1,6 @@
 import pytest
 
-from vzero_train.prompts import PromptTemplates, TemplateError, build_messages
+from vzero_core.vlm.prompts import PromptTemplates, TemplateError, build_messages
 
 
 @pytest.mark.parametrize(
