@@ -33,11 +33,11 @@ import torch
 from PIL import Image
 
 from vzero_core.boxes import Box
+from vzero_core.prompt_text import question_text
 from vzero_core.vlm.prompts import encode_prompts
 from vzero_core.vlm.replay import response_logprobs
 from vzero_data.synth import SharedColourKnobs, make_shared_colour_scene
 from vzero_data.synth.scene import PALETTE, SHAPES, background, paint_mask, region_name, shape_mask
-from vzero_train.evaluate.runner import format_question
 from vzero_train.sft import SFTConfig, SFTExample, SFTTrainer
 from vzero_train.sft_loss import answer_token_ids
 
@@ -149,7 +149,7 @@ def accuracy(trainer: SFTTrainer, items: list[Item]) -> float:
             prompts, images, answers = [], [], []
             for it in batch:
                 prompt = trainer._prompt(
-                    SFTExample(it.sample_id, format_question(it.question, it.eval_options), (it.image,), "")
+                    SFTExample(it.sample_id, question_text(it.question, it.eval_options), (it.image,), "")
                 )
                 for option in it.eval_options:
                     prompts.append(prompt)

@@ -1,7 +1,9 @@
 """Training prompts from a store: the full image, the question, the positive crop and one negative.
 
 Training reads records through a small protocol (:class:`RecordLike`), which the store's
-``TrainingRecord`` satisfies; answers never reach training. :class:`PromptStream` turns a
+``TrainingRecord`` satisfies; answers never reach training. A record's options are part of its
+question (an optional ``eval_options``): the prompt shows them as evaluation does
+(:func:`vzero_core.prompt_text.sample_question`). :class:`PromptStream` turns a
 re-iterable record source into an endless, reproducible stream of :class:`PromptItem`: passes over
 the source are shuffled through a seeded buffer, each item picks its negative view by strategy
 name (or at random among the requested ones, seeded by the item's index), and every process of a
@@ -23,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from vzero_core import image_io
+from vzero_core.prompt_text import sample_question
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ def to_prompt_item(
     return PromptItem(
         index=index,
         sample_id=record.sample_id,
-        question=record.question,
+        question=sample_question(record.question, getattr(record, "eval_options", None), record.sample_id),
         image=_rgb(image),
         positive=_rgb(positive),
         negative=None if view is None else _rgb(view),
@@ -145,6 +148,8 @@ class StoredRecord:
         self.store = store
         self.sample_id: str = raw.sample["sample_id"]
         self.question: str = raw.sample["question"]
+        options = raw.sample.get("options")
+        self.eval_options: tuple[str, ...] | None = tuple(options) if options is not None else None
         self.config_hash: str = raw.config_hash
         self.negatives: Mapping[str, Any] = _DecodedOnRead(
             raw.negative_bytes, lambda name: f"{store}: {name} view of {self.sample_id}"

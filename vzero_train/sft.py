@@ -4,7 +4,8 @@ V-Zero itself never reads an answer; SFT is the supervised piece around it: a ba
 briefly on a small labelled set, or a teacher trained to answer from the positive crop (the
 sandbox's tiny models start from scratch). It shares the OPD trainer's parts: models load through
 :func:`vzero_core.vlm.models.load_vlm`, prompts are rendered by the same templates with the question
-text evaluation asks (:func:`vzero_train.evaluate.runner.format_question`), answers are scored by
+text evaluation asks (:func:`vzero_core.prompt_text.sample_question`: options in the order fixed by the
+sample id), answers are scored by
 the replay code (:mod:`vzero_train.sft_loss`), checkpoints have the trainer's layout (``model/``
 loads in ``vzero-train eval``) and a rerun resumes from the newest one, data position included.
 """
@@ -18,13 +19,13 @@ from typing import Any
 
 import torch
 
+from vzero_core.prompt_text import sample_options, sample_question
 from vzero_core.vlm.models import load_vlm
 from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_data.benchmarks.items import LETTERS, answer_letter
 from vzero_train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from vzero_train.config import TINY_PREFIX
 from vzero_train.data import DataError, RecordSource, endless_passes
-from vzero_train.evaluate.runner import format_question
 from vzero_train.metrics import MetricsLogger
 from vzero_train.schedule import make_scheduler
 from vzero_train.sft_config import SFTConfig
@@ -51,7 +52,7 @@ def to_sft_example(record: Any, *, inputs: str, answer: str) -> SFTExample:
         raise DataError(f"sample {sid}: empty question")
     if record.eval_answer is None or not str(record.eval_answer).strip():
         raise DataError(f"sample {sid}: no answer to train on (SFT needs labelled records)")
-    options = tuple(record.eval_options or ())
+    options = sample_options(record.eval_options, sid)
     if options:
         letter = answer_letter(str(record.eval_answer), options, f"sample {sid}")
         target = letter if answer == "letter" else options[LETTERS.index(letter)]
@@ -62,7 +63,7 @@ def to_sft_example(record: Any, *, inputs: str, answer: str) -> SFTExample:
         raise DataError(f"sample {sid}: missing {'image' if images[0] is None else 'positive'} view")
     return SFTExample(
         sample_id=sid,
-        question=format_question(record.question, options),
+        question=sample_question(record.question, record.eval_options, sid),
         images=tuple(im.convert("RGB") if getattr(im, "mode", "RGB") != "RGB" else im for im in images),
         answer=target,
     )

@@ -42,6 +42,49 @@ def test_cli_trains_on_a_curated_store(tmp_path, tiny_vlm):
     assert logged[-1]["data_position"] == 4
 
 
+@pytest.mark.e2e
+def test_train_shows_the_student_the_question_eval_shows_it(tmp_path, tiny_vlm, monkeypatch):
+    """Through both entry points on one multiple-choice store: every student prompt ``vzero-train
+    train`` renders is the prompt ``vzero-train eval --format store`` renders for that sample, with
+    the lettered options and the instruction, in the same order."""
+    from vzero_train import step
+    from vzero_train.evaluate import runner
+
+    rendered: dict[str, list[str]] = {"train": [], "eval": []}
+
+    def recording(where, real):
+        def render(tokenizer, messages):
+            text = real(tokenizer, messages)
+            rendered[where].append(text)
+            return text
+
+        return render
+
+    monkeypatch.setattr(step, "render_prompt", recording("train", step.render_prompt))
+    monkeypatch.setattr(runner, "render_prompt", recording("eval", runner.render_prompt))
+    store = _curated_store(tmp_path)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(
+        "train:\n"
+        f"  store: {store}\n"
+        f"  output_dir: {tmp_path / 'run'}\n"
+        f"  student: {tiny_vlm('qwen2_5_vl')}\n"
+        f"  teacher: {{kind: external, path: {tiny_vlm('qwen2_5_vl', 'teacher')}}}\n"
+        "  data: {negative: corner, shuffle_buffer: 1}\n"
+        "  rollout: {group_size: 2, max_new_tokens: 2}\n"
+        "  prompts_per_step: 2\n"
+        "  steps: 2\n"
+        "  device: cpu\n"
+        "  tensorboard: false\n"
+    )
+    assert main(["train", str(recipe)]) == 0
+    args = ["eval", "--model", tiny_vlm("qwen2_5_vl"), "--data", str(store), "--format", "store"]
+    assert main([*args, "--out", str(tmp_path / "eval"), "--max-new-tokens", "2", "--no-plot"]) == 0
+    student = {p for p in rendered["train"] if "zoomed-in view" not in p}
+    assert len(student) == 4 and student == set(rendered["eval"])
+    assert all("\n(A) " in p and "Answer with the option's letter" in p for p in student)
+
+
 def test_a_store_of_several_configs_needs_one_named(tmp_path):
     from vzero_train.config import TrainConfig
     from vzero_train.data_checks import TrainingDataError

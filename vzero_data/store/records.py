@@ -1,7 +1,8 @@
 """Reading training records back: one sample with its full image, positive crop and negative views.
 
 Reads batch by batch (a sample's rows live in one batch), so memory is bounded by one shard.
-Answers and options are exposed only as ``eval_answer`` / ``eval_options``: training never reads them.
+Answers are exposed only as ``eval_answer``: training never reads them. Options (``eval_options``) are
+part of the question, which training and evaluation show alike.
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ class RawRecord:
 
 @dataclass(frozen=True)
 class TrainingRecord:
-    """What the trainer consumes. ``eval_answer`` / ``eval_options`` are for evaluation only."""
+    """What the trainer consumes. ``eval_answer`` is for evaluation only and training never reads it;
+    ``eval_options`` are part of the question (training shows them as evaluation does)."""
 
     sample_id: str
     config_hash: str

@@ -8,7 +8,7 @@ The trainer's in-training validation calls :func:`evaluate_model` on a held-out 
 from vzero_data.benchmarks import Benchmark, detect_format, open_benchmark, register_adapter
 from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 from vzero_train.evaluate.answers import extract_choice, match_open
-from vzero_train.evaluate.runner import EvalResult, evaluate_model, question_text
+from vzero_train.evaluate.runner import EvalResult, evaluate_model, item_question
 from vzero_train.evaluate.scoring import ItemResult, Score, Summary, score_response, wilson_interval
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
     "extract_choice",
     "match_open",
     "open_benchmark",
-    "question_text",
+    "item_question",
     "register_adapter",
     "score_response",
     "wilson_interval",

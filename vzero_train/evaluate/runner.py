@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vzero_core.choices import CHOICE_INSTRUCTION, lettered_text
+from vzero_core.choices import CHOICE_INSTRUCTION
+from vzero_core.prompt_text import OPEN_INSTRUCTION, question_text
 from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 from vzero_data.benchmarks.items import EvalItem, Skipped
 from vzero_train.evaluate.scoring import CONFIDENCE, ItemResult, Summary, score_response
@@ -24,32 +25,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OPEN_INSTRUCTION = "Answer the question using a single word or phrase."
 DEFAULT_BATCH_SIZE = 8
 DEFAULT_MAX_NEW_TOKENS = 64
 
 
-def question_text(
+def item_question(
     item: EvalItem, choice_instruction: str = CHOICE_INSTRUCTION, open_instruction: str = OPEN_INSTRUCTION
 ) -> str:
-    """The text filling the template's ``{question}``: question, lettered options, instruction."""
-    return format_question(item.question, item.options, choice_instruction, open_instruction)
-
-
-def format_question(
-    question: str,
-    options: Sequence[str] = (),
-    choice_instruction: str = CHOICE_INSTRUCTION,
-    open_instruction: str = OPEN_INSTRUCTION,
-) -> str:
-    """Question, lettered options (when there are any) and the answer instruction, as one text.
-
-    Evaluation, supervised fine-tuning and the sandbox's on-policy runs all ask with this text, so a
-    model is scored on exactly the prompt it was trained on.
-    """
-    if options:
-        return lettered_text(question, options, choice_instruction)
-    return f"{question}\n{open_instruction}"
+    """The text filling the template's ``{question}`` for a benchmark item, as training asks it
+    (:func:`vzero_core.prompt_text.question_text`): question, lettered options, instruction."""
+    return question_text(item.question, item.options, choice_instruction, open_instruction)
 
 
 @dataclass
@@ -177,7 +162,7 @@ def evaluate_model(
         for batch in _batches(items, batch_size, result.skipped):
             prompts = [
                 render_prompt(
-                    vlm.tokenizer, build_messages(templates.student, question_text(it), templates.system)
+                    vlm.tokenizer, build_messages(templates.student, item_question(it), templates.system)
                 )
                 for it, _ in batch
             ]

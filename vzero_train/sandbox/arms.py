@@ -7,8 +7,9 @@
 - ``random_crop``: the paper's ablation, random windows as both positive and negative views.
 
 The arms read OPD records through :func:`opd_records`, which keeps only what on-policy training may
-see: the question text as evaluation asks it (options included, they are not answers), the full
-image, a positive and a negative view. The answer is never copied, so no arm can read it.
+see: the question and its options (they are not answers; training asks the question as evaluation
+does), the full image, a positive and a negative view. The answer is never copied, so no arm can
+read it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from vzero_train.data import RecordSource
-from vzero_train.evaluate.runner import format_question
 
 BASE = "base"
 PLAIN = "plain"
@@ -40,6 +40,7 @@ class OPDRecord:
     image: Any
     positive: Any
     negatives: dict[str, Any]
+    eval_options: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,11 @@ def random_window(image: Any, like: Any, rng: np.random.Generator) -> Any:
 
 def to_opd_record(record: Any, a: Arm, seed: int) -> OPDRecord:
     """What arm ``a`` trains on from a store record: never its answer."""
-    question = format_question(record.question, tuple(record.eval_options or ()))
+    question, options = record.question, record.eval_options
     if not a.random_crop:
-        return OPDRecord(record.sample_id, question, record.image, record.positive, dict(record.negatives))
+        return OPDRecord(
+            record.sample_id, question, record.image, record.positive, dict(record.negatives), options
+        )
     positive = record.negatives[RANDOM_POSITIVE]
     key = int(hashlib.sha256(record.sample_id.encode()).hexdigest()[:12], 16)
     rng = np.random.default_rng([seed, key])
@@ -91,6 +94,7 @@ def to_opd_record(record: Any, a: Arm, seed: int) -> OPDRecord:
         record.image,
         positive,
         {RANDOM_WINDOW: random_window(record.image, positive, rng)},
+        options,
     )
 
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import torch
 
+from vzero_core.prompt_text import sample_options, sample_question
 from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 from vzero_core.vlm.replay import response_logprobs
 from vzero_data.benchmarks.items import LETTERS, answer_letter
-from vzero_train.evaluate.runner import format_question
 from vzero_train.sft_loss import answer_token_ids
 
 POSITIVE, NO_CROP = "positive", "none"
@@ -44,11 +44,11 @@ def teacher_view_scores(
     tallies = {v: {"correct": 0, "n": 0, "logprob": 0.0} for v in views}
     vlm.model.eval()
     for record in records:
-        options = tuple(record.eval_options or ())
+        options = sample_options(record.eval_options, record.sample_id)
         if not options:
             raise ValueError(f"sample {record.sample_id}: the teacher check needs multiple-choice records")
         right = LETTERS.index(answer_letter(str(record.eval_answer), options, f"sample {record.sample_id}"))
-        question = format_question(record.question, options)
+        question = sample_question(record.question, record.eval_options, record.sample_id)
         for view in views:
             if view == NO_CROP:
                 template, images = templates.student, [record.image]

@@ -7,7 +7,7 @@ from vzero_core.vlm.prompts import PromptTemplates
 from vzero_data.benchmarks import open_benchmark
 from vzero_data.benchmarks.items import EvalItem, Skipped
 from vzero_data.synth import write_scenes
-from vzero_train.evaluate.runner import evaluate_model, greedy_config, question_text
+from vzero_train.evaluate.runner import evaluate_model, greedy_config, item_question
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def _blank():
         ),
     ],
 )
-def test_question_text(item, text):
-    assert question_text(item) == text
+def test_item_question(item, text):
+    assert item_question(item) == text
 
 
 def test_greedy_config_drops_sampling_knobs(tiny_vlm):

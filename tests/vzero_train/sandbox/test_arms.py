@@ -63,13 +63,17 @@ def test_an_unknown_arm_lists_the_known_ones():
         arm("gate_masked", STRATEGIES)
 
 
-def test_an_opd_record_asks_with_the_options_and_carries_no_answer():
+def test_an_opd_record_carries_the_options_but_no_answer_and_trains_on_the_evaluated_question():
+    from vzero_core.prompt_text import sample_question
+    from vzero_train.data import to_prompt_item
+
     record = labelled(1)[0]
     opd = to_opd_record(record, arm("gate_distractor", STRATEGIES), seed=0)
-    assert opd.question.startswith(record.question + "\n(A) ") and all(
-        o in opd.question for o in record.eval_options
-    )
+    assert opd.eval_options == record.eval_options and opd.question == record.question
     assert not hasattr(opd, "eval_answer") and opd.positive is record.positive
+    item = to_prompt_item(opd, 0, negative="distractor", requested=None, seed=0)
+    assert item.question == sample_question(record.question, record.eval_options, record.sample_id)
+    assert item.question.startswith(record.question + "\n(A) ")
 
 
 def test_the_random_crop_arm_uses_random_windows_as_both_views():
