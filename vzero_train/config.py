@@ -26,6 +26,8 @@ from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEM
 from vzero_core.recipe_base import RecipeError, Section, apply_overrides
 
 TINY_PREFIX = "tiny:"
+# more tokens than any vocabulary: the teacher's whole distribution (loss.estimator full)
+FULL_VOCABULARY = 1 << 30
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
@@ -133,10 +135,26 @@ class GateConfig(Section):
 
 
 class LossConfig(Section):
+    """The distillation signal. ``k1`` (the paper's): the sampled token's reverse-KL estimate as a
+    PPO advantage. ``topk`` / ``full``: the reverse KL over the teacher's top-k tokens (plus one
+    bucket for the rest) or the whole vocabulary at every sampled position, a direct loss with
+    lower variance (TRL's and verl's OPD offer these). ``baseline`` centres the k1 advantage's
+    sequence sums within each prompt's group (docs/method.md, "Deviations")."""
+
+    estimator: Literal["k1", "topk", "full"] = "k1"
+    topk: int = Field(32, ge=1, description="teacher tokens per position for estimator topk")
+    baseline: Literal["none", "group_mean", "leave_one_out"] = Field(
+        "none", description="per-group baseline on the k1 sequence advantage"
+    )
     clamp: float = Field(10.0, gt=0.0, description="clamp of log p_student - l_plus")
     clip_ratio: float = Field(0.2, gt=0.0)
     dual_clip: float | None = Field(3.0, gt=1.0)
     aggregation: Literal["token-mean", "seq-mean-group-mean"] = "token-mean"
+
+    @property
+    def teacher_topk(self) -> int | None:
+        """How many of the teacher's tokens per position the loss needs (None: the sampled one)."""
+        return {"k1": None, "topk": self.topk, "full": FULL_VOCABULARY}[self.estimator]
 
 
 class OptimConfig(Section):
