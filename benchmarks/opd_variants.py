@@ -81,7 +81,9 @@ def make_record(seed: int, index: int) -> Record:
     pixels = np.asarray(scene.image)
     sid = f"bs-{seed}-{index}"
     box = scene.target.box
-    pos = positive_view(pixels, box, CropPolicy(margin_ratio=0.2, min_side=16), seed=view_seed(sid, "crop", 0))
+    pos = positive_view(
+        pixels, box, CropPolicy(margin_ratio=0.2, min_side=16), seed=view_seed(sid, "crop", 0)
+    )
     negatives = {}
     from vzero_data.views import ViewRejected
 
@@ -147,7 +149,9 @@ def option_accuracy(vlm: Any, records: list[Record], images: str = "full") -> di
                     prompts.append(prompt)
                     image_lists.append(views)
                     answers.append(option)
-            enc = encode_prompts(vlm.processor, prompts, image_lists, nested_images=vlm.nested_images).to(device)
+            enc = encode_prompts(vlm.processor, prompts, image_lists, nested_images=vlm.nested_images).to(
+                device
+            )
             ids, mask = answer_token_ids(vlm.tokenizer, answers)
             scores = (response_logprobs(model, enc, ids.to(device)).cpu() * mask).sum(-1)
             scores = scores.view(len(batch), -1)
@@ -196,7 +200,11 @@ def sft(work: Path, role: str, steps: int, seed: int, lr: float, inputs: str) ->
 def deep_update(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
-        out[key] = deep_update(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            deep_update(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
@@ -265,13 +273,17 @@ def report(work: Path, against: str, split: str) -> None:
 
     rows = [json.loads(line) for line in (work / "results.jsonl").read_text().splitlines() if line.strip()]
     base = json.loads((work / "base.json").read_text())
-    print(f"base student ({split}): {base[split]['accuracy']:.3f}; teacher with crop {base['teacher']['accuracy']:.3f}")
+    print(
+        f"base student ({split}): {base[split]['accuracy']:.3f}; teacher with crop {base['teacher']['accuracy']:.3f}"
+    )
     by_variant: dict[str, dict[int, dict[str, Any]]] = {}
     for r in rows:
         by_variant.setdefault(r["variant"], {})[r["seed"]] = r
     ref = by_variant.get(against, {})
     print(f"{'variant':<28} {'seeds':>5} {'mean':>6}  {'per seed':<44} {'vs ' + against:>22}")
-    for name, runs in sorted(by_variant.items(), key=lambda kv: -np.mean([r[split]["accuracy"] for r in kv[1].values()])):
+    for name, runs in sorted(
+        by_variant.items(), key=lambda kv: -np.mean([r[split]["accuracy"] for r in kv[1].values()])
+    ):
         accs = [runs[s][split]["accuracy"] for s in sorted(runs)]
         line = f"{name:<28} {len(accs):>5} {np.mean(accs):6.3f}  {' '.join(f'{a:.3f}' for a in accs):<44}"
         shared = sorted(set(runs) & set(ref))
@@ -283,7 +295,9 @@ def report(work: Path, against: str, split: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--work", type=Path, required=True, help="folder of the models and results (kept)")
     parser.add_argument("--variants", default="plain", help=f"comma-separated, of: {', '.join(VARIANTS)}")
     parser.add_argument("--seeds", default="0-3", help="e.g. 0-5 or 0,2,4")
