@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +79,22 @@ def _rows(
         }
 
 
+def _image_bytes(row: dict[str, Any]) -> int:
+    return sum(len(row[k]["bytes"]) for k in ("image", "positive", "negative"))
+
+
 def write_dataset_folder(
-    rows: Iterator[dict[str, Any]], folder: Path, *, max_shard_bytes: int = MAX_SHARD_BYTES
+    rows: Iterator[dict[str, Any]],
+    folder: Path,
+    *,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    features: Any = None,
+    row_bytes: Callable[[dict[str, Any]], int] = _image_bytes,
 ) -> int:
     """Stream ``rows`` into ``folder`` in the layout ``Dataset.save_to_disk`` writes (Arrow shards
     ``data-NNNNN-of-MMMMM.arrow``, ``state.json``, ``dataset_info.json``); returns the row count.
+    ``features`` defaults to this export's (:func:`hf_features`); ``row_bytes`` sizes a row's images
+    for the shard limit.
 
     Rows go straight into the shards with the writer ``save_to_disk`` uses; nothing is read back,
     so memory stays flat however large the export (saving a ``Dataset`` opened from one big Arrow
@@ -94,7 +105,7 @@ def write_dataset_folder(
     from datasets.fingerprint import generate_random_fingerprint
     from datasets.utils.py_utils import asdict
 
-    features = hf_features()
+    features = features if features is not None else hf_features()
     folder.mkdir(parents=True)
     parts: list[Path] = []
     writer = None
@@ -108,7 +119,7 @@ def write_dataset_folder(
                 parts.append(folder / f"part-{len(parts):05d}.arrow")
                 writer, shard_bytes = ArrowWriter(features=features, path=str(parts[-1])), 0
             writer.write(row)
-            shard_bytes += sum(len(row[k]["bytes"]) for k in ("image", "positive", "negative"))
+            shard_bytes += row_bytes(row)
             n += 1
         if writer is None:  # no rows: one empty shard, as save_to_disk writes for an empty dataset
             parts.append(folder / "part-00000.arrow")
