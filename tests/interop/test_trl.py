@@ -71,7 +71,9 @@ def test_teacher_view_fills_through_trls_multimodal_preparation(interop_store, e
     assert inputs["image_grid_thw"].shape[0] == 2  # the full image, then the crop
 
 
-def test_a_wrong_placeholder_count_fails_trls_collation(interop_store, export_to, tiny_vlm, tmp_path, monkeypatch):
+def test_a_wrong_placeholder_count_fails_trls_collation(
+    interop_store, export_to, tiny_vlm, tmp_path, monkeypatch
+):
     import datasets
 
     monkeypatch.setattr(export_trl, "DEFAULT_STUDENT_TEMPLATE", "<image>\n{question}\n<image>")
@@ -80,7 +82,9 @@ def test_a_wrong_placeholder_count_fails_trls_collation(interop_store, export_to
         _trainer(dataset, tiny_vlm(FAMILY), tmp_path / "run").train()
 
 
-def test_a_missing_teacher_image_fails_trls_multimodal_preparation(interop_store, export_to, tiny_vlm, monkeypatch):
+def test_a_missing_teacher_image_fails_trls_multimodal_preparation(
+    interop_store, export_to, tiny_vlm, monkeypatch
+):
     import datasets
 
     real_row = export_trl.trl_row

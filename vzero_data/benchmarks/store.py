@@ -9,10 +9,9 @@ one item. Images are fetched a chunk of samples at a time, so only a chunk's ima
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

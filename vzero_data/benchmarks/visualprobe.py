@@ -85,7 +85,9 @@ def _split_items(folder: Path, benchmark: str) -> Iterator[EvalItem | Skipped]:
     detect=_detect,
     description="VisualProbe: a difficulty's folder with val.json, or a folder of the easy/medium/hard folders",
 )
-def read_visualprobe(src: Path, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
+def read_visualprobe(
+    src: Path, *, benchmark: str, image_root: Path | None = None
+) -> Iterator[EvalItem | Skipped]:
     splits = _splits(src)
     if not splits:
         raise EvalDataError(f"{src}: not a VisualProbe folder (no {VAL_FILE})")

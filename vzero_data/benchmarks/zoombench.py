@@ -96,7 +96,9 @@ def _item(row: dict[str, Any], item_id: str, benchmark: str, where: str) -> Eval
     detect=_detect,
     description="ZoomBench: the data set folder (data/test.parquet) or the Parquet file; full image and crop",
 )
-def read_zoombench(src: Path, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
+def read_zoombench(
+    src: Path, *, benchmark: str, image_root: Path | None = None
+) -> Iterator[EvalItem | Skipped]:
     path = _parquet(src)
     if path is None:
         raise EvalDataError(f"{src}: not a ZoomBench folder (no data/test.parquet)")

@@ -295,7 +295,10 @@ def _run_zoom_gap(
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.zoom_gap import evaluate_zoom_gap, zoom_gap_table
 
-    names = [str(src.checkpoint) if src.checkpoint else m for m, src in zip(args.model, _model_sources(args.model), strict=True)]
+    names = [
+        str(src.checkpoint) if src.checkpoint else m
+        for m, src in zip(args.model, _model_sources(args.model), strict=True)
+    ]
     summaries = []
     for model, label in zip(args.model, _labels(names), strict=True):
         try:

@@ -137,7 +137,9 @@ def evaluate_zoom_gap(
                 (templates.teacher, result.zoomed, [[img, crop] for _, img, crop in kept]),
             ):
                 prompts = [
-                    render_prompt(vlm.tokenizer, build_messages(template, item_question(it), templates.system))
+                    render_prompt(
+                        vlm.tokenizer, build_messages(template, item_question(it), templates.system)
+                    )
                     for it, _, _ in kept
                 ]
                 responses = generate_responses(vlm, prompts, images, max_new_tokens=max_new_tokens)
