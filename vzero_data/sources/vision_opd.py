@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_core.fields import FieldError
+from vzero_core.fields import FieldError, option_answer
 from vzero_core.rows import Rejected, SourceError, iter_jsonl
 from vzero_data.sources.base import RawItem, SourceOptions, require_path
-from vzero_data.sources.zwz import HINT, answer_text, parse_zwz_box, split_problem
+from vzero_data.sources.zwz import HINT, parse_zwz_box, split_problem
 
 JSONL_NAME = "train.jsonl"
 OWN_FIELDS = ("problem", "images", "teacher_images", "answer", "extra_info")
@@ -61,7 +61,7 @@ class VisionOpdSource:
                 images = _path_list(row, "images")
                 teacher = _path_list(row, "teacher_images")
                 question, opts, instruction, had_hint = split_problem(row.get("problem"))
-                answer = answer_text(row.get("answer"), opts)
+                answer = option_answer(row.get("answer"), opts)
                 extra = row.get("extra_info") if isinstance(row.get("extra_info"), dict) else {}
                 boxes = parse_zwz_box(extra.get("bbox")) if extra.get("bbox") is not None else []
             except FieldError as exc:

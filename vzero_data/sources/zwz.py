@@ -19,8 +19,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from vzero_core.choices import LETTERS, ChoiceError, label_letter
-from vzero_core.fields import FieldError, optional_str, parse_boxes
+from vzero_core.choices import LETTERS
+from vzero_core.fields import FieldError, option_answer, parse_boxes
 from vzero_core.rows import Rejected, iter_parquet
 from vzero_data.sources.base import RawItem, SourceOptions, require_path
 
@@ -61,19 +61,6 @@ def parse_zwz_box(value: Any) -> list[list[float]]:
     return parse_boxes(value, "bbox")
 
 
-def answer_text(answer: Any, options: list[str] | None) -> str | None:
-    """A letter answer as its option's text (stored answers do not depend on option order)."""
-    answer = optional_str(answer)
-    if answer is None or not options:
-        return answer
-    try:
-        return options[LETTERS.index(label_letter(answer, len(options)))]
-    except ChoiceError:
-        if answer.strip() in options:
-            return answer.strip()
-        raise FieldError(f"answer: {answer!r} is neither an option letter nor one of the options") from None
-
-
 class ZwzSource:
     name = "zwz"
     description = "ZwZ-RL-VQA train.parquet (images, problem with A. options, answer letter, bbox xyxy)"
@@ -103,7 +90,7 @@ class ZwzSource:
                     raise FieldError("images: expected a list holding one image path")
                 question, opts, instruction, had_hint = split_problem(row.get("problem"))
                 boxes = parse_zwz_box(row.get("bbox"))
-                answer = answer_text(row.get("answer"), opts)
+                answer = option_answer(row.get("answer"), opts)
             except FieldError as exc:
                 yield Rejected(key, "bad_field", f"{where}: {exc}")
                 continue

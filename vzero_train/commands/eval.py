@@ -238,17 +238,11 @@ def _evaluate_checkpoint(
     judge: Judge | None,
 ) -> dict[str, EvalResult]:
     """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
-    from vzero_core.vlm.models import load_vlm
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import prediction_writer, safe_name
     from vzero_train.evaluate.runner import evaluate_model
 
-    try:
-        vlm = load_vlm(model, device=args.device, dtype=args.dtype)
-    except FileNotFoundError as exc:
-        raise CommandError(str(exc)) from exc
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"cannot load model {model!r}: {exc}") from exc
+    vlm = _load_model(args, model)
     logger.info("evaluating %s (%s) on %s", label, model, ", ".join(b.name for b in benchmarks))
     results = {}
     pred_dir = args.out / "predictions" / label
@@ -280,6 +274,18 @@ def _evaluate_checkpoint(
     return results
 
 
+def _load_model(args: argparse.Namespace, model: str) -> Any:
+    """The checkpoint loaded for evaluation; a missing or unloadable one is a one-line error."""
+    from vzero_core.vlm.models import load_vlm
+
+    try:
+        return load_vlm(model, device=args.device, dtype=args.dtype)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot load model {model!r}: {exc}") from exc
+
+
 def _run_zoom_gap(
     args: argparse.Namespace,
     benchmarks: list[Benchmark],
@@ -291,7 +297,6 @@ def _run_zoom_gap(
     import json
 
     from vzero_core.atomic_text import write_text_atomic
-    from vzero_core.vlm.models import load_vlm
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.zoom_gap import evaluate_zoom_gap, zoom_gap_table
 
@@ -301,12 +306,7 @@ def _run_zoom_gap(
     ]
     summaries = []
     for model, label in zip(args.model, _labels(names), strict=True):
-        try:
-            vlm = load_vlm(model, device=args.device, dtype=args.dtype)
-        except FileNotFoundError as exc:
-            raise CommandError(str(exc)) from exc
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"cannot load model {model!r}: {exc}") from exc
+        vlm = _load_model(args, model)
         try:
             for bench in benchmarks:
                 items = bench.items()
