@@ -39,9 +39,14 @@ from pathlib import Path
 HELP = "export training records (hf, verl, swift, trl, vision_opd)"
 FORMATS = ("hf", "verl", "swift", "trl", "vision_opd")
 FOLDER_EXPORTS = {
-    "swift": ("vzero_data.store.export_swift", "export_swift", "train.jsonl"),
-    "trl": ("vzero_data.store.export_trl", "export_trl", "dataset_info.json"),
-    "vision_opd": ("vzero_data.store.export_vision_opd", "export_vision_opd", "train.jsonl"),
+    "swift": ("vzero_data.store.export_swift", "export_swift", "train.jsonl", "train.jsonl folder"),
+    "trl": ("vzero_data.store.export_trl", "export_trl", "dataset_info.json", "dataset folder"),
+    "vision_opd": (
+        "vzero_data.store.export_vision_opd",
+        "export_vision_opd",
+        "train.jsonl",
+        "train.jsonl folder",
+    ),
 }
 
 
@@ -80,7 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def _replacing_export_folder(out: str, overwrite: bool, markers: tuple[str, ...]) -> Iterator[None]:
+def _replacing_export_folder(
+    out: str, overwrite: bool, markers: tuple[str, ...], what: str = "dataset folder"
+) -> Iterator[None]:
     """With ``--overwrite``, move an earlier export at ``out`` aside for the ``with`` body: deleted
     if the new export succeeds, put back if it fails. A folder holding none of ``markers`` (files an
     export of this format writes) is never replaced."""
@@ -91,7 +98,7 @@ def _replacing_export_folder(out: str, overwrite: bool, markers: tuple[str, ...]
         yield
         return
     if not any((old / marker).is_file() for marker in markers):
-        raise CommandError(f"{old}: exists and is not a folder an export wrote; not replacing it")
+        raise CommandError(f"{old}: exists and is not a {what} an export wrote; not replacing it")
     aside = old.with_name(f".{old.name}.replaced-{os.getpid()}")
     os.replace(old, aside)
     try:
@@ -134,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
         elif args.format in FOLDER_EXPORTS:
             import importlib
 
-            module, function, marker = FOLDER_EXPORTS[args.format]
+            module, function, marker, what = FOLDER_EXPORTS[args.format]
             export = getattr(importlib.import_module(module), function)
-            with _replacing_export_folder(args.out, args.overwrite, (marker,)):
+            with _replacing_export_folder(args.out, args.overwrite, (marker,), what):
                 summary = export(store, args.out, **common)
         else:
             from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl

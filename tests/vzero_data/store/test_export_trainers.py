@@ -104,5 +104,5 @@ def test_cli_overwrite_replaces_only_an_earlier_export(curated_store, tmp_path, 
     other = tmp_path / "notes"
     other.mkdir()
     assert main([*args[:-1], str(other), "--overwrite"]) == 2
-    assert "not a folder an export wrote" in capsys.readouterr().err
+    assert "an export wrote; not replacing it" in capsys.readouterr().err
     assert main([*args, "--options-in-prompt"]) == 2
