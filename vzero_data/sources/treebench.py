@@ -48,9 +48,9 @@ class TreeBenchSource:
             where, row = entry
             key = optional_str(row.get("index")) or where
             try:
-                data = _image_bytes(row.get("image"))
+                data = image_cell_bytes(row.get("image"))
                 boxes = parse_boxes(row.get("target_instances"), "target_instances")
-                opts = _options(row)
+                opts = row_options(row)
                 answer = option_answer(row.get("answer"), opts)
             except (FieldError, binascii.Error) as exc:
                 yield Rejected(key, "bad_field", f"{where}: {exc}")
@@ -68,7 +68,7 @@ class TreeBenchSource:
             )
 
 
-def _image_bytes(raw: Any) -> bytes:
+def image_cell_bytes(raw: Any) -> bytes:
     if isinstance(raw, (bytes, bytearray)):
         return bytes(raw)
     if isinstance(raw, str):
@@ -79,7 +79,7 @@ def _image_bytes(raw: Any) -> bytes:
     raise FieldError(f"image: expected base64 text, got {type(raw).__name__}")
 
 
-def _options(row: dict[str, Any]) -> list[str] | None:
+def row_options(row: dict[str, Any]) -> list[str] | None:
     if row.get(OPTIONS_COLUMN) is not None:
         return parse_options(row.get(OPTIONS_COLUMN), OPTIONS_COLUMN)
     columns = []

@@ -3,7 +3,7 @@
 The model sees the full image through the student template (as in training), with the options
 and an answer instruction appended; decoding is greedy and batched. Formats (detected from the
 source unless --format is given): store, vstar, hrbench, mme_realworld, mme_realworld_lite,
-zoombench, visualprobe, synthetic.
+treebench, zoombench, visualprobe, synthetic.
 
 Writes OUT/results.json, OUT/report.md, OUT/predictions/<checkpoint>/<benchmark>.jsonl (every
 response, streamed as produced) and, for several checkpoints, OUT/accuracy_vs_step.png.

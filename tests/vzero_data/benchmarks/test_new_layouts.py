@@ -129,3 +129,32 @@ def test_vstar_items_carry_their_boxes_in_xyxy_pixels(tmp_path):
     (tmp_path / "vstar" / "test_questions.jsonl").write_text(json.dumps(questions) + "\n", encoding="utf-8")
     (entry,) = open_benchmark(tmp_path / "vstar", "vstar").items()
     assert [b.to_list() for b in entry.boxes] == [[10.0, 20.0, 40.0, 35.0]]  # from the item's JSON
+
+
+def test_treebench_tsv_items_keep_their_target_boxes(tmp_path):
+    import base64
+
+    import pandas as pd
+
+    image = base64.b64encode(_png(size=(100, 80))).decode()
+    frame = pd.DataFrame(
+        {
+            "index": [1, 2, 3],
+            "image": [image, image, image],
+            "question": ['What is left of the "lamp"?', "Which colour is the mug\non the desk?", "q?"],
+            "multi-choice options": ["A. chair\nB. table", "A. red\nB. blue\nC. green", "A. x\nB. y"],
+            "answer": ["B", "A", "E"],
+            "category": ["Perception/Attributes"] * 3,
+            "target_instances": ["[[10, 20, 40, 35]]", "[]", "[[1, 2, 3, 4]]"],
+        }
+    )
+    frame.to_csv(tmp_path / "TreeBench.tsv", sep="\t", index=False)  # as published: pandas, standard quoting
+    assert detect_format(tmp_path) == "treebench"
+    first, second, bad = open_benchmark(tmp_path).items()
+    assert (first.options, first.answer, [b.to_list() for b in first.boxes]) == (
+        ("chair", "table"),
+        "B",
+        [[10.0, 20.0, 40.0, 35.0]],
+    )
+    assert second.question == "Which colour is the mug\non the desk?" and second.boxes == ()
+    assert isinstance(bad, Skipped) and "'E'" in bad.reason
