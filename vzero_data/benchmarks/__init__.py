@@ -20,7 +20,16 @@ from pathlib import Path
 
 from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 
-BUILTIN_MODULES = ("store", "vstar", "hrbench", "mme_realworld", "synthetic")
+BUILTIN_MODULES = (
+    "store",
+    "zoombench",
+    "visualprobe",
+    "treebench",
+    "vstar",
+    "hrbench",
+    "mme_realworld",
+    "synthetic",
+)
 
 Reader = Callable[..., Iterator[EvalItem | Skipped]]
 

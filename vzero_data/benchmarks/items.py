@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from vzero_core.boxes import Box
 from vzero_core.choices import LETTERS  # one alphabet for ingest, export and evaluation
 
 
@@ -34,6 +35,10 @@ class EvalItem:
     options: tuple[str, ...] = ()
     category: str = "all"
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Where the evidence is, for the zooming-gap evaluation: boxes (xyxy pixels of the image), or a
+    # crop the benchmark ships (ZoomBench) or the store holds (its positive view).
+    boxes: tuple[Box, ...] = field(default=(), compare=False)
+    load_crop: Callable[[], Image.Image] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.question.strip():

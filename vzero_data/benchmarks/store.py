@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,28 @@ def read_store(src: Path, *, benchmark: str, image_root: Path | None = None) -> 
     for batch in samples.to_batches(max_chunksize=CHUNK):
         rows = [tuple(r[c] for c in COLUMNS) for r in batch.to_pylist()]
         found = store.image_bytes(sorted({r[1] for r in rows if r[1]}))
+        crops = _positive_views(store, [r[0] for r in rows])
         for row in rows:
             try:
-                yield _item(row, found, benchmark, f"{src} sample {row[0]!r}")
+                item = _item(row, found, benchmark, f"{src} sample {row[0]!r}")
+                if row[0] in crops:
+                    item = replace(item, load_crop=image_from_bytes(crops[row[0]]))
+                yield item
             except EvalDataError as exc:
                 yield Skipped(str(row[0]), benchmark, str(exc))
+
+
+def _positive_views(store: Any, sample_ids: list[str]) -> dict[str, bytes]:
+    """Each sample's first valid positive view (encoded), for the zooming-gap evaluation."""
+    table = store.query(
+        "SELECT sample_id, image_bytes FROM views WHERE valid AND kind = 'positive' "
+        "AND list_contains(?, sample_id) ORDER BY sample_id, view_id",
+        [sample_ids],
+    )
+    out: dict[str, bytes] = {}
+    for sid, data in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True):
+        out.setdefault(sid, data)
+    return out
 
 
 def _item(row: tuple[Any, ...], images: dict[str, bytes], benchmark: str, where: str) -> EvalItem:

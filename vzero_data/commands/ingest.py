@@ -1,7 +1,7 @@
 """Ingest a data set into a curation store: samples + content-addressed images; rejected rows are
 recorded with a reason (see `vzero-data stats`). Re-running skips samples already ingested.
 
-formats: jsonl, csv, hf, vstar, visual_cot, treebench, coco, synthetic
+formats: jsonl, csv, hf, vstar, visual_cot, treebench, coco, synthetic, vision_opd, zwz
 
 examples:
   vzero-data ingest --format synthetic data/synth --out data/store
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 
-HELP = "ingest a data set (jsonl, csv, hf, vstar, visual_cot, treebench, coco, synthetic) into a store"
+HELP = "ingest a data set (jsonl, csv, hf, vstar, visual_cot, treebench, coco, synthetic, vision_opd, zwz) into a store"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

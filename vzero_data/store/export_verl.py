@@ -29,7 +29,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vzero_core.choices import answer_index, lettered_text, shuffled
 from vzero_core.prompt_text import (
     CROP_TAG,
     DEFAULT_STUDENT_TEMPLATE,
@@ -43,6 +42,7 @@ from vzero_data.store.export_common import (
     count_uncurated,
     decoded_records,
     require_one_config,
+    shown_question,
 )
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, iter_raw_records
@@ -95,8 +95,8 @@ def prompt_question(sample: dict[str, Any], options_in_prompt: bool) -> tuple[st
     question, options, answer = sample["question"], sample["options"], sample["answer"] or ""
     if not options_in_prompt or not options:
         return question, options, answer
-    shown, letter = shuffled(list(options), answer_index(answer, options), sample["sample_id"])
-    return lettered_text(question, shown), list(shown), letter or answer
+    shown = shown_question(sample)  # the one question builder training and evaluation use
+    return shown.text, list(shown.options), shown.answer
 
 
 def verl_row(
