@@ -3,9 +3,9 @@ keeps ``teacher_prompt`` and casts ``teacher_images``), its GKD sample (``GKDSam
 ``build_teacher_view``, the student's and the teacher's template inputs), its teacher-request
 builder and its image loader (relative paths resolved through ``ROOT_IMAGE_DIR``).
 
-ms-swift pins transformers<5.20 while vzero needs >=5.24, so it runs in a subprocess from the
-folder ``.ci/run`` installs it into (``tests/interop/ms-swift-requirements.txt``, ``--no-deps``;
-``VZERO_MS_SWIFT_PATH`` points elsewhere). Its Qwen-VL templates import ``qwen_vl_utils``, which
+ms-swift pins transformers<5.20 while vzero needs >=5.24, so it runs in a subprocess from a folder of
+its own: the first test of a run installs ``tests/interop/ms-swift-requirements.txt`` there with
+``pip --no-deps --target`` (``.interop/ms-swift``; ``VZERO_MS_SWIFT_PATH`` points elsewhere). Its Qwen-VL templates import ``qwen_vl_utils``, which
 needs torchvision, so the template encoding itself is not run here."""
 
 from __future__ import annotations
@@ -28,11 +28,34 @@ SWIFT_PATH = Path(os.environ.get("VZERO_MS_SWIFT_PATH", REPO / ".interop" / "ms-
 DRIVER = Path(__file__).with_name("swift_driver.py")
 
 
+def _install_swift() -> None:
+    """ms-swift and the packages its dataset code imports, pinned, into :data:`SWIFT_PATH` (once)."""
+    if (SWIFT_PATH / "swift").is_dir():
+        return
+    requirements = Path(__file__).with_name("ms-swift-requirements.txt")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(SWIFT_PATH),
+            "-r",
+            str(requirements),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"could not install ms-swift into {SWIFT_PATH}: {done.stderr[-1000:]}")
+
+
 def _swift(folder: Path) -> subprocess.CompletedProcess:
-    if not (SWIFT_PATH / "swift").is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"ms-swift is not installed in {SWIFT_PATH} (.ci/run installs it)")
-        pytest.skip(f"ms-swift not installed in {SWIFT_PATH}: see tests/interop/ms-swift-requirements.txt")
+    _install_swift()
     env = {**os.environ, "PYTHONPATH": str(SWIFT_PATH), "HF_DATASETS_CACHE": str(folder.parent / "hf-cache")}
     return subprocess.run(
         [sys.executable, str(DRIVER), str(folder)], capture_output=True, text=True, env=env, timeout=600
