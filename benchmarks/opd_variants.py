@@ -49,6 +49,38 @@ VARIANTS: dict[str, dict[str, Any]] = {
     # the paper's update at this scale: sampled-token k1, no baseline, gate off (plain) or on
     "plain": {"gate": {"enabled": False}},
     "gate": {"gate": {"enabled": True}},
+    # a per-group baseline on the k1 sequence advantage
+    "plain_baseline": {"gate": {"enabled": False}, "loss": {"baseline": "group_mean"}},
+    "plain_loo": {"gate": {"enabled": False}, "loss": {"baseline": "leave_one_out"}},
+    "gate_baseline": {"gate": {"enabled": True}, "loss": {"baseline": "group_mean"}},
+    # the reverse KL over the teacher's whole distribution / top-k at the sampled positions
+    "plain_full": {"gate": {"enabled": False}, "loss": {"estimator": "full"}},
+    "gate_full": {"gate": {"enabled": True}, "loss": {"estimator": "full"}},
+    "plain_top4": {"gate": {"enabled": False}, "loss": {"estimator": "topk", "topk": 4}},
+    # warm-up and decay, a looser gradient clip, more prompts and two mini-batches (same budget)
+    "plain_sched": {"gate": {"enabled": False}, "optim": {"warmup_steps": 6, "schedule": "cosine"}},
+    "plain_clip10": {"gate": {"enabled": False}, "optim": {"grad_clip": 10.0}},
+    "plain_2mb": {"gate": {"enabled": False}, "prompts_per_step": 16, "num_mini_batches": 2, "steps": 30},
+    "plain_t07": {"gate": {"enabled": False}, "rollout": {"temperature": 0.7}},
+    # the learning rate of the students' own SFT, warm-up and cosine decay
+    "full_lr2e3": {
+        "gate": {"enabled": False},
+        "loss": {"estimator": "full"},
+        "optim": {"lr": 2e-3, "warmup_steps": 6, "schedule": "cosine"},
+    },
+    "full_g2_p16": {
+        "gate": {"enabled": False},
+        "loss": {"estimator": "full"},
+        "rollout": {"group_size": 2},
+        "prompts_per_step": 16,
+        "optim": {"lr": 2e-3, "warmup_steps": 6, "schedule": "cosine"},
+    },
+    "sft_lr2e3": {"kind": "sft", "optim": {"lr": 2e-3, "warmup_steps": 6, "schedule": "cosine"}},
+    "sft_p16_lr2e3": {
+        "kind": "sft",
+        "prompts_per_step": 16,
+        "optim": {"lr": 2e-3, "warmup_steps": 6, "schedule": "cosine"},
+    },
     # labelled SFT on the same scenes, batch and learning rate: the ceiling at this budget
     "sft": {"kind": "sft"},
 }
@@ -220,7 +252,7 @@ def run_variant(work: Path, name: str, seed: int, models: dict[str, Path], steps
         from vzero_train.sft import SFTTrainer
         from vzero_train.sft_config import SFTConfig
 
-        per_step = BASE_TRAIN["prompts_per_step"]
+        per_step = spec.get("prompts_per_step", BASE_TRAIN["prompts_per_step"])
         config = SFTConfig(
             output_dir=str(out),
             model=str(models["student"]),

@@ -161,7 +161,7 @@ def gated_step(
                 encode_once(
                     student.processor,
                     student_prompts,
-                    [it.image for it in items],
+                    [it.student_image for it in items],
                     nested_images=student.nested_images,
                     device=model_device,
                 ),
@@ -174,7 +174,7 @@ def gated_step(
             rollout = rollout_backend.generate(
                 student.model,
                 student_prompts,
-                [[it.image] for it in items],
+                [[it.student_image] for it in items],
                 [it.index for it in items],
                 seed=seed,
                 encoded=encoded,
@@ -204,7 +204,7 @@ def gated_step(
                 l_minus = teacher_replay(teacher_views(rows, "negative"))
 
     row_prompts = [student_prompts[i] for i in rollout.prompt_index]
-    row_images = [[it.image] for it in rows]
+    row_images = [[it.student_image] for it in rows]
     with _timed(times, "old_logprobs"):  # the student's own log-probs, before the update
         if encoded is not None:
             old_logprobs = encoded_logprobs(
