@@ -53,7 +53,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines.append(f"How to read this report, and what the sandbox found so far: `{DOCS}`.  ")
     lines.append(f"Command: `{report['command']}`  ")
     lines.append(f"Wall time: {report['wall_time_s']:.0f} s on {report['machine']['description']}  ")
-    lines.append(f"Test items: {report['world']['sizes']['test']}; OPD steps per arm: {report['steps']['arm']}")
+    lines.append(
+        f"Test items: {report['world']['sizes']['test']}; OPD steps per arm: {report['steps']['arm']}"
+    )
     lines += ["", _world_line(report), ""]
     collapsed = [name for name, a in report["arms"].items() if a["answers"].get("collapsed")]
     if collapsed:

@@ -236,7 +236,9 @@ def prepare(
     if seeds is not None:
         sizes = sizes.model_copy(update={"seeds": seeds, "main_seeds": None})
     if arms:
-        sizes = sizes.model_copy(update={"arms": arms, "main_arms": [a for a in sizes.main_arms if a in arms]})
+        sizes = sizes.model_copy(
+            update={"arms": arms, "main_arms": [a for a in sizes.main_arms if a in arms]}
+        )
     out.mkdir(parents=True, exist_ok=True)
     resolved = out / "recipe.yaml"
     resolved.write_text(yaml.safe_dump(doc, sort_keys=False))
@@ -322,7 +324,9 @@ def arms_phase(run: SandboxRun, models: dict[str, Path]) -> None:
                 if seed >= sizes.seeds_of(name):
                     continue
                 t0 = time.perf_counter()
-                result = run_arm(run.recipe, run.out, name, seed, sizes, models, run.strategies, run.hashes["opd"])
+                result = run_arm(
+                    run.recipe, run.out, name, seed, sizes, models, run.strategies, run.hashes["opd"]
+                )
                 run.log(f"  {name} seed {seed}: step {result.step}, {time.perf_counter() - t0:.0f}s")
 
 
@@ -373,7 +377,9 @@ def evaluation_phase(
             final_step = max(by_step)
             own = by_step[final_step]
             outcomes[name] = (
-                {(s, item): ok for s in range(max_seeds) for (_, item), ok in own.items()} if name == BASE else own
+                {(s, item): ok for s in range(max_seeds) for (_, item), ok in own.items()}
+                if name == BASE
+                else own
             )
             per_arm[name] = {
                 **accuracy(own),
