@@ -75,6 +75,37 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "prompts_per_step": 16,
         "optim": {"lr": 2e-3, "warmup_steps": 6, "schedule": "cosine"},
     },
+    # twice the prompts per step at half the samples per prompt (the distribution loss reads every
+    # vocabulary entry at each sampled position, so G matters less), 120 steps: 1920 prompts
+    "full_g2_p16_120": {
+        "gate": {"enabled": False},
+        "loss": {"estimator": "full"},
+        "rollout": {"group_size": 2},
+        "prompts_per_step": 16,
+        "steps": 120,
+        "optim": {"lr": 5e-4, "warmup_steps": 10, "schedule": "cosine", "min_lr_ratio": 0.1},
+    },
+    "gate_full_g2_p16_120": {
+        "gate": {"enabled": True},
+        "loss": {"estimator": "full"},
+        "rollout": {"group_size": 2},
+        "prompts_per_step": 16,
+        "steps": 120,
+        "optim": {"lr": 5e-4, "warmup_steps": 10, "schedule": "cosine", "min_lr_ratio": 0.1},
+    },
+    "plain_g2_p16_120": {
+        "gate": {"enabled": False},
+        "rollout": {"group_size": 2},
+        "prompts_per_step": 16,
+        "steps": 120,
+        "optim": {"lr": 5e-4, "warmup_steps": 10, "schedule": "cosine", "min_lr_ratio": 0.1},
+    },
+    "sft_p16_120": {
+        "kind": "sft",
+        "prompts_per_step": 16,
+        "steps": 120,
+        "optim": {"lr": 5e-4, "warmup_steps": 10, "schedule": "cosine", "min_lr_ratio": 0.1},
+    },
     "sft_lr2e3": {"kind": "sft", "optim": {"lr": 2e-3, "warmup_steps": 6, "schedule": "cosine"}},
     "sft_p16_lr2e3": {
         "kind": "sft",
