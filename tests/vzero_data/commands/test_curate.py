@@ -177,6 +177,40 @@ def test_sigkill_of_the_main_process_leaves_no_workers_and_the_next_run_marks_it
     assert statuses == ["finished", "interrupted"]
 
 
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_ctrl_c_stops_the_run_with_one_line_and_no_worker_output(tmp_path):
+    """Ctrl-C goes to the whole process group: the run, its fork server and its workers. Only the
+    run may answer it (`interrupted`, exit 130); a worker printing `Process ForkServerProcess-1:` and
+    its KeyboardInterrupt traceback is what a user saw before."""
+    scenes = tmp_path / "scenes"
+    write_scenes(scenes, 24, size=640, seed=3, progress=False)
+    data = recipe_data(
+        scenes, "store.shard_max_mb=0.000001", "execution.workers=2", "execution.samples_per_task=1"
+    )
+    recipe = write_recipe(tmp_path / "r.yaml", data)
+    store = tmp_path / "store"
+    proc = subprocess.Popen(
+        curate_cmd(recipe, store, "--no-progress"),
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job has
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    helpers: set[int] = set()
+    while (_data_batches(store) < 1 or len(helpers) < 4) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        helpers = _descendants(proc.pid)
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "vzero-data curate: interrupted\n"
+
+
 def _scenes_with_rejects(root: Path) -> Path:
     """Scenes plus rows that become rejects: a missing image, no box, and repeats of earlier rows."""
     scenes = write_test_scenes(root)
