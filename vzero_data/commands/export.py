@@ -4,7 +4,10 @@
 --format verl  one Parquet file with the upstream V-Zero trainer's columns (prompt, images,
                teacher_raw_prompt, teacher_images, teacher_neg_raw_prompt, teacher_neg_images, ...)
 
-Samples lacking the chosen negative strategy are skipped and counted in the summary.
+The negative strategy is --negative-strategy, else the store's only one, else the paper's default
+(downsampled_distractor, the one training uses) when the store has it. Samples lacking it are
+skipped and counted in the summary. --format verl --out takes a .parquet file or a folder (which
+gets train.parquet).
 
 data_source: upstream computes a monitoring reward from data_source on every rollout and stops on a
 name it does not know, so the verl export writes one it accepts (--data-source, default zwz_vqa), not
@@ -14,6 +17,7 @@ examples:
   vzero-data export data/store --format verl --out train.parquet --negative-strategy downsampled_distractor
   vzero-data export data/store --format verl --out train.parquet --options-in-prompt --data-source vstar
   vzero-data export data/store --format hf --out data/hf_export
+  vzero-data export data/store --format verl --out data/verl        # data/verl/train.parquet
 """
 
 from __future__ import annotations
@@ -33,9 +37,15 @@ FORMATS = ("hf", "verl")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", help="store directory")
     parser.add_argument("--format", required=True, help=f"export format: {', '.join(FORMATS)}")
-    parser.add_argument("--out", required=True, help="output folder (hf) or .parquet file (verl)")
     parser.add_argument(
-        "--negative-strategy", help="negative view strategy (needed when the store has several)"
+        "--out",
+        required=True,
+        help="output folder (hf); .parquet file, or a folder that gets train.parquet (verl)",
+    )
+    parser.add_argument(
+        "--negative-strategy",
+        help="negative view strategy (default: the store's only one, else downsampled_distractor "
+        "when it has it, as training does; otherwise required)",
     )
     parser.add_argument(
         "--positive-strategy", help="positive view strategy (needed when the store has several)"
@@ -116,12 +126,13 @@ def run(args: argparse.Namespace) -> int:
             with _replacing_dataset_folder(args.out, args.overwrite):
                 summary = export_hf(store, args.out, **common)
         else:
-            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl
+            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl, verl_output_file
 
-            refuse_to_overwrite([args.out], args.overwrite)
+            out = verl_output_file(args.out)
+            refuse_to_overwrite([out], args.overwrite)
             summary = export_verl(
                 store,
-                args.out,
+                out,
                 random_strategy=args.random_strategy,
                 data_source=args.data_source or DEFAULT_DATA_SOURCE,
                 options_in_prompt=args.options_in_prompt,
