@@ -19,7 +19,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vzero_core.recipes import header_command, resolve_recipe, shipped_recipes
+from vzero_core.recipes import (
+    description,
+    header_command,
+    resolve_recipe,
+    shipped_accelerate_configs,
+    shipped_recipes,
+)
 from vzero_data.pipeline.load import load_recipe
 from vzero_train.config import load_train_config
 from vzero_train.sandbox.config import load_sandbox_config
@@ -91,7 +97,7 @@ def test_header_names_the_recipe_and_it_validates(name):
         assert f"vzero-data curate {name} " in command + " ", command
         load_recipe(path)
     if "train" in doc:
-        assert f"train {name}" in command, command
+        assert f"vzero-train train {name}" in command or f"vzero-train launch {name} " in command, command
         load_train_config(path)
 
 
@@ -224,3 +230,33 @@ def test_recipes_ship_as_package_data():
     assert 'vzero_recipes = ["*.yaml", "accelerate/*.yaml"]' in text
     assert 'vzero_recipes = "recipes"' in text
     assert all(path.parent == ROOT / "recipes" for path in RECIPES.values())
+
+
+@pytest.mark.parametrize(
+    "header, expected",
+    [
+        ("# cmd\n#\n# One line. Then more.\nx: 1\n", "One line."),
+        (
+            "# cmd\n#\n# A sentence that\n# spans lines (see a.yaml), whole.\n# Next one.\n",
+            "A sentence that spans lines (see a.yaml), whole.",
+        ),
+        (
+            "# cmd\n#\n# Qwen3.5-4B student, no full stop\n#\n# Second paragraph.\n",
+            "Qwen3.5-4B student, no full stop",
+        ),
+        ("# cmd\ndescription: given\n# First.\n", "given"),
+    ],
+)
+def test_description_is_the_first_whole_sentence(tmp_path, header, expected):
+    path = tmp_path / "r.yaml"
+    path.write_text(header)
+    assert description(path) == expected
+
+
+@pytest.mark.parametrize(
+    "path", [*RECIPES.values(), *shipped_accelerate_configs().values()], ids=lambda p: p.stem
+)
+def test_listed_descriptions_are_never_cut_mid_sentence(path):
+    doc = yaml.safe_load(path.read_text()) or {}
+    if not doc.get("description"):
+        assert description(path).endswith("."), description(path)

@@ -60,19 +60,23 @@ def header_command(path: Path) -> str:
 
 
 def description(path: Path) -> str:
-    """The recipe's ``description`` field, else the first prose line of its header comment."""
+    """The recipe's ``description`` field, else the first sentence of its header comment's first
+    paragraph (whole, however many lines it spans)."""
+    import re
+
     import yaml
 
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if isinstance(doc, dict) and doc.get("description"):
         return str(doc["description"])
+    words: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         text = line.removeprefix("#").strip()
-        if not line.startswith("#"):
+        if not line.startswith("#") or (not text and words):
             break
-        if text:
-            return text
-    return ""
+        words += text.split()
+    paragraph = " ".join(words)
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z(`])", paragraph, maxsplit=1)[0]
 
 
 def resolve_recipe(name_or_path: str | os.PathLike[str]) -> Path:
