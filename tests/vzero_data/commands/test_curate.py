@@ -287,3 +287,36 @@ def test_launches_started_together_on_a_new_store_leave_the_store_of_one_run(sce
         "SELECT sample_id, config_hash FROM samples GROUP BY ALL HAVING count(*) > 1"
     )
     assert twice.num_rows == 0
+
+
+def test_print_config_shows_the_recipe_as_it_would_run_and_touches_nothing(scenes, tmp_path, capsys):
+    from vzero_data.cli import main
+
+    recipe = write_recipe(tmp_path / "r.yaml", recipe_data(scenes))
+    argv = ["curate", str(recipe), "--out", str(tmp_path / "store"), "--set", "execution.workers=3"]
+    assert main([*argv, "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    first = printed.splitlines()[0]
+    assert first.startswith("# r.yaml as it would run (defaults filled in, --set applied); config hash ")
+    data = yaml.safe_load(printed)
+    assert data["execution"]["workers"] == 3 and data["crop"]["margin_ratio"] is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.yaml"]
+
+
+def test_dry_run_checks_what_curate_checks_and_writes_nothing(scenes, tmp_path, capsys):
+    from vzero_data.cli import main
+    from vzero_data.store import open_store
+
+    recipe = write_recipe(tmp_path / "r.yaml", recipe_data(scenes))
+    store = tmp_path / "store"
+    assert main(["curate", str(recipe), "--out", str(store), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"checked: recipe, source {scenes} ({N_ROWS} rows)" in out
+    assert f"store {store} would be created" in out and "nothing was run" in out
+    assert not store.exists()
+    open_store(store, create=True)
+    assert main(["curate", str(recipe), "--out", str(store), "--dry-run"]) == 0
+    assert f"store {store} holds 0 samples already curated under it" in capsys.readouterr().out
+    missing = write_recipe(tmp_path / "m.yaml", recipe_data(tmp_path / "nowhere"))
+    assert main(["curate", str(missing), "--out", str(store), "--dry-run"]) == 2
+    assert "m.yaml: source.path:" in capsys.readouterr().err
