@@ -12,6 +12,7 @@ and one GPU per process before it starts `accelerate launch`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,6 +142,10 @@ def test_header_runs_as_written_in_a_fresh_folder(name, tmp_path):
     if name == "demo":
         assert "kept: 16 samples" in done.stdout
         assert (out_dir / "train" / "checkpoints" / "step_8").is_dir()
+        config = re.search(r"config ([0-9a-f]{16}), shard", done.stdout).group(1)
+        assert f"config {config}, shard" in (ROOT / "README.md").read_text(), (
+            "the README's excerpt is current"
+        )
     else:
         assert "kept: 16 samples" in done.stdout
         assert (out_dir / "ablation_store").is_dir()
