@@ -63,7 +63,10 @@ def start_trackers(report_to: Sequence[str], out_dir: Path, params: Mapping[str,
     if not report_to:
         return []
     require_trackers(report_to)
+    from accelerate import PartialState
     from accelerate.tracking import MLflowTracker, WandBTracker
+
+    PartialState()  # the trackers ask it which process is the main one (an Accelerator made it already)
 
     run_name = out_dir.resolve().name
     trackers = []

@@ -5,6 +5,8 @@ is not installed."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from vzero_train.metrics import MetricsLogger, read_metrics
@@ -76,7 +78,11 @@ def test_wandb_offline_run_holds_the_logged_metrics(offline):
     logger.log(1, {"gate/weight_mean": 0.75})
     logger.close()
     (run_file,) = (out / "wandb").glob("offline-run-*/run-*.wandb")
-    # the offline run file is W&B's record log: the metric's key and the config's are in it verbatim
+    # The offline run file is W&B's record log: the metric's key and the config's are in it verbatim.
+    # W&B's service writes it on its own time after finish(): wait for it.
+    deadline = time.monotonic() + 60
+    while b"gate/weight_mean" not in run_file.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.2)
     data = run_file.read_bytes()
     assert b"gate/weight_mean" in data and b"steps" in data
 
