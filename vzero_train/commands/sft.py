@@ -28,13 +28,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from vzero_core.cli_support import CommandError
     from vzero_core.recipes import resolve_recipe
-    from vzero_train.commands.train import load_config
+    from vzero_train.commands.train import check_run_inputs, load_config
     from vzero_train.trackers import TrackerError
 
     config = load_config(args, "sft")
     if config is None:  # --print-config
         return 0
-    check_sft_inputs(config, resolve_recipe(args.recipe).name)
+    check_run_inputs(
+        resolve_recipe(args.recipe).name, "sft", config.store, {"model": config.model}, config.report_to
+    )
     if args.dry_run:
         print(
             f"checked: recipe, store {config.store}, model {config.model}\n"
@@ -60,24 +62,3 @@ def run(args: argparse.Namespace) -> int:
     )
     print(result.times.format())
     return 0
-
-
-def check_sft_inputs(config, where: str) -> None:
-    """The store, the model (unless a tiny one built here) and the trackers, before any model loads."""
-    from vzero_core.cli_support import CommandError
-    from vzero_core.model_source import model_source_problem
-    from vzero_data.store import StoreError, open_store
-    from vzero_train.config import TINY_PREFIX
-    from vzero_train.trackers import TrackerError, require_trackers
-
-    try:
-        open_store(config.store)
-    except StoreError as exc:
-        raise CommandError(f"{where}: sft.store: {exc}") from None
-    problem = None if config.model.startswith(TINY_PREFIX) else model_source_problem(config.model)
-    if problem:
-        raise CommandError(f"{where}: sft.model: {problem}")
-    try:
-        require_trackers(config.report_to, "sft.report_to")
-    except TrackerError as exc:
-        raise CommandError(f"{where}: {exc}") from None

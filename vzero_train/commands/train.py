@@ -104,8 +104,19 @@ def train_arguments(args: argparse.Namespace) -> list[str]:
 
 def check_inputs(config, where: str) -> None:
     """Fail before any model loads when the store or a model is missing: the store first (it is the
-    input), then the student and an external teacher (folders, or hub ids cached or reachable),
-    then the trackers ``report_to`` names."""
+    input), then the student and an external teacher, then the trackers ``report_to`` names."""
+    models = {"student": config.student}
+    if config.teacher.kind == "external" and config.teacher.path:
+        models["teacher.path"] = config.teacher.path
+    check_run_inputs(where, "train", config.store, models, config.report_to)
+
+
+def check_run_inputs(
+    where: str, section: str, store: str | None, models: dict[str, str], report_to: list[str]
+) -> None:
+    """A :class:`CommandError` naming ``section``'s field when the store does not open, a model
+    (a folder, or a hub id cached or reachable; ``tiny:`` ones are built here) cannot load, or a
+    tracker's package is missing."""
     from vzero_core.cli_support import CommandError
     from vzero_core.model_source import model_source_problem
     from vzero_data.store import StoreError, open_store
@@ -113,20 +124,15 @@ def check_inputs(config, where: str) -> None:
     from vzero_train.trackers import TrackerError, require_trackers
 
     try:
-        open_store(config.store)
+        open_store(store)
     except StoreError as exc:
-        raise CommandError(f"{where}: train.store: {exc}") from None
-    models = {"student": config.student}
-    if config.teacher.kind == "external" and config.teacher.path:
-        models["teacher.path"] = config.teacher.path
+        raise CommandError(f"{where}: {section}.store: {exc}") from None
     for field, name in models.items():
-        if name.startswith(TINY_PREFIX):
-            continue
-        problem = model_source_problem(name)
+        problem = None if name.startswith(TINY_PREFIX) else model_source_problem(name)
         if problem:
-            raise CommandError(f"{where}: train.{field}: {problem}")
+            raise CommandError(f"{where}: {section}.{field}: {problem}")
     try:
-        require_trackers(config.report_to, "train.report_to")
+        require_trackers(report_to, f"{section}.report_to")
     except TrackerError as exc:
         raise CommandError(f"{where}: {exc}") from None
 

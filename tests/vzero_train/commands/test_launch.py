@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.store_builder import curate
-from vzero_data.ingest import ingest
-from vzero_data.store import open_store
-from vzero_data.synth import write_scenes
+from tests.store_builder import synthetic_store
 
 ROOT = Path(__file__).resolve().parents[3]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
@@ -32,10 +29,7 @@ def launch(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.e2e
 def test_launch_starts_accelerate_and_reports_a_process_error_once(tmp_path, tiny_vlm):
-    write_scenes(tmp_path / "synth", 2, size=192, seed=3, progress=False)
-    store = open_store(tmp_path / "store", create=True)
-    ingest(str(tmp_path / "synth"), "synthetic", store, progress=False)
-    curate(store, positive_margin=0.5)
+    synthetic_store(tmp_path, 2)
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         f"store: {tmp_path / 'store'}\n"

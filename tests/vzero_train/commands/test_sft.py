@@ -2,20 +2,14 @@ import json
 
 import pytest
 
-from tests.store_builder import curate
-from vzero_data.ingest import ingest
-from vzero_data.store import open_store
-from vzero_data.synth import write_scenes
+from tests.store_builder import synthetic_store
 from vzero_train.cli import main
 from vzero_train.metrics import read_metrics
 
 
 @pytest.mark.e2e
 def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
-    write_scenes(tmp_path / "synth", 3, size=192, seed=3, progress=False)
-    store = open_store(tmp_path / "store", create=True)
-    ingest(str(tmp_path / "synth"), "synthetic", store, progress=False)
-    curate(store, positive_margin=0.5)
+    synthetic_store(tmp_path, 3)
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         f"store: {tmp_path / 'store'}\n"
