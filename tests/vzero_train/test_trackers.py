@@ -71,6 +71,7 @@ def test_mlflow_gets_every_logged_step_and_the_parameters(offline):
     assert [r["step"] for r in read_metrics(out)] == [1, 2], "metrics.jsonl is written as before"
 
 
+@pytest.mark.e2e  # W&B runs its own service process
 def test_wandb_offline_run_holds_the_logged_metrics(offline):
     pytest.importorskip("wandb")
     out = offline / "run"
