@@ -8,7 +8,7 @@ from vzero_train.metrics import read_metrics
 
 
 @pytest.mark.e2e
-def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
+def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm, capsys):
     synthetic_store(tmp_path, 3)
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
@@ -21,7 +21,8 @@ def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
         "  steps: 2\n"
         "  device: cpu\n"
     )
-    assert main(["sft", str(recipe), "--no-progress", "--set", "optim.lr=1e-3"]) == 0
+    assert main(["sft", str(recipe), "--no-progress", "--set", "sft.optim.lr=1e-3"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("time per stage: load model ")
     assert [r["step"] for r in read_metrics(tmp_path / "run")] == [2]
     model = tmp_path / "run" / "checkpoints" / "step_2" / "model"
     state = json.loads((model.parent / "trainer_state.json").read_text())
