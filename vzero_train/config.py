@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
-from vzero_core.recipe_base import RecipeError, Section, apply_overrides
+from vzero_core.recipe_base import RecipeError, Section, apply_overrides, scoped_overrides
 
 TINY_PREFIX = "tiny:"
 # more tokens than any vocabulary: the teacher's whole distribution (loss.estimator full)
@@ -249,6 +249,9 @@ class TrainConfig(Section):
     )
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
     tensorboard: bool = True
+    report_to: list[Literal["wandb", "mlflow"]] = Field(
+        [], description="experiment trackers that also get the metrics (vzero_train.trackers)"
+    )
 
     @field_validator("student")
     @classmethod
@@ -302,8 +305,9 @@ def load_section(
 
     A file without that key is read whole when it has ``whole_file_key``. The store path comes from
     the section's ``store`` or, failing that, a top-level ``store`` (a path, or a mapping with
-    ``path``). ``overrides`` (``KEY.PATH=VALUE`` strings or ``{dotted key: value}``) win over the
-    file. Errors name the file and the field.
+    ``path``). ``overrides`` (``KEY.PATH=VALUE`` strings or ``{dotted key: value}``, keyed by the
+    full recipe path ``NAME.FIELD`` or by the path inside the section) win over the file. Errors
+    name the file and the field.
     """
     import yaml
 
@@ -330,7 +334,7 @@ def load_section(
         store = doc["store"]
         section["store"] = store.get("path") if isinstance(store, dict) else store
     try:
-        section = apply_overrides(section, overrides or {})
+        section = apply_overrides(section, scoped_overrides(overrides or {}, name, model.model_fields))
     except RecipeError as exc:
         raise RecipeError(f"{path}: {exc}") from None
     try:

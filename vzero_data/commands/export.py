@@ -13,7 +13,10 @@
 The question is the one training shows (lettered options in the sample's fixed order and an answer
 instruction), except in the verl export, which keeps its own --options-in-prompt switch.
 
-Samples lacking the chosen negative strategy are skipped and counted in the summary.
+The negative strategy is --negative-strategy, else the store's only one, else the paper's default
+(downsampled_distractor, the one training uses) when the store has it. Samples lacking it are
+skipped and counted in the summary. --format verl --out takes a .parquet file or a folder (which
+gets train.parquet).
 
 data_source: upstream computes a monitoring reward from data_source on every rollout and stops on a
 name it does not know, so the verl export writes one it accepts (--data-source, default zwz_vqa), not
@@ -24,6 +27,7 @@ examples:
   vzero-data export data/store --format verl --out train.parquet --options-in-prompt --data-source vstar
   vzero-data export data/store --format hf --out data/hf_export
   vzero-data export data/store --format swift --out data/swift_export --negative-strategy masked
+  vzero-data export data/store --format verl --out data/verl        # data/verl/train.parquet
 """
 
 from __future__ import annotations
@@ -53,9 +57,15 @@ FOLDER_EXPORTS = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", help="store directory")
     parser.add_argument("--format", required=True, help=f"export format: {', '.join(FORMATS)}")
-    parser.add_argument("--out", required=True, help="output folder, or .parquet file (verl)")
     parser.add_argument(
-        "--negative-strategy", help="negative view strategy (needed when the store has several)"
+        "--out",
+        required=True,
+        help="output folder (hf); .parquet file, or a folder that gets train.parquet (verl)",
+    )
+    parser.add_argument(
+        "--negative-strategy",
+        help="negative view strategy (default: the store's only one, else downsampled_distractor "
+        "when it has it, as training does; otherwise required)",
     )
     parser.add_argument(
         "--positive-strategy", help="positive view strategy (needed when the store has several)"
@@ -146,12 +156,13 @@ def run(args: argparse.Namespace) -> int:
             with _replacing_export_folder(args.out, args.overwrite, (marker,), what):
                 summary = export(store, args.out, **common)
         else:
-            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl
+            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl, verl_output_file
 
-            refuse_to_overwrite([args.out], args.overwrite)
+            out = verl_output_file(args.out)
+            refuse_to_overwrite([out], args.overwrite)
             summary = export_verl(
                 store,
-                args.out,
+                out,
                 random_strategy=args.random_strategy,
                 data_source=args.data_source or DEFAULT_DATA_SOURCE,
                 options_in_prompt=args.options_in_prompt,

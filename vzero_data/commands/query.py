@@ -44,20 +44,27 @@ def run(args: argparse.Namespace) -> int:
         if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
             sizes = [None if v is None else f"<{len(v)} bytes>" for v in table.column(i).to_pylist()]
             table = table.set_column(i, field.name, pa.array(sizes, pa.string()))
-    df = table.to_pandas()
     if args.format == "csv":
-        df.to_csv(sys.stdout, index=False)
+        table.to_pandas().to_csv(sys.stdout, index=False)
     elif args.format == "json":
-        print(df.to_json(orient="records", lines=True, force_ascii=False), end="")
+        print(table.to_pandas().to_json(orient="records", lines=True, force_ascii=False), end="")
     else:
         import pandas as pd
 
+        df = pd.DataFrame(
+            {name: [cell_text(v) for v in table.column(name).to_pylist()] for name in table.column_names}
+        )
         with pd.option_context(
             "display.max_rows", args.max_rows, "display.max_columns", None, "display.width", 200
         ):
             print(
                 df.to_string(max_rows=args.max_rows, index=False)
                 if len(df)
-                else f"(no rows) columns: {list(df.columns)}"
+                else f"(no rows) columns: {table.column_names}"
             )
     return 0
+
+
+def cell_text(value: object) -> str:
+    """A value as the table shows it: SQL NULL as ``NULL`` (not pandas' NaN), integers as integers."""
+    return "NULL" if value is None else str(value)

@@ -45,7 +45,11 @@ def view_strategies(store: Store, kind: str, config_hash: str | None = None) -> 
 
 
 def choose_strategy(store: Store, kind: str, requested: str | None, config_hash: str | None) -> str | None:
-    """``requested`` if the store has it; else the only strategy of ``kind``; ambiguity is an error."""
+    """``requested`` if the store has it; else the only strategy of ``kind``, or, for negatives, the
+    paper's default (``downsampled_distractor``, as training uses) when the store has it among
+    several; any other ambiguity is an error naming the flag."""
+    from vzero_data.views.registry import DEFAULT_NEGATIVE
+
     known = view_strategies(store, kind, config_hash)
     scope = f" under config {config_hash}" if config_hash else ""
     if requested is not None:
@@ -56,6 +60,8 @@ def choose_strategy(store: Store, kind: str, requested: str | None, config_hash:
         return requested
     if not known:
         raise StoreError(f"{store.root}: no valid {kind} views{scope}; run curation first")
+    if len(known) > 1 and kind == "negative" and DEFAULT_NEGATIVE in known:
+        return DEFAULT_NEGATIVE
     if len(known) > 1:
         flag = "--negative-strategy" if kind == "negative" else "--positive-strategy"
         raise StoreError(

@@ -44,7 +44,6 @@ from vzero_data.store.export_common import (
     require_one_config,
     shown_question,
 )
-from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, iter_raw_records
 from vzero_data.store.store import Store
 
@@ -132,6 +131,16 @@ def verl_row(
     return row
 
 
+DEFAULT_FILE_NAME = "train.parquet"  # what upstream's recipes name their data.train_files
+
+
+def verl_output_file(out: str | os.PathLike[str]) -> Path:
+    """The Parquet file the verl export writes for ``--out``: the path itself when it ends in
+    ``.parquet``, else ``train.parquet`` inside that folder."""
+    out = Path(out)
+    return out if out.suffix == ".parquet" else out / DEFAULT_FILE_NAME
+
+
 def export_verl(
     store: Store,
     out: str | os.PathLike[str],
@@ -145,14 +154,12 @@ def export_verl(
     data_source: str = DEFAULT_DATA_SOURCE,
     options_in_prompt: bool = False,
 ) -> ExportSummary:
-    """Write ``out`` (a .parquet file) atomically; samples lacking the chosen views are counted, not
-    written. ``data_source`` is written on every row (see the module docstring for why it must be a
+    """Write ``out`` (a .parquet file, or a folder: ``out/train.parquet``) atomically; samples
+    lacking the chosen views are counted, not written. ``data_source`` is written on every row (see the module docstring for why it must be a
     name upstream knows); ``options_in_prompt`` shows the lettered options to the policy."""
     from vzero_core.progress import progress_bar
 
-    out = Path(out)
-    if out.suffix != ".parquet":
-        raise StoreError(f"{out}: the verl export writes one Parquet file; give a path ending in .parquet")
+    out = verl_output_file(out)
     require_one_config(store, config_hash)
     negative = choose_strategy(store, "negative", negative_strategy, config_hash)
     positive = choose_strategy(store, "positive", positive_strategy, config_hash)

@@ -78,7 +78,9 @@ def store_stats(store: Store) -> dict[str, Any]:
         ),
         "regions_by_grounder": _pairs(
             store,
-            "SELECT coalesce(grounder, '?') || ' (' || coalesce(model, '?') || ')' AS k, count(*) AS n FROM regions GROUP BY 1 ORDER BY 2 DESC",
+            # boxes a data set came with (the annotated grounder) have no model: the grounder's name alone
+            "SELECT coalesce(grounder, '?') || coalesce(' (' || model || ')', '') AS k, count(*) AS n "
+            "FROM regions GROUP BY 1 ORDER BY 2 DESC",
         ),
         "views_by_strategy": _pairs(
             store,

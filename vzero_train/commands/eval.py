@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from vzero_core.cli_support import CommandError
 
 if TYPE_CHECKING:
+    from vzero_core.stage_times import StageTimes
     from vzero_core.vlm.prompts import PromptTemplates
     from vzero_data.benchmarks import Benchmark
     from vzero_train.evaluate.judge import Judge
@@ -147,6 +148,7 @@ def _model_sources(models: list[str]) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vzero_core.stage_times import StageTimes
     from vzero_core.vlm.prompts import DEFAULT_STUDENT_TEMPLATE, PromptTemplates, TemplateError
     from vzero_data.benchmarks import open_benchmark
     from vzero_data.benchmarks.items import EvalDataError
@@ -218,15 +220,18 @@ def run(args: argparse.Namespace) -> int:
     ]
     checkpoints = []
     paths: dict[str, Path] = {}
+    times = StageTimes()
     for model, label, step in zip(args.model, _labels(names), steps, strict=True):
-        results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge)
+        results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge, times)
         checkpoints.append(checkpoint_entry(label, model, results, step=step))
         report = build_report(checkpoints, settings=settings, benchmarks=bench_info)
         # Rewritten after every checkpoint: an interrupted comparison keeps what finished.
-        paths = write_report(report, args.out, plot=not args.no_plot)
+        with times.stage("reports"):
+            paths = write_report(report, args.out, plot=not args.no_plot)
     print(comparison_table(report))
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+    print(times.format())
     return 0
 
 
@@ -237,13 +242,16 @@ def _evaluate_checkpoint(
     benchmarks: list[Benchmark],
     templates: PromptTemplates,
     judge: Judge | None,
+    times: StageTimes,
 ) -> dict[str, EvalResult]:
-    """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
+    """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL; the
+    time each takes goes into ``times`` (loading, and each benchmark by name, summed over models)."""
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import prediction_writer, safe_name
     from vzero_train.evaluate.runner import evaluate_model
 
-    vlm = _load_model(args, model)
+    with times.stage("load models"):
+        vlm = _load_model(args, model)
     logger.info("evaluating %s (%s) on %s", label, model, ", ".join(b.name for b in benchmarks))
     results = {}
     pred_dir = args.out / "predictions" / label
@@ -253,7 +261,10 @@ def _evaluate_checkpoint(
             items = bench.items()
             if args.limit is not None:
                 items = islice(items, args.limit)
-            with prediction_writer(pred_dir / f"{safe_name(bench.name)}.jsonl") as write:
+            with (
+                prediction_writer(pred_dir / f"{safe_name(bench.name)}.jsonl") as write,
+                times.stage(f"answer {bench.name}", show=False),
+            ):
                 try:
                     results[bench.name] = evaluate_model(
                         vlm,
