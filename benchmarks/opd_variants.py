@@ -173,13 +173,17 @@ def make_record(seed: int, index: int) -> Record:
 
 
 def stream(seed: int):
-    """A re-iterable source of fresh scenes (family ``seed``): one pass never repeats a scene."""
+    """A re-iterable source of fresh scenes (family ``seed``): one pass never repeats a scene. A scene
+    whose ``distractor`` view has no room (a big target) is passed over, as training from a store
+    skips a sample lacking the named view."""
 
     def records():
         index = 0
         while True:
-            yield make_record(seed, index)
+            record = make_record(seed, index)
             index += 1
+            if "distractor" in record.negatives:  # as a store's reader skips samples lacking the view
+                yield record
 
     return records
 

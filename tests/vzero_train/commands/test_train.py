@@ -71,7 +71,7 @@ def test_sft_prints_its_resolved_section(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["sft", "sandbox", "--set", "sft.steps=3", "--store", "s", "--print-config"]) == 0
     section = yaml.safe_load(capsys.readouterr().out)["sft"]
-    assert (section["steps"], section["store"], section["model"]) == (3, "s", "tiny:qwen2_5_vl")
+    assert (section["steps"], section["store"], section["model"]) == (3, "s", "tiny:qwen3_vl")
 
 
 @pytest.mark.parametrize("command", ["train", "sft"])
