@@ -69,6 +69,11 @@ class Sizes(Section):
 class SandboxConfig(Section):
     world: WorldConfig = WorldConfig()
     split_seeds: dict[str, int]
+    sft_split_negatives: list[str] | None = Field(
+        None,
+        description="negative strategies curated for the teacher and student splits, whose SFT reads "
+        "no negative (None: every strategy of the recipe; a store keeps a sample with at least one)",
+    )
     full: Sizes
     quick: Sizes
 

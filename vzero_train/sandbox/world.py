@@ -94,11 +94,17 @@ def check_disjoint(manifests: dict[str, Path]) -> dict[str, int]:
     return sizes
 
 
-def curation_recipe(doc: dict[str, Any], out: Path, split: str):
-    """The recipe's curation sections for one split (``SPLIT`` paths resolved under ``out``)."""
+SFT_SPLITS = ("teacher", "student")
+
+
+def curation_recipe(doc: dict[str, Any], out: Path, split: str, sft_negatives: list[str] | None = None):
+    """The recipe's curation sections for one split (``SPLIT`` paths resolved under ``out``); the
+    SFT splits keep only ``sft_negatives`` (their training reads the positive crop alone)."""
     from vzero_data.pipeline import recipe_from_mapping
 
     data = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("sandbox", "sft", "train")}
+    if split in SFT_SPLITS and sft_negatives:
+        data["negatives"] = [n for n in data.get("negatives", []) if n["strategy"] in sft_negatives]
     resolve = lambda p: str(out / p.replace(SPLIT_TOKEN, split))  # noqa: E731
     data["source"]["path"] = resolve(data["source"]["path"])
     for neg in data.get("negatives", []):
@@ -165,7 +171,7 @@ def build_world(
     sizes = check_disjoint(manifests)
     curated = {}
     for split in SPLIT_NAMES:
-        recipe = curation_recipe(doc, out, split)
+        recipe = curation_recipe(doc, out, split, config.sft_split_negatives)
         current, earlier = config_hash(recipe), earlier_hash(out, split)
         if earlier is not None and earlier != current:
             log(
