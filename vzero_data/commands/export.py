@@ -31,7 +31,7 @@ FORMATS = ("hf", "verl")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory")
+    parser.add_argument("store", help="store directory, or a published store's URI (s3://...)")
     parser.add_argument("--format", required=True, help=f"export format: {', '.join(FORMATS)}")
     parser.add_argument("--out", required=True, help="output folder (hf) or .parquet file (verl)")
     parser.add_argument(
