@@ -17,7 +17,7 @@ HTTP_SCHEMES = ("http", "https")
 OBJECT_SCHEMES = ("s3", "s3a", "gs", "gcs", "hf", "az", "abfs", "abfss", "memory")
 REMOTE_SCHEMES = HTTP_SCHEMES + OBJECT_SCHEMES
 
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)(?:://|::)")  # "a::b" is a chained fsspec URL
 
 
 class UriError(ValueError):

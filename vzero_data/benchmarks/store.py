@@ -31,7 +31,9 @@ def _detect(src: Path) -> bool:
 
 
 @register_adapter("store", detect=_detect, description="vzero store (its samples and images)")
-def read_store(src: Path | str, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
+def read_store(
+    src: Path | str, *, benchmark: str, image_root: Path | None = None
+) -> Iterator[EvalItem | Skipped]:
     from vzero_data.store import StoreError, open_store
 
     try:

@@ -12,6 +12,7 @@ token), never from a recipe or a store.
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from collections import deque
@@ -27,6 +28,8 @@ from vzero_core.uris import HTTP_SCHEMES, redact, uri_scheme
 from vzero_data.sources.image_cache import ImageCache
 
 T = TypeVar("T")
+_INCOMPLETE = re.compile(r"IncompleteRead\((\d+) bytes read, (\d+) more expected\)")
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\"()]+")
 RETRY_STATUS = frozenset({408, 429})
 CHUNK_BYTES = 1 << 16
 MAX_REDIRECTS = 5
@@ -96,11 +99,16 @@ def _http_get(session: Any, url: str, timeout_s: float) -> bytes:
     except requests.exceptions.Timeout:
         raise FetchFailed(f"timed out after {timeout_s:g} s", transient=True) from None
     except requests.exceptions.ChunkedEncodingError as exc:  # urllib3 saw fewer bytes than declared
-        raise FetchFailed(f"truncated body ({_first_line(exc)})", transient=True) from None
+        short = _INCOMPLETE.search(str(exc))
+        got = f": {short[1]} of {int(short[1]) + int(short[2])} bytes" if short else f" ({_first_line(exc)})"
+        raise FetchFailed(f"truncated body{got}", transient=True) from None
     except requests.exceptions.TooManyRedirects:
         raise FetchFailed(f"more than {MAX_REDIRECTS} redirects", transient=False) from None
     except requests.exceptions.ConnectionError as exc:
-        raise FetchFailed(f"connection failed ({_first_line(exc)})", transient=True) from None
+        errno = _ERRNO.search(str(exc))
+        raise FetchFailed(
+            f"connection failed ({errno[0] if errno else _first_line(exc)})", transient=True
+        ) from None
     except requests.exceptions.RequestException as exc:
         raise FetchFailed(f"{type(exc).__name__}: {_first_line(exc)}", transient=False) from None
     data = b"".join(chunks)
