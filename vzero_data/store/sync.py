@@ -9,8 +9,9 @@ fsspec URI, or a shared folder), idempotently.
 3. Write the manifest last, in one write: until then readers see the previous manifest's batches
    only, never part of a batch (see :mod:`vzero_data.store.published`).
 
-A rerun copies only what is missing. Remote batches the new manifest no longer lists (merged away
-by a local ``compact``) are left in place, counted, and removed only with ``prune``.
+A rerun copies only what is missing. Batches at the URI the new manifest does not list (merged away
+by a local ``compact``, or left by a killed sync) are left in place, counted, and removed only with
+``prune``, after the manifest that no longer lists them is written.
 """
 
 from __future__ import annotations
@@ -85,11 +86,19 @@ def _remote_sizes(fs: Any, shards: str) -> dict[str, int]:
     return out
 
 
+def _remote_batches(fs: Any, shards: str) -> set[str]:
+    try:
+        return {p.rstrip("/").rsplit("/", 1)[-1] for p in fs.ls(shards, detail=False)}
+    except FileNotFoundError:
+        return set()
+
+
 def _write_manifest(fs: Any, base: str, data: bytes) -> None:
     """One write that replaces the manifest whole (a rename on a local file system; one PUT on an
     object store, which readers see entirely or not at all)."""
     target = f"{base}/{MANIFEST}"
     if is_local(fs):
+        fs.makedirs(base, exist_ok=True)
         tmp = f"{base}/.{MANIFEST}.tmp"
         fs.pipe_file(tmp, data)
         fs.mv(tmp, target)
@@ -134,6 +143,8 @@ def sync_store(
             entry = FileEntry(path.stat().st_size, _sha256(path))
             there = remote is not None and remote.get(f"{batch}/{name}") == entry.size
             if not there:
+                if is_local(fs):
+                    fs.makedirs(f"{base}/{SHARDS}/{batch}", exist_ok=True)
                 fs.put_file(str(path), f"{base}/{SHARDS}/{batch}/{name}")
             return batch, name, entry, there
 
@@ -151,7 +162,7 @@ def sync_store(
     _write_manifest(fs, base, manifest.to_json())
     summary.batches = len(entries)
     summary.files = sum(len(f) for f in entries.values())
-    summary.unlisted_batches = sorted(set(old.batches) - set(entries))
+    summary.unlisted_batches = sorted(_remote_batches(fs, f"{base}/{SHARDS}") - set(entries))
     if prune:
         for batch in summary.unlisted_batches:
             fs.rm(f"{base}/{SHARDS}/{batch}", recursive=True)
