@@ -35,17 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vzero_core.cli_support import CommandError
-    from vzero_data.store import open_store
     from vzero_data.store.layout import StoreError
-    from vzero_data.store.published import is_published
+    from vzero_data.store.store import open_local_store
     from vzero_data.store.sync import sync_store
 
-    if is_published(args.store):
-        raise CommandError(f"{args.store}: sync reads a local store; this is a published one")
     if args.concurrency < 1:
         raise CommandError(f"--concurrency: expected at least 1, got {args.concurrency}")
     try:
-        summary = sync_store(open_store(args.store), args.uri, concurrency=args.concurrency, prune=args.prune)
+        store = open_local_store(args.store, "sync")
+        summary = sync_store(store, args.uri, concurrency=args.concurrency, prune=args.prune)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     print(json.dumps(summary.as_dict(), indent=2) if args.json else summary.format_text())

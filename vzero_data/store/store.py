@@ -189,3 +189,12 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store | Pu
 def _refuse_foreign_dir(root: Path) -> None:
     if root.is_dir() and not (root / SHARDS).exists() and any(p.name != LOCK_FILE for p in root.iterdir()):
         raise StoreError(f"{root}: directory exists and is not empty; refusing to turn it into a store")
+
+
+def open_local_store(path: str | os.PathLike[str], what: str) -> Store:
+    """:func:`open_store` for commands that change a store (``what`` names the command): a
+    published store is refused, being read-only."""
+    store = open_store(path)
+    if not isinstance(store, Store):
+        raise StoreError(f"{store.root}: a published store is read-only; {what} works on a local store")
+    return store

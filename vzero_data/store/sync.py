@@ -16,20 +16,18 @@ by a local ``compact``, or left by a killed sync) are left in place, counted, an
 
 from __future__ import annotations
 
-import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vzero_core.file_hash import file_sha256
 from vzero_core.uris import redact
 from vzero_data.store.compact import compaction_lock, finish_compactions
 from vzero_data.store.layout import SHARDS, StoreError
 from vzero_data.store.published import MANIFEST, FileEntry, Manifest, is_local, read_manifest, store_fs
 from vzero_data.store.store import Store
-
-HASH_CHUNK = 1 << 20
 
 
 @dataclass
@@ -62,14 +60,6 @@ class SyncSummary:
                 "--prune removes them"
             )
         return line
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _remote_sizes(fs: Any, shards: str) -> dict[str, int]:
@@ -140,7 +130,7 @@ def sync_store(
 
         def copy(job: tuple[str, str, Path]) -> tuple[str, str, FileEntry, bool]:
             batch, name, path = job
-            entry = FileEntry(path.stat().st_size, _sha256(path))
+            entry = FileEntry(path.stat().st_size, file_sha256(path))
             there = remote is not None and remote.get(f"{batch}/{name}") == entry.size
             if not there:
                 if is_local(fs):

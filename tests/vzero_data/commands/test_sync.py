@@ -39,7 +39,9 @@ def test_sync_then_every_reader_takes_the_uri(curated, uri, tmp_path, capsys):  
     [
         (["verify", "{uri}", "--repair"], "a published store is read-only"),
         (["stats", "memory://nowhere/store"], "no such store: no vzero-manifest.json"),
-        (["sync", "{uri}", "memory://elsewhere/x"], "sync reads a local store"),
+        (["sync", "{uri}", "memory://elsewhere/x"], "read-only; sync works on a local store"),
+        (["compact", "{uri}"], "read-only; compact works on a local store"),
+        (["catalog", "rebuild", "{uri}"], "read-only; catalog rebuild works on a local store"),
         (["sync", "{store}", "file:///tmp/x"], "scheme 'file' is not read"),
         (["sync", "{store}", "{uri}", "--concurrency", "0"], "--concurrency: expected at least 1"),
     ],
