@@ -4,7 +4,9 @@ For each size N a synthetic source of N distinct small images is written (``--ba
 ``vzero-data synth``, each repeated with a unique stamp of three pixels in a corner, so every image
 has its own hash and the statistics of a real scene), curated into a store by a light recipe
 (annotated boxes, a positive crop and a ``downsampled_distractor`` view), and then each command runs
-in a fresh process that reports its wall time and peak resident memory (its own and its children's):
+in a fresh process that reports its wall time and peak resident memory (its own and its children's).
+Memory is bounded by one batch (``store.shard_max_mb``), not by the number of samples, so the batch
+size is set small (``--shard-mb 8``) for the smallest store to hold several full batches already:
 
   curate    `curate` of the whole source (--executor local, 2 workers; or --executor ray)
   stats     `vzero-data stats STORE`
@@ -40,7 +42,7 @@ source: {{adapter: synthetic, path: {source}}}
 grounding: {{backend: annotated, selection: {{mode: top1, max_area_ratio: 0.5}}}}
 crop: {{margin_ratio: 0.5, min_side: 32}}
 negatives: [{{strategy: downsampled_distractor}}]
-store: {{shard_max_mb: 64}}
+store: {{shard_max_mb: {shard_mb}}}
 execution: {{executor: {executor}, workers: {workers}, progress: false}}
 """
 
@@ -144,6 +146,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="curate workers (default 2)")
     parser.add_argument("--size", type=int, default=128, help="image side in pixels (default 128)")
     parser.add_argument("--base", type=int, default=1000, help="distinct synthetic scenes (default 1000)")
+    parser.add_argument(
+        "--shard-mb",
+        type=float,
+        default=8.0,
+        help="store.shard_max_mb: a batch's size, which bounds every command's memory (default 8, so "
+        "even the smallest store holds several full batches)",
+    )
     parser.add_argument("--commands", default=",".join(COMMANDS), help="comma-separated subset")
     parser.add_argument("--keep", help="keep the stores in this folder (default: a temporary one)")
     args = parser.parse_args()
@@ -167,7 +176,9 @@ def main() -> None:
             for executor in executors:
                 recipe = tmp / f"recipe-{executor}.yaml"
                 recipe.write_text(
-                    RECIPE.format(source=tmp / "SOURCE", executor=executor, workers=args.workers)
+                    RECIPE.format(
+                        source=tmp / "SOURCE", executor=executor, workers=args.workers, shard_mb=args.shard_mb
+                    )
                 )
                 recipe_n = tmp / f"recipe-{executor}-{n}.yaml"
                 recipe_n.write_text(recipe.read_text().replace(str(tmp / "SOURCE"), str(source)))
