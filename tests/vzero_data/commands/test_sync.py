@@ -6,8 +6,21 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 
-from tests.vzero_data.commands.test_store_commands import curated  # noqa: F401  (fixture)
+from tests.vzero_data.store.conftest import curate
 from vzero_data.cli import main
+from vzero_data.store import open_store
+from vzero_data.synth import write_scenes
+
+
+@pytest.fixture(scope="module")
+def curated(tmp_path_factory):
+    """A tiny curated store, built once: the tests only read and publish it."""
+    tmp = tmp_path_factory.mktemp("sync-cli")
+    write_scenes(tmp / "syn", 3, size=160, seed=4, progress=False)
+    store = tmp / "store"
+    assert main(["ingest", "--format", "synthetic", str(tmp / "syn"), "--out", str(store)]) == 0
+    curate(open_store(store))
+    return store
 
 
 @pytest.fixture
@@ -15,7 +28,7 @@ def uri():
     return f"memory://cli-{uuid.uuid4().hex[:8]}/store"
 
 
-def test_sync_then_every_reader_takes_the_uri(curated, uri, tmp_path, capsys):  # noqa: F811
+def test_sync_then_every_reader_takes_the_uri(curated, uri, tmp_path, capsys):
     assert main(["sync", str(curated), uri]) == 0
     assert capsys.readouterr().out.startswith("synced 5 batches (")
     assert main(["sync", str(curated), uri, "--json"]) == 0
@@ -46,7 +59,7 @@ def test_sync_then_every_reader_takes_the_uri(curated, uri, tmp_path, capsys):  
         (["sync", "{store}", "{uri}", "--concurrency", "0"], "--concurrency: expected at least 1"),
     ],
 )
-def test_sync_and_uri_errors_are_one_line_exit_2(curated, uri, capsys, argv, message):  # noqa: F811
+def test_sync_and_uri_errors_are_one_line_exit_2(curated, uri, capsys, argv, message):
     assert main(["sync", str(curated), uri]) == 0
     capsys.readouterr()
     assert main([a.format(uri=uri, store=curated) for a in argv]) == 2
