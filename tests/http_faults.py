@@ -42,6 +42,7 @@ class FaultServer:
         self.image = image
         self.slow_s = slow_s
         self.hits: Counter[str] = Counter()
+        self.auth: dict[str, str] = {}  # path -> the Authorization header it was asked with
         self._lock = threading.Lock()
         self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -90,6 +91,8 @@ class FaultServer:
             def do_GET(self) -> None:  # noqa: N802 (the http.server API)
                 path = self.path
                 n = server._count(path)
+                if self.headers.get("Authorization"):
+                    server.auth[path] = self.headers["Authorization"]
                 image = server.image
                 if path.startswith("/img/"):
                     self._send(200, image, {"Content-Type": "image/png"})

@@ -7,6 +7,7 @@ name. A refused connection is a port nothing listens on.
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.http_faults import FAULTS, FaultServer
 from tests.vzero_data.sources.conftest import png_bytes
+from vzero_core.uris import redact
 from vzero_data.ingest import ingest
 from vzero_data.sources.fetch import FetchPolicy
 from vzero_data.store import open_store
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.e2e
 IMAGE = png_bytes((48, 32))
 POLICY = dict(timeout_s=0.5, retries=2, backoff_s=0.01, concurrency=4)
 REFUSED = "refused"
+WITH_CREDENTIALS = "/img/with-credentials.png"
 
 # path: (what the run recorded: "kept" or the reject reason, detail it gives, requests the server saw)
 FAULT_TABLE = {
@@ -38,6 +41,7 @@ FAULT_TABLE = {
     "/truncated-once.png": ("kept", None, 2),
     "/redirect.png": ("kept", None, 1),
     "/not-an-image.png": ("image_unreadable", "not a readable image", 1),
+    WITH_CREDENTIALS: ("kept", None, 1),
     REFUSED: ("image_unreachable", "connection failed", None),
 }
 
@@ -55,6 +59,7 @@ def faulted_run(tmp_path_factory):
     with FaultServer(IMAGE, slow_s=1.5) as srv:
         port = free_port()
         urls = {p: srv.url(p) if p != REFUSED else f"http://127.0.0.1:{port}/x.png" for p in FAULT_TABLE}
+        urls[WITH_CREDENTIALS] = urls[WITH_CREDENTIALS].replace("http://", "http://user:s3cret@")
         rows = tmp / "rows.jsonl"
         rows.write_text(
             "".join(json.dumps({"image": u, "question": f"what is at {p}?"}) + "\n" for p, u in urls.items())
@@ -64,13 +69,19 @@ def faulted_run(tmp_path_factory):
         hits_first = dict(srv.hits)
         second = ingest(str(rows), "jsonl", tmp / "store", progress=False, fetch=policy)
         hits_second = dict(srv.hits)
+        with_credentials_seen = srv.auth.get(WITH_CREDENTIALS)
     store = open_store(tmp / "store")
+    store_text = "".join(
+        store.query(f"SELECT * FROM {t}").to_pandas().astype(str).to_csv()
+        for t in ("samples", "rejects", "runs")
+    )
     rejects = {r["sample_id"]: r for r in store.query("SELECT * FROM rejects").to_pylist()}
     kept = {r["image"] for r in store.query("SELECT image FROM samples").to_pylist()}
     lines = {p: f"{rows}:{i + 1}" for i, p in enumerate(FAULT_TABLE)}
     return dict(
         first=first, second=second, hits=hits_first, hits_after_resume=hits_second, urls=urls,
-        rejects=rejects, kept=kept, lines=lines,
+        rejects=rejects, kept=kept, lines=lines, with_credentials_seen=with_credentials_seen,
+        store_text=store_text,
     )  # fmt: skip
 
 
@@ -85,7 +96,7 @@ def test_what_the_run_recorded_for_each_fault(faulted_run, path):
     reject = faulted_run["rejects"].get(faulted_run["lines"][path])
     if outcome == "kept":
         assert reject is None
-        assert url in faulted_run["kept"]
+        assert redact(url) in faulted_run["kept"]
     else:
         assert reject is not None, f"{path}: no reject recorded"
         assert (reject["stage"], reject["reason"]) == ("ingest", outcome)
@@ -93,6 +104,12 @@ def test_what_the_run_recorded_for_each_fault(faulted_run, path):
         assert url.split("//", 1)[1] in reject["detail"] or outcome == "image_unreadable"
     if requests is not None:
         assert faulted_run["hits"][path] == requests
+
+
+def test_credentials_in_a_url_are_used_but_never_stored(faulted_run):
+    assert faulted_run["with_credentials_seen"] == "Basic " + base64.b64encode(b"user:s3cret").decode()
+    assert faulted_run["store_text"].count("s3cret") == 0
+    assert "http://***@127.0.0.1" in faulted_run["store_text"]
 
 
 def test_a_redirect_is_followed_to_the_image(faulted_run):
