@@ -4,7 +4,8 @@ For each size N a synthetic source of N distinct small images is written (``--ba
 ``vzero-data synth``, each repeated with a unique stamp of three pixels in a corner, so every image
 has its own hash and the statistics of a real scene), curated into a store by a light recipe
 (annotated boxes, a positive crop and a ``downsampled_distractor`` view), and then each command runs
-in a fresh process that reports its wall time and peak resident memory (its own and its children's).
+in a fresh process that reports its wall time and peak resident memory: the largest of its own and
+of any process it started (curate's workers; with Ray, its raylet and workers, stopped first).
 Memory is bounded by one batch (``store.shard_max_mb``), not by the number of samples, so the batch
 size is set small (``--shard-mb 8``) for the smallest store to hold several full batches already:
 
@@ -50,6 +51,8 @@ COMMANDS = {
     "curate": """
 from vzero_data.cli import main
 assert main(["curate", sys.argv[3], "--out", sys.argv[1], "--no-progress", "-q"]) in (0, None)
+if "ray" in sys.modules:  # stop Ray's processes now, so their peaks are reaped and counted
+    sys.modules["ray"].shutdown()
 """,
     "stats": """
 from vzero_data.cli import main
