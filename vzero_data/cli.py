@@ -19,6 +19,7 @@ COMMANDS = {
     "catalog": "vzero_data.commands.catalog",
     "verify": "vzero_data.commands.verify",
     "compact": "vzero_data.commands.compact",
+    "sync": "vzero_data.commands.sync",
     "export": "vzero_data.commands.export",
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",

@@ -1,4 +1,5 @@
-"""A vzero store, read through ``open_store``: its ``samples`` and ``images``.
+"""A vzero store, read through ``open_store``: its ``samples`` and ``images``. A URI names a store
+published by ``vzero-data sync`` (``s3://bucket/store``).
 
 Samples with options are multiple choice (the stored answer is an option's text or letter), others
 open. Options are shown in an order fixed per sample (seeded by the sample id), not in stored order:
@@ -31,7 +32,9 @@ def _detect(src: Path) -> bool:
 
 
 @register_adapter("store", detect=_detect, description="vzero store (its samples and images)")
-def read_store(src: Path, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
+def read_store(
+    src: Path | str, *, benchmark: str, image_root: Path | None = None
+) -> Iterator[EvalItem | Skipped]:
     from vzero_data.store import StoreError, open_store
 
     try:

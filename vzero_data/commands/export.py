@@ -55,7 +55,7 @@ FOLDER_EXPORTS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory")
+    parser.add_argument("store", help="store directory, or a published store's URI (s3://...)")
     parser.add_argument("--format", required=True, help=f"export format: {', '.join(FORMATS)}")
     parser.add_argument(
         "--out",

@@ -15,7 +15,7 @@ HELP = "run SQL over a store's tables"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory")
+    parser.add_argument("store", help="store directory, or a published store's URI (s3://...)")
     parser.add_argument("sql", help="the SQL query")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     parser.add_argument(
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from vzero_data.store.layout import StoreError
 
     try:
-        table = read_only_query(open_store(args.store).root, args.sql)
+        table = read_only_query(open_store(args.store), args.sql)
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     except duckdb.Error as exc:

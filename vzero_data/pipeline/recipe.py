@@ -21,6 +21,7 @@ from vzero_core.image_io import DEFAULT_MAX_PIXELS
 from vzero_core.recipe_base import Section
 from vzero_data.grounding.selection import SelectionPolicy
 from vzero_data.grounding.tiling import TilingConfig
+from vzero_data.sources.fetch import FetchPolicy
 from vzero_data.views.crop_policy import CropPolicy
 from vzero_data.views.pool import DEFAULT_POOL_IMAGES, DEFAULT_POOL_MAX_SIDE
 
@@ -42,7 +43,7 @@ class SourceConfig(Section):
     adapter: str = Field(min_length=1)
     path: str = Field(min_length=1, description="file or folder the adapter reads (an HF dataset id for hf)")
     image_root: str | None = Field(
-        None, description="folder image paths are relative to (default: the source's)"
+        None, description="folder image paths are relative to, local or remote (default: the source's)"
     )
     split: str | None = None
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="decompression-bomb guard")
@@ -147,6 +148,7 @@ class ExecutionConfig(Section):
     limit: int | None = Field(None, ge=1)
     progress: bool = True
     ray: RayConfig = Field(default_factory=RayConfig)
+    fetch: FetchPolicy = Field(default_factory=FetchPolicy)
 
     @field_validator("device")
     @classmethod

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -29,7 +30,12 @@ def _sql_str(value: str) -> str:
 
 def view_sql(root: Path, table: str) -> str:
     """The SELECT behind a table's view. ``images`` dedups by sha256 (concurrent writers may race)."""
-    scan = f"read_parquet({_sql_str(table_glob(root, table))}, union_by_name = true)"
+    return files_view_sql(_sql_str(table_glob(root, table)), table)
+
+
+def files_view_sql(files: str, table: str) -> str:
+    """The SELECT behind a table's view over ``files``: a SQL glob string or list of paths."""
+    scan = f"read_parquet({files}, union_by_name = true)"
     if table == "images":
         return f"SELECT DISTINCT ON (sha256) * FROM {scan}"
     if table == "runs":
@@ -39,11 +45,28 @@ def view_sql(root: Path, table: str) -> str:
 
 
 def create_views(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    create_file_views(con, {t: _sql_str(table_glob(root, t)) for t in TABLES}, root)
+
+
+def create_file_views(con: duckdb.DuckDBPyConnection, files: dict[str, str], root: Any) -> None:
+    """One view per table over ``files[table]`` (a SQL glob string or list of paths)."""
     for table in TABLES:
         try:
-            con.execute(f"CREATE OR REPLACE VIEW {table} AS {view_sql(root, table)}")
+            con.execute(f"CREATE OR REPLACE VIEW {table} AS {files_view_sql(files[table], table)}")
         except (duckdb.IOException, duckdb.InvalidInputException) as exc:  # a view binds its files
             raise damaged_shard(exc, root) from None
+
+
+def sql_list(paths: list[str]) -> str:
+    """``paths`` as a DuckDB list literal."""
+    return "[" + ", ".join(_sql_str(p) for p in paths) + "]"
+
+
+def lock_down(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
+    """Turn off DuckDB's access to every file outside the ``allowed`` folders, and lock the setting."""
+    con.execute("SET allowed_directories = ?", [sorted(set(allowed))])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
 def build_catalog(root: Path) -> Path:
@@ -95,19 +118,19 @@ def connect_sandboxed(root: Path) -> duckdb.DuckDBPyConnection:
     create_views(con, root)
     shards = str(root / SHARDS) + os.sep
     # DuckDB checks the views' glob (escaped, see ``table_glob``) as well as the files it expands to.
-    con.execute("SET allowed_directories = ?", [sorted({shards, glob_escape(shards)})])
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
+    lock_down(con, [shards, glob_escape(shards)])
     return con
 
 
 READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 
 
-def read_only_query(root: Path, sql: str) -> pa.Table:
-    """Run ``sql`` (SELECT or EXPLAIN statements only) on a :func:`connect_sandboxed` connection;
-    the last statement's rows. Anything else is a ``StoreError`` before any statement runs."""
-    con = connect_sandboxed(root)
+def read_only_query(store: Any, sql: str) -> pa.Table:
+    """Run ``sql`` (SELECT or EXPLAIN statements only) on the store's sandboxed connection (see
+    :func:`connect_sandboxed`); the last statement's rows. Anything else is a ``StoreError`` before
+    any statement runs."""
+    root = store.root
+    con = store.connect_sandboxed()
     try:
         statements = con.extract_statements(sql)
         if not statements:

@@ -12,31 +12,33 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from PIL import Image
 
 from vzero_core.image_io import decode_image
 from vzero_core.sample import Sample
-from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import StoreError
 
 log = logging.getLogger(__name__)
 
 
 class Store(Protocol):
-    """What record reading needs of a store (:class:`vzero_data.store.Store` has it): its folder,
-    read-only SQL over its catalog, its published batches, and image bytes by hash."""
+    """What record reading needs of a store (:class:`vzero_data.store.reader.StoreReader` has it):
+    where it is, read-only SQL over its tables, its published batches and their shard files, and
+    image bytes by hash."""
 
-    root: Path
+    root: Any
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table: ...
 
-    def batches(self) -> list[Path]: ...
+    def batches(self) -> list[Any]: ...
+
+    def read_shard(
+        self, batch: Any, table: str, columns: list[str] | None = None, filters: list | None = None
+    ) -> pa.Table | None: ...
 
     def image_bytes(self, sha256s: list[str]) -> dict[str, bytes]: ...
 
@@ -99,15 +101,6 @@ class TrainingRecord:
     negative_boxes: dict[str, list[float] | None] = field(default_factory=dict)
 
 
-def _read(path: Path, columns: list[str] | None = None, filters: list | None = None):
-    if not path.exists():
-        return None
-    try:
-        return pq.read_table(path, columns=columns, filters=filters or None)
-    except (OSError, pa.ArrowException) as exc:
-        raise damaged_shard(exc, path.parents[2], path) from None
-
-
 def _config_filter(config_hash: str | None) -> list:
     return [("config_hash", "=", config_hash)] if config_hash is not None else []
 
@@ -149,7 +142,7 @@ def iter_raw_records(
     for batch in store.batches():
         if limit is not None and counts.yielded >= limit:
             return
-        views = _read(batch / "views.parquet", filters=[("valid", "=", True), *_config_filter(config_hash)])
+        views = store.read_shard(batch, "views", filters=[("valid", "=", True), *_config_filter(config_hash)])
         if views is None or views.num_rows == 0:
             continue
         by_key: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -203,10 +196,10 @@ def iter_raw_records(
                 return
 
 
-def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, dict[str, Any]]:
+def _sample_rows(store: Store, batch: Any, sample_ids: set[str]) -> dict[str, dict[str, Any]]:
     """Sample rows for ``sample_ids``: from this batch, else from anywhere in the store."""
     out: dict[str, dict[str, Any]] = {}
-    table = _read(batch / "samples.parquet")
+    table = store.read_shard(batch, "samples")
     if table is not None:
         table = table.filter(pc.is_in(table.column("sample_id"), value_set=_array(sample_ids)))
         for row in table.to_pylist():
@@ -220,10 +213,10 @@ def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, d
     return out
 
 
-def _images_for(store: Store, batch: Path, hashes: set[str]) -> dict[str, bytes]:
+def _images_for(store: Store, batch: Any, hashes: set[str]) -> dict[str, bytes]:
     """Encoded bytes for ``hashes``: this batch's images file first, then the whole store."""
     out: dict[str, bytes] = {}
-    table = _read(batch / "images.parquet", columns=["sha256", "bytes"])
+    table = store.read_shard(batch, "images", columns=["sha256", "bytes"])
     if table is not None and hashes:
         table = table.filter(pc.is_in(table.column("sha256"), value_set=_array(hashes)))
         out.update(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
@@ -280,7 +273,7 @@ def iter_training_records(store: Store, *args: Any, **kwargs: Any) -> Iterator[T
 
 def iter_samples(store: Store, config_hash: str | None = None) -> Iterator[Sample]:
     for batch in store.batches():
-        table = _read(batch / "samples.parquet", filters=_config_filter(config_hash))
+        table = store.read_shard(batch, "samples", filters=_config_filter(config_hash))
         if table is None:
             continue
         for row in table.to_pylist():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vzero_data.store.layout import table_glob
-from vzero_data.store.store import Store
+from vzero_data.store.reader import StoreReader as Store
 
 # Box area as a share of the image area: the bins of the printed histogram.
 AREA_BINS = (0.001, 0.01, 0.1, 0.5)
@@ -42,7 +41,7 @@ def stored_bytes(store: Store, table: str, column: str) -> int:
     row = store.query(
         "SELECT coalesce(sum(total_compressed_size), 0)::BIGINT AS n FROM parquet_metadata(?) "
         "WHERE path_in_schema = ?",
-        [table_glob(store.root, table), column],
+        [store.table_files(table), column],
     )
     return int(row.column("n")[0].as_py())
 
