@@ -51,7 +51,12 @@ class Store:
     ) -> StoreWriter:
         """A streaming writer (use as a context manager); images already stored are skipped."""
         return StoreWriter(
-            self.root, run_id, config_hash, self.stored_image_hashes(), shard_max_bytes=shard_max_bytes
+            self.root,
+            run_id,
+            config_hash,
+            self.stored_image_hashes(),
+            shard_max_bytes=shard_max_bytes,
+            fingerprinted_images=self.fingerprinted_images(),
         )
 
     def record_run(
@@ -124,6 +129,21 @@ class Store:
     def stored_image_hashes(self) -> set[str]:
         """Content hashes of every stored image (hashes only: bounded memory)."""
         return set(self.query("SELECT DISTINCT sha256 FROM images").column("sha256").to_pylist())
+
+    def fingerprinted_images(self) -> set[str]:
+        """Hashes of the stored images that have a fingerprint of the current algorithm."""
+        from vzero_data.fingerprints.rows import FINGERPRINT_ALGORITHM
+
+        table = self.query(
+            "SELECT DISTINCT subject_id FROM fingerprints WHERE subject = 'image' AND algorithm = ?",
+            [FINGERPRINT_ALGORITHM],
+        )
+        return set(table.column("subject_id").to_pylist())
+
+    def removed_sample_ids(self) -> set[str]:
+        """Samples ``vzero-data dedup`` removed (a reject at stage ``dedup``): readers skip them."""
+        table = self.query("SELECT DISTINCT sample_id FROM rejects WHERE stage = 'dedup'")
+        return set(table.column("sample_id").to_pylist())
 
     def done_sample_ids(self, config_hash: str) -> set[str]:
         """Samples finished (kept or rejected) under ``config_hash``: the resume keys."""
