@@ -162,3 +162,69 @@ def write_vstar(
         }
         (sub / f"{name}.json").write_text(json.dumps(item))
     return root
+
+
+# -- stores -----------------------------------------------------------------------------------------
+def encoded(rgb: np.ndarray, fmt: str = "JPEG", quality: int = 92) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, fmt, **({"quality": quality} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+TEST_RECIPE = {
+    "name": "near-duplicates",
+    "source": {"adapter": "jsonl", "path": "unused.jsonl"},
+    "crop": {"margin_ratio": 0.5, "min_side": 64},
+    "negatives": [{"strategy": "masked"}],
+}
+
+
+def fixture_recipe(**checks):
+    """The recipe the stores below are curated with (``checks`` sets ``checks.*`` fields)."""
+    from vzero_core.recipe_base import apply_overrides
+    from vzero_data.pipeline import recipe_from_mapping
+
+    data = apply_overrides(TEST_RECIPE, [])
+    data["checks"] = checks
+    return recipe_from_mapping(data, "near-duplicates.yaml")
+
+
+def grounded(name: str, rgb: np.ndarray, box: list[float] | None = None, question: str | None = None):
+    """A sample on its way to the view stage: the image JPEG-encoded, ``box`` its target (default:
+    a box at the image's centre)."""
+    from vzero_core.boxes import Box
+    from vzero_core.sample import Sample, image_digest, make_sample_id
+    from vzero_data.pipeline.stages import Grounded
+
+    data = encoded(rgb)
+    h, w = rgb.shape[:2]
+    target = Box.from_xyxy(box or [w * 0.45, h * 0.45, w * 0.55, h * 0.55])
+    sha = image_digest(data)
+    question = question or f"What is in {name}?"
+    sample = Sample(
+        sample_id=make_sample_id(sha, question),
+        image=f"{name}.jpg",
+        image_sha256=sha,
+        width=w,
+        height=h,
+        question=question,
+        boxes=(target,),
+        source="test",
+        metadata={"name": name},
+    )
+    return Grounded(sample, target, data, "jpeg")
+
+
+def curated_store(root: Path, items: list, recipe=None):
+    """A store of ``items`` (from :func:`grounded`) run through the real view stage and writer."""
+    from vzero_data.pipeline.runner import write_result
+    from vzero_data.pipeline.stages import build_views
+    from vzero_data.store import open_store
+
+    recipe = recipe or fixture_recipe()
+    store = open_store(root, create=True)
+    results = [build_views(item, recipe) for item in items]
+    with store.writer("test-run", "cfg") as writer:
+        for result in results:
+            write_result(writer, result)
+    return store, results

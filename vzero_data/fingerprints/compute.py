@@ -29,6 +29,7 @@ BENCHMARK_FEATURES = 2000
 BENCHMARK_MAX_SIDE = 2048
 FEATURE_GRID = 8  # keypoints are taken round-robin over an 8x8 grid of cells, strongest first
 ORB_FAST_THRESHOLD = 12
+DETECT_FACTOR = 10  # candidates detected per keypoint kept
 
 
 def grey(pixels: np.ndarray | Image.Image) -> np.ndarray:
@@ -61,9 +62,10 @@ def orb_features(gray: np.ndarray, n: int, max_side: int = FEATURE_MAX_SIDE) -> 
     """Up to ``n`` ORB keypoints (in ``gray``'s pixels) and descriptors, spread over a grid: the
     strongest of every cell first, then the second strongest of every cell, and so on."""
     small, scale = shrink(gray, max_side)
-    orb = cv2.ORB_create(nfeatures=3 * n, fastThreshold=ORB_FAST_THRESHOLD)
-    keypoints, descriptors = orb.detectAndCompute(small, None)
-    if descriptors is None or not keypoints:
+    # Detect many (cheap), keep n spread over the grid, describe only those.
+    orb = cv2.ORB_create(nfeatures=max(DETECT_FACTOR * n, 2000), fastThreshold=ORB_FAST_THRESHOLD)
+    keypoints = orb.detect(small, None)
+    if not keypoints:
         return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
     points = np.array([k.pt for k in keypoints], np.float32)
     response = np.array([k.response for k in keypoints], np.float32)
@@ -75,8 +77,12 @@ def orb_features(gray: np.ndarray, n: int, max_side: int = FEATURE_MAX_SIDE) -> 
     starts = np.r_[0, np.flatnonzero(np.diff(cell[order])) + 1]
     rank = np.empty(len(order), int)
     rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    keep = np.lexsort((-response, rank))[:n]
-    return np.ascontiguousarray(points[keep] / scale), np.ascontiguousarray(descriptors[keep])
+    chosen = np.lexsort((-response, rank))[:n]
+    keypoints, descriptors = orb.compute(small, [keypoints[i] for i in chosen])
+    if descriptors is None or not keypoints:
+        return np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8)
+    points = np.array([k.pt for k in keypoints], np.float32)
+    return np.ascontiguousarray(points / scale), np.ascontiguousarray(descriptors)
 
 
 def fingerprint(
