@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vzero_core.boxes import Box, BoxError
-from vzero_core.fields import FieldError, parse_boxes, parse_xywh_boxes
+from vzero_core.fields import FieldError, parse_boxes
 from vzero_data.benchmarks import adapters, detect_format, open_benchmark
 from vzero_data.benchmarks.items import EvalDataError, EvalItem, ImageFile, Skipped
 
@@ -55,19 +55,14 @@ def split_spec(spec: str) -> tuple[str | None, Path]:
 
 
 def target_boxes(item: EvalItem) -> list[Box]:
-    """Target boxes an item's metadata carries: V* ``bbox`` (xywh, one or a list), TreeBench
-    ``target_instances`` (xyxy list), a synthetic manifest's ``bbox`` (xyxy)."""
-    meta: dict[str, Any] = item.metadata or {}
+    """An item's target boxes: its own (V*, TreeBench), else a synthetic manifest's ``bbox`` (xyxy)."""
+    if item.boxes:
+        return list(item.boxes)
+    bbox = (item.metadata or {}).get("bbox")
+    if bbox is None:
+        return []
     try:
-        if "target_instances" in meta:
-            raw = parse_boxes(meta["target_instances"], "target_instances")
-        elif "bbox" in meta and "protocol" in meta:  # V*: both protocols record one
-            raw = parse_xywh_boxes(meta["bbox"], "bbox")
-        elif "bbox" in meta:
-            raw = parse_boxes(meta["bbox"], "bbox")
-        else:
-            return []
-        return [Box.from_xyxy(b) for b in raw or []]
+        return [Box.from_xyxy(b) for b in parse_boxes(bbox, "bbox") or []]
     except (FieldError, BoxError):
         return []
 

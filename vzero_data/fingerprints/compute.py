@@ -29,7 +29,7 @@ BENCHMARK_FEATURES = 2000
 BENCHMARK_MAX_SIDE = 2048
 FEATURE_GRID = 8  # keypoints are taken round-robin over an 8x8 grid of cells, strongest first
 ORB_FAST_THRESHOLD = 12
-DETECT_FACTOR = 10  # candidates detected per keypoint kept
+DETECT_FACTOR = 10  # candidates detected per keypoint kept (fewer would drop weak cells before the grid)
 
 
 def grey(pixels: np.ndarray | Image.Image) -> np.ndarray:
@@ -47,11 +47,14 @@ def shrink(gray: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     if scale >= 1.0:
         return gray, 1.0
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    while gray.shape[1] >= 2 * size[0] and gray.shape[0] >= 2 * size[1]:
+        gray = cv2.pyrDown(gray)  # halving first: area-averaging a big image in one step is slow
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
 def phash64(gray: np.ndarray) -> int:
-    """``imagehash.phash`` of a grey picture (from a thumbnail of at most 256 px) as an int."""
+    """``imagehash.phash`` of a grey picture (from a thumbnail of at most 256 px) as an int; a
+    copy already shrunk for the features serves as well as the full picture."""
     import imagehash
 
     small, _ = shrink(gray, PHASH_THUMBNAIL)
@@ -62,6 +65,11 @@ def orb_features(gray: np.ndarray, n: int, max_side: int = FEATURE_MAX_SIDE) -> 
     """Up to ``n`` ORB keypoints (in ``gray``'s pixels) and descriptors, spread over a grid: the
     strongest of every cell first, then the second strongest of every cell, and so on."""
     small, scale = shrink(gray, max_side)
+    return features_of_shrunk(small, scale, n)
+
+
+def features_of_shrunk(small: np.ndarray, scale: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`orb_features` of a copy already shrunk by ``scale``."""
     # Detect many (cheap), keep n spread over the grid, describe only those.
     orb = cv2.ORB_create(nfeatures=max(DETECT_FACTOR * n, 2000), fastThreshold=ORB_FAST_THRESHOLD)
     keypoints = orb.detect(small, None)
@@ -91,8 +99,9 @@ def fingerprint(
     """The :class:`Fingerprint` of RGB (or grey) pixels: ``features`` keypoints at most, found on a
     copy whose longer side is at most ``max_side``."""
     gray = grey(pixels)
-    keypoints, descriptors = orb_features(gray, features, max_side)
-    return Fingerprint(phash64(gray), gray.shape[1], gray.shape[0], keypoints, descriptors)
+    small, scale = shrink(gray, max_side)
+    keypoints, descriptors = features_of_shrunk(small, scale, features)
+    return Fingerprint(phash64(small), gray.shape[1], gray.shape[0], keypoints, descriptors)
 
 
 def hamming(a: int, b: int) -> int:

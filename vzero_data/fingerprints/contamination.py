@@ -241,10 +241,11 @@ def check_benchmark(
                 ncc=round(m.ncc, 3),
             )
         )
-    # 4. benchmark target regions in training images
+    # 4. benchmark target regions in training images (the target itself placed, not its context)
     for m in region_matches(bench_regions, store_images, {}, progress=progress):
         r: BenchRegion = bench_regions[m.query].key
         s = store_images[m.target].key
+        target = m.to_target(r.target.translate(-r.window.x1, -r.window.y1)) or m.box
         finding = base(
             r.index,
             s.sha256,
@@ -252,7 +253,7 @@ def check_benchmark(
             "benchmark_region_in_training",
             m.method,
             benchmark_box=_box(r.target),
-            training_box=_box(m.box),
+            training_box=_box(target),
             inliers=m.inliers,
             ncc=round(m.ncc, 3),
         )

@@ -19,6 +19,7 @@ from vzero_data.fingerprints.contamination import KINDS, ContaminationReport, Fi
 
 FORMATS = ("md", "json", "html")
 THUMBNAIL_SIDE = 420
+MIN_BOX_PX = 14
 HTML_MAX_FINDINGS = 300
 KIND_TEXT = {
     "exact_bytes": "the same image file",
@@ -108,8 +109,12 @@ def thumbnail(data: bytes, box: list[float] | None, colour: str) -> str:
     if scale < 1.0:
         image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))))
     if box is not None:
-        draw = ImageDraw.Draw(image)
-        draw.rectangle([v * scale for v in box], outline=colour, width=3)
+        x1, y1, x2, y2 = (v * scale for v in box)
+        cx, cy = (x1 + x2) / 2, (y1 + y2) / 2  # a tiny target still gets a box one can see
+        half_w, half_h = max((x2 - x1) / 2, MIN_BOX_PX / 2), max((y2 - y1) / 2, MIN_BOX_PX / 2)
+        ImageDraw.Draw(image).rectangle(
+            [cx - half_w, cy - half_h, cx + half_w, cy + half_h], outline=colour, width=3
+        )
     buf = io.BytesIO()
     image.save(buf, "JPEG", quality=82)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()

@@ -58,21 +58,18 @@ class Match:
 
     def to_target(self, box: Box) -> Box | None:
         """``box`` (query pixels) in target pixels, or None if it falls outside the target."""
-        t = self.transform
-        corners = np.array([[box.x1, box.y1], [box.x2, box.y2]], np.float64)
-        moved = corners @ t[:, :2].T + t[:, 2]
-        x1, y1 = moved.min(axis=0)
-        x2, y2 = moved.max(axis=0)
-        return _inside(Box(x1, y1, x2, y2), self.box)
+        return _inside(_moved(box, self.transform), self.box)
 
     def to_query(self, box: Box, query_size: tuple[int, int]) -> Box | None:
         """``box`` (target pixels) in query pixels, or None if it falls outside the query."""
-        inverse = cv2.invertAffineTransform(self.transform)
-        corners = np.array([[box.x1, box.y1], [box.x2, box.y2]], np.float64)
-        moved = corners @ inverse[:, :2].T + inverse[:, 2]
-        x1, y1 = moved.min(axis=0)
-        x2, y2 = moved.max(axis=0)
-        return _inside(Box(x1, y1, x2, y2), Box(0, 0, *query_size))
+        return _inside(_moved(box, cv2.invertAffineTransform(self.transform)), Box(0, 0, *query_size))
+
+
+def _moved(box: Box, transform: np.ndarray) -> Box:
+    corners = np.array([[box.x1, box.y1], [box.x2, box.y1], [box.x1, box.y2], [box.x2, box.y2]], np.float64)
+    corners = corners @ transform[:, :2].T + transform[:, 2]
+    (x1, y1), (x2, y2) = corners.min(axis=0), corners.max(axis=0)
+    return Box(x1, y1, x2, y2)
 
 
 def _inside(box: Box, frame: Box, min_share: float = 0.6) -> Box | None:
