@@ -45,3 +45,19 @@ def test_pixel_agreement_is_high_only_under_the_true_transform(big_photo):
 def test_projected_box_of_a_scaled_and_shifted_picture():
     box = projected_box(np.array([[2.0, 0, 10], [0, 2.0, 20]]), 100, 50)
     assert box.to_list() == [10, 20, 210, 120]
+
+
+def test_an_object_two_unrelated_pictures_share_is_not_a_match(photos):
+    """The same object (a patch of shapes) pasted into two different photos: its keypoints agree on
+    a transform, but the pixels around it do not, so a crop of one is not placed in the other."""
+    from vzero_data.fingerprints.regions import propose
+
+    obj = photos[2][300:500, 400:600]
+    a, b = photos[0].copy(), photos[1].copy()
+    a[200:400, 300:500] = obj
+    b[450:650, 650:850] = obj
+    crop = a[120:480, 220:580]  # the object with a's own surroundings
+    query = fingerprint(crop, features=CROP_FEATURES)
+    target = fingerprint(b, features=BENCHMARK_FEATURES, max_side=BENCHMARK_MAX_SIDE)
+    assert propose(query, target)  # the shared object proposes a placement ...
+    assert place(query, grey(crop), target, grey(b)) is None  # ... the pixels refuse it
