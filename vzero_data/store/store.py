@@ -112,7 +112,7 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------------------
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run SQL over the views ``samples, images, regions, views, rejects, runs``; an Arrow table."""
+        """Run SQL over the views ``samples, images, regions, views, rejects, runs, fingerprints``; an Arrow table."""
         con = catalog.connect(self.root)
         try:
             rel = con.sql(sql, params=params or None)
