@@ -3,9 +3,9 @@
 Kinds: exact_bytes (the same file), near_duplicate_image (resized, re-encoded, recoloured or
 slightly cropped), training_crop_in_benchmark (a training image or positive crop found inside a
 benchmark image), benchmark_region_in_training (a benchmark image or target region found inside a
-training image). A benchmark is [FORMAT:]PATH: vstar, hrbench, mme_realworld, treebench, store,
-synthetic (detected from the path), or a plain image folder (folder:PATH, or any folder no format
-recognises). Benchmark fingerprints are cached by image hash ($VZERO_CACHE_DIR, default
+training image). A benchmark is [FORMAT:]PATH in any `vzero-train eval` format (vstar, hrbench,
+mme_realworld, treebench, zoombench, visualprobe, store, synthetic, ...; detected from the path), or
+a plain image folder (folder:PATH, or any folder no format recognises). Benchmark fingerprints are cached by image hash ($VZERO_CACHE_DIR, default
 ~/.cache/vzero). Writes OUT/report.md, report.json and report.html (each pair side by side, the
 matched region boxed).
 
