@@ -18,7 +18,7 @@ def built(tmp_path_factory, photos):
     items = [
         grounded("a", a, question=Q),
         grounded("a_jpeg", jpeg(a), question=Q),  # same question, re-encoded copy
-        grounded("a_crop", cropped(a, 0.08, rng), question=Q),  # same question, cropped copy
+        grounded("a_crop", cropped(a, 0.15, rng), question=Q),  # same question, cropped beyond what pHash survives
         grounded("a_big", resized(a, 1.5), question=Q.upper() + "  "),  # same question up to case and spaces
         grounded("a_other_question", jpeg(a, 80), question="How many things are there?"),
         grounded("b", b, question=Q),  # another photo, same question
@@ -69,9 +69,27 @@ def test_any_question_merges_every_question_on_the_picture(store):
     ]
 
 
-def test_without_regions_the_cropped_copy_stays(store):
-    """Break on purpose: whole-image hashes alone miss the cropped copy."""
-    assert clusters_by_name(store, regions=False) == [("a", ["a_big", "a_jpeg"])]
+def test_without_regions_the_cropped_copy_is_not_an_image_match(store):
+    """Break on purpose: whole-image hashes alone do not pair an image with its cropped copy (the
+    clusters may still join them through their positive crops' hashes)."""
+    from vzero_data.fingerprints.pictures import store_pictures
+    from vzero_data.fingerprints.search import find_matches
+
+    n = names(store)
+    images, _ = store_pictures(store)
+
+    def pairs(regions):
+        found = set()
+        for m in find_matches(images, images, same_set=True, regions=regions):
+            found |= {
+                frozenset((n[a], n[b]))
+                for a in images[m.query].key.sample_ids
+                for b in images[m.target].key.sample_ids
+            }
+        return found
+
+    assert frozenset(("a", "a_crop")) in pairs(True)
+    assert frozenset(("a", "a_crop")) not in pairs(False)
 
 
 def test_removals_are_rejects_naming_the_kept_sample_and_readers_skip_them(store):
