@@ -18,7 +18,9 @@ def built(tmp_path_factory, photos):
     items = [
         grounded("a", a, question=Q),
         grounded("a_jpeg", jpeg(a), question=Q),  # same question, re-encoded copy
-        grounded("a_crop", cropped(a, 0.15, rng), question=Q),  # same question, cropped beyond what pHash survives
+        grounded(
+            "a_crop", cropped(a, 0.15, rng), question=Q
+        ),  # same question, cropped beyond what pHash survives
         grounded("a_big", resized(a, 1.5), question=Q.upper() + "  "),  # same question up to case and spaces
         grounded("a_other_question", jpeg(a, 80), question="How many things are there?"),
         grounded("b", b, question=Q),  # another photo, same question
