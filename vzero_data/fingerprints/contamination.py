@@ -137,8 +137,9 @@ def check_benchmark(
     for crop in store_crops:
         crops_by_image.setdefault(crop.key.image_sha256, []).append(crop)
 
-    def base(bi: int, sha: str, samples: Sequence[str], kind: str, method: str, **kw: Any) -> Finding:
-        image = bench.images[bi]
+    def base(pi: int, sha: str, samples: Sequence[str], kind: str, method: str, **kw: Any) -> Finding:
+        """A finding about the benchmark image of picture ``pi`` (an image that did not decode has none)."""
+        image = bench.images[bench_images[pi].key.index]
         return Finding(kind, bench.name, list(image.item_ids), image.sha256, sha, list(samples), method, **kw)
 
     def mapped(match: Match, store_pic: Picture, bench_index: int, training_is_query: bool) -> None:
@@ -166,7 +167,7 @@ def check_benchmark(
                         view_id=c.view_id,
                     )
                 )
-        for item_id, target in bench.images[bench_index].targets:
+        for item_id, target in bench.images[bench_images[bench_index].key.index].targets:
             if training_is_query:
                 where = match.to_query(target, (store_pic.fp.width, store_pic.fp.height))
             else:
@@ -242,12 +243,13 @@ def check_benchmark(
             )
         )
     # 4. benchmark target regions in training images (the target itself placed, not its context)
+    picture_of = {p.key.index: i for i, p in enumerate(bench_images)}
     for m in region_matches(bench_regions, store_images, {}, progress=progress):
         r: BenchRegion = bench_regions[m.query].key
         s = store_images[m.target].key
         target = m.to_target(r.target.translate(-r.window.x1, -r.window.y1)) or m.box
         finding = base(
-            r.index,
+            picture_of[r.index],
             s.sha256,
             s.sample_ids,
             "benchmark_region_in_training",

@@ -9,6 +9,7 @@ import numpy as np
 
 from vzero_core.boxes import Box
 from vzero_data.benchmarks.images import BenchmarkImages
+from vzero_data.benchmarks.items import Skipped
 from vzero_data.fingerprints.cache import FingerprintCache
 from vzero_data.fingerprints.compute import (
     BENCHMARK_FEATURES,
@@ -161,10 +162,16 @@ def benchmark_pictures(
                 decoded["rgb"] = decode_rgb(image.encoded(), where)
             return decoded["rgb"]
 
-        fp = cache.get(
-            f"{image.sha256}|image|{BENCHMARK_FEATURES}|{BENCHMARK_MAX_SIDE}",
-            lambda rgb=rgb: fingerprint(rgb(), features=BENCHMARK_FEATURES, max_side=BENCHMARK_MAX_SIDE),
-        )
+        try:
+            fp = cache.get(
+                f"{image.sha256}|image|{BENCHMARK_FEATURES}|{BENCHMARK_MAX_SIDE}",
+                lambda rgb=rgb: fingerprint(rgb(), features=BENCHMARK_FEATURES, max_side=BENCHMARK_MAX_SIDE),
+            )
+        except ValueError as exc:  # an image that does not decode: reported, never a crash
+            bench.skipped += [
+                Skipped(item, bench.name, f"image does not decode ({exc})") for item in image.item_ids
+            ]
+            continue
         images.append(
             Picture(
                 BenchImage(index),

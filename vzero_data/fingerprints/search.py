@@ -181,7 +181,10 @@ def region_matches(
             if n < MIN_VOTES or pair in tried:
                 continue
             tried.add(pair)
-            placement = place(q.fp, cache.get(0, qi, q), targets[ti].fp, cache.get(1, ti, targets[ti]))
+            try:
+                placement = place(q.fp, cache.get(0, qi, q), targets[ti].fp, cache.get(1, ti, targets[ti]))
+            except ValueError:  # pixels that no longer decode (`vzero-data verify` reports them)
+                continue
             if placement is None:
                 continue
             t = targets[ti].fp

@@ -159,3 +159,20 @@ def test_a_store_without_fingerprints_is_refused_until_backfilled(tmp_path, worl
     assert (summary.images, summary.crops) == (1, 0)
     assert backfill(store).images == 0  # nothing left to do
     assert contamination(store, [vstar], regions=False).findings == []
+
+
+def test_a_benchmark_image_that_does_not_decode_is_skipped_with_its_reason(world, tmp_path):
+    """A plain folder holding a truncated JPEG and a good copy of a benchmark image: the good one is
+    still found, the broken one is reported as skipped, nothing crashes."""
+    import shutil
+
+    _, store, vstar, names = world
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    good = folder / "copy.jpg"
+    shutil.copy(f"{vstar}/direct_attributes/scene_0.jpg", good)
+    (folder / "broken.jpg").write_bytes(good.read_bytes()[:200])
+    report = contamination(store, [str(folder)], regions=False, cache=FingerprintCache(tmp_path / "cache"))
+    skipped = report.benchmarks[0]["skipped"]
+    assert [s["item_id"] for s in skipped] == ["broken.jpg"] and "does not decode" in skipped[0]["reason"]
+    assert {names[s] for f in report.findings for s in f.sample_ids if f.item_ids == ["copy.jpg"]} >= {"jpeg_scene0"}
