@@ -175,4 +175,6 @@ def test_a_benchmark_image_that_does_not_decode_is_skipped_with_its_reason(world
     report = contamination(store, [str(folder)], regions=False, cache=FingerprintCache(tmp_path / "cache"))
     skipped = report.benchmarks[0]["skipped"]
     assert [s["item_id"] for s in skipped] == ["broken.jpg"] and "does not decode" in skipped[0]["reason"]
-    assert {names[s] for f in report.findings for s in f.sample_ids if f.item_ids == ["copy.jpg"]} >= {"jpeg_scene0"}
+    assert {names[s] for f in report.findings for s in f.sample_ids if f.item_ids == ["copy.jpg"]} >= {
+        "jpeg_scene0"
+    }
