@@ -100,6 +100,21 @@ class NegativeConfig(Section):
     )
 
 
+class BenchmarkOverlapConfig(Section):
+    """``checks.benchmark_overlap``: samples whose image or positive crop is found in a benchmark
+    (exact bytes, a near-duplicate image, a crop inside a benchmark image, a benchmark target region
+    inside the image; see :mod:`vzero_data.fingerprints.contamination`). ``reject`` refuses them
+    (reason ``benchmark_overlap``, naming the benchmark item); ``flag`` keeps them and records the
+    overlap in ``rejects``. Benchmarks are ``[FORMAT:]PATH`` as ``vzero-data contamination --against``
+    takes them; their fingerprints are computed once and cached by image hash. The config hash
+    covers the benchmarks' content, not where they are."""
+
+    against: list[str] = Field(default_factory=list, description="benchmarks; empty: the check is off")
+    action: Literal["reject", "flag"] = "reject"
+    max_distance: int = Field(10, ge=0, le=15, description="pHash bits for a near-duplicate")
+    regions: bool = Field(True, description="also look for crops and target regions (local features)")
+
+
 class ChecksConfig(Section):
     """Checks on finished views, on top of each strategy's own geometric rules.
 
@@ -113,6 +128,7 @@ class ChecksConfig(Section):
     min_pixel_std: float = Field(1.0, ge=0.0)
     reject_duplicate_views: bool = True
     require_all_negatives: bool = True
+    benchmark_overlap: BenchmarkOverlapConfig = Field(default_factory=BenchmarkOverlapConfig)
 
 
 class StoreConfig(Section):

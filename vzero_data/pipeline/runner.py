@@ -110,6 +110,8 @@ def write_result(writer: Any, result: SampleResult) -> None:
             img = result.image
             writer.add_image(img.sha256, img.data, img.width, img.height, img.fmt)
         writer.add_sample(result.sample)
+        for row in result.fingerprints:
+            writer.add_fingerprint(row)
     for region in result.regions:
         writer.add_region(sid, region)
     for view in result.views:

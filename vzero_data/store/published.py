@@ -174,7 +174,11 @@ class PublishedStore(StoreReader):
         )
         if not is_local(self.fs):
             con.register_filesystem(self.fs)
-        catalog.create_file_views(con, {t: catalog.sql_list(self.table_files(t)) for t in TABLES}, self.root)
+        catalog.create_file_views(
+            con,
+            {t: catalog.sql_list(files) if (files := self.table_files(t)) else None for t in TABLES},
+            self.root,
+        )
         return con
 
     def connect_sandboxed(self) -> duckdb.DuckDBPyConnection:

@@ -50,7 +50,7 @@ class StoreReader:
         raise NotImplementedError
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run SQL over the views ``samples, images, regions, views, rejects, runs``; an Arrow table."""
+        """Run SQL over the views ``samples, images, regions, views, rejects, runs, fingerprints``; an Arrow table."""
         con = self.connect()
         try:
             rel = con.sql(sql, params=params or None)
@@ -67,6 +67,21 @@ class StoreReader:
     def stored_image_hashes(self) -> set[str]:
         """Content hashes of every stored image (hashes only: bounded memory)."""
         return set(self.query("SELECT DISTINCT sha256 FROM images").column("sha256").to_pylist())
+
+    def fingerprinted_images(self) -> set[str]:
+        """Hashes of the stored images that have a fingerprint of the current algorithm."""
+        from vzero_data.fingerprints.rows import FINGERPRINT_ALGORITHM
+
+        table = self.query(
+            "SELECT DISTINCT subject_id FROM fingerprints WHERE subject = 'image' AND algorithm = ?",
+            [FINGERPRINT_ALGORITHM],
+        )
+        return set(table.column("subject_id").to_pylist())
+
+    def removed_sample_ids(self) -> set[str]:
+        """Samples ``vzero-data dedup`` removed (a reject at stage ``dedup``): readers skip them."""
+        table = self.query("SELECT DISTINCT sample_id FROM rejects WHERE stage = 'dedup'")
+        return set(table.column("sample_id").to_pylist())
 
     def done_sample_ids(self, config_hash: str) -> set[str]:
         """Samples finished (kept or rejected) under ``config_hash``: the resume keys."""

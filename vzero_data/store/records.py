@@ -51,10 +51,16 @@ class RecordCounts:
     missing_positive: int = 0
     missing_strategy: Counter = field(default_factory=Counter)
     missing_image: int = 0
+    removed_duplicate: int = 0  # removed by `vzero-data dedup` (a rejects row at stage dedup)
 
     @property
     def skipped(self) -> int:
-        return self.missing_positive + sum(self.missing_strategy.values()) + self.missing_image
+        return (
+            self.missing_positive
+            + sum(self.missing_strategy.values())
+            + self.missing_image
+            + self.removed_duplicate
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +68,7 @@ class RecordCounts:
             "skipped_missing_positive": self.missing_positive,
             "skipped_missing_negative": dict(self.missing_strategy),
             "skipped_missing_image": self.missing_image,
+            "skipped_removed_duplicate": self.removed_duplicate,
         }
 
 
@@ -139,6 +146,11 @@ def iter_raw_records(
     wanted = list(dict.fromkeys(strategies)) if strategies else None
     extras = list(dict.fromkeys(extra_strategies or []))
     seen: set[tuple[str, str]] = set()
+    removed = set(
+        store.query("SELECT DISTINCT sample_id FROM rejects WHERE stage = 'dedup'")
+        .column("sample_id")
+        .to_pylist()
+    )
     for batch in store.batches():
         if limit is not None and counts.yielded >= limit:
             return
@@ -160,6 +172,9 @@ def iter_raw_records(
             if key in seen:
                 continue
             seen.add(key)
+            if key[0] in removed:
+                counts.removed_duplicate += 1
+                continue
             positives, negatives = entry["positive"], entry["negative"]
             pos = (
                 positives.get(positive_strategy)

@@ -53,7 +53,12 @@ class Store(StoreReader):
     ) -> StoreWriter:
         """A streaming writer (use as a context manager); images already stored are skipped."""
         return StoreWriter(
-            self.root, run_id, config_hash, self.stored_image_hashes(), shard_max_bytes=shard_max_bytes
+            self.root,
+            run_id,
+            config_hash,
+            self.stored_image_hashes(),
+            shard_max_bytes=shard_max_bytes,
+            fingerprinted_images=self.fingerprinted_images(),
         )
 
     def record_run(
