@@ -149,12 +149,19 @@ def sandbox_summary(out: Path) -> None:
     print("  teacher, trained here from scratch on full image + positive crop:")
     for view, label in (
         ("positive", "with the positive crop"),
-        ("downsampled_distractor", "with downsampled_distractor"),
+        ("distractor", "with a distractor crop"),
         ("none", "with no crop"),
     ):
         if view in views:
             print(f"    {label:<32} {views[view]['accuracy']:6.1%}")
     print("  students (full image only):")
     for name, arm in report["arms"].items():
-        print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]")
+        flag = "  (collapsed: one answer for most items)" if arm["answers"].get("collapsed") else ""
+        print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]{flag}")
+    base = report["arms"].get("base")
+    for name, arm in report["arms"].items():
+        if base is not None and name != "base":
+            lift = 100 * (arm["accuracy"] - base["accuracy"])
+            how = "labelled SFT, reads answers" if name == "sft" else "no answer read"
+            print(f"  {name} vs the base student: {lift:+.1f} points ({how})")
     print(f"  report: {out / 'report.md'} (what the figures mean: docs/sandbox.md)")

@@ -1,7 +1,12 @@
 """The sandbox's arms: variants of one ``train:`` section, and the records each one trains on.
 
 - ``base``: the base student, no on-policy distillation;
+- ``sft``: labelled SFT of the base student on the same OPD scenes, batch and steps (it reads the
+  answers: the ceiling the OPD arms are measured against, not a V-Zero arm);
 - ``plain``: OPD with the gate off (w = 1; no negative replay);
+- ``paper_k1``: the paper's update as far as this scale allows: the sampled-token (k1) estimate in
+  the PPO surrogate, no baseline, a constant learning rate, G = 4 over two mini-batches, the gate on
+  with the distractor negative (docs/sandbox.md names what differs from the paper's run);
 - ``gate_<strategy>``: the V-Zero gate with that stored negative view (``gate_downsampled_distractor``
   is the paper's default);
 - ``random_crop``: the paper's ablation, random windows as both positive and negative views;
@@ -33,6 +38,8 @@ RANDOM_CROP = "random_crop"
 GATE_PREFIX = "gate_"
 RANDOM_POSITIVE = "random_positive"
 RANDOM_WINDOW = "random_window"
+SFT = "sft"
+PAPER_K1 = "paper_k1"
 SELF_FROZEN = "self_frozen"
 SELF_EMA = "self_ema"
 DEGRADED_STUDENT = "degraded_student"
@@ -59,6 +66,7 @@ class Arm:
     random_crop: bool = False
     degraded_student: bool = False
     self_teacher: bool = False  # the teacher is the student itself (overrides carry teacher:)
+    sft: bool = False  # labelled SFT on the same scenes (reads answers): the ceiling, not OPD
 
 
 def arm(name: str, strategies: Iterable[str]) -> Arm:
@@ -68,6 +76,21 @@ def arm(name: str, strategies: Iterable[str]) -> Arm:
         return Arm(name, None)
     if name == PLAIN:
         return Arm(name, {"gate.enabled": False, "data.negative": known[0]}, (known[0],))
+    if name == SFT:
+        return Arm(name, {}, (), sft=True)
+    if name == PAPER_K1:
+        if "distractor" not in known:
+            raise ValueError(f"arm {name} needs the distractor view in the store")
+        overrides = {
+            "gate.enabled": True,
+            "data.negative": "distractor",
+            "loss.estimator": "k1",
+            "rollout.group_size": 4,
+            "num_mini_batches": 2,
+            "optim.warmup_steps": 0,
+            "optim.schedule": "constant",
+        }
+        return Arm(name, overrides, ("distractor",))
     if name in (SELF_FROZEN, SELF_EMA):
         teacher = {"kind": "frozen_self"} if name == SELF_FROZEN else {"kind": "ema", "decay": 0.95}
         overrides = {"gate.enabled": False, "data.negative": known[0], "teacher": teacher}
@@ -82,15 +105,8 @@ def arm(name: str, strategies: Iterable[str]) -> Arm:
     if name.startswith(GATE_PREFIX) and name[len(GATE_PREFIX) :] in known:
         strategy = name[len(GATE_PREFIX) :]
         return Arm(name, {"gate.enabled": True, "data.negative": strategy}, (strategy,))
-    names = [
-        BASE,
-        PLAIN,
-        RANDOM_CROP,
-        SELF_FROZEN,
-        SELF_EMA,
-        DEGRADED_STUDENT,
-        *(GATE_PREFIX + s for s in known),
-    ]
+    names = [BASE, SFT, PLAIN, PAPER_K1, RANDOM_CROP, SELF_FROZEN, SELF_EMA, DEGRADED_STUDENT]
+    names += [GATE_PREFIX + s for s in known]
     raise ValueError(f"unknown arm {name!r}; known: {', '.join(names)}")
 
 

@@ -87,6 +87,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"{a['seeds']} | {_pct(prof.get('unparseable'))} | {_answers(prof)} | "
             f"{'**yes**' if prof.get('collapsed') else 'no'} |"
         )
+    if "sft" in report["arms"]:
+        lines += [
+            "",
+            "`sft` is labelled SFT of the base student on the same scenes, batch and steps as the OPD "
+            "arms: it reads the answers, so it is the ceiling the OPD arms are measured against, not a "
+            "V-Zero arm. Every other arm reads no answer.",
+        ]
     gated = {name: a["gate"] for name, a in report["arms"].items() if a.get("gate")}
     if gated:
         lines += [

@@ -127,6 +127,8 @@ def run_arm(
     from vzero_train.trainer import train
 
     a = arm(name, strategies)
+    if a.sft:
+        return run_ceiling_sft(recipe, out, seed, sizes, models["student"], config_hash)
     overrides = {
         "teacher": {"kind": "external", "path": str(models["teacher"])},
         **(a.overrides or {}),
@@ -139,6 +141,33 @@ def run_arm(
     config = load_train_config(recipe, overrides)
     source = store_source(out / "stores" / "opd", list(a.strategies), config_hash)
     return train(config, records=opd_records(source, a, seed))
+
+
+def run_ceiling_sft(recipe: Path, out: Path, seed: int, sizes: Sizes, student: Path, config_hash: str):
+    """The ``sft`` arm: labelled SFT of the base student on the OPD split, with the OPD arms' batch
+    (prompts per step), steps, learning rate and schedule: what the same scenes teach with answers."""
+    from vzero_train.config import load_train_config
+    from vzero_train.sft import train_sft
+    from vzero_train.sft_config import load_sft_config
+
+    opd = load_train_config(recipe, {"student": str(student), "teacher": {"kind": "frozen_self"}})
+    config = load_sft_config(
+        recipe,
+        {
+            "model": str(student),
+            "store": str(out / "stores" / "opd"),
+            "output_dir": str(arm_dir(out, "sft", seed)),
+            "inputs": "full",
+            "steps": sizes.arm_steps,
+            "batch_size": opd.prompts_per_step,
+            "optim": opd.optim.model_dump(),
+            "save_every": sizes.arm_save_every,
+            "keep_last": None,
+            "seed": seed,
+            "data.config_hash": config_hash,
+        },
+    )
+    return train_sft(config, progress=True)
 
 
 def arm_dir(out: Path, name: str, seed: int) -> Path:

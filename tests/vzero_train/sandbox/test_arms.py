@@ -60,6 +60,20 @@ def labelled(n=4):
             ("distractor",),
         ),
         ("degraded_student", {"gate.enabled": False, "data.negative": "distractor"}, ("distractor",)),
+        ("sft", {}, ()),
+        (
+            "paper_k1",
+            {
+                "gate.enabled": True,
+                "data.negative": "distractor",
+                "loss.estimator": "k1",
+                "rollout.group_size": 4,
+                "num_mini_batches": 2,
+                "optim.warmup_steps": 0,
+                "optim.schedule": "constant",
+            },
+            ("distractor",),
+        ),
     ],
 )
 def test_arms_are_variants_of_the_train_section(name, overrides, strategies):
@@ -70,8 +84,8 @@ def test_arms_are_variants_of_the_train_section(name, overrides, strategies):
 def test_an_unknown_arm_lists_the_known_ones():
     with pytest.raises(
         ValueError,
-        match="unknown arm 'gate_masked'; known: base, plain, random_crop, self_frozen, self_ema, "
-        "degraded_student, gate_distractor",
+        match="unknown arm 'gate_masked'; known: base, sft, plain, paper_k1, random_crop, self_frozen, "
+        "self_ema, degraded_student, gate_distractor",
     ):
         arm("gate_masked", STRATEGIES)
 
