@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from vzero_core.stage_times import StageTimes
 from vzero_train.sandbox.arms import BASE, PLAIN, arm, opd_records
 from vzero_train.sandbox.config import SandboxConfig, Sizes, load_sandbox_config
 from vzero_train.sandbox.world import build_world
@@ -240,20 +241,15 @@ class SandboxRun:
     log: Callable[[str], None]
     hashes: dict[str, str] = field(default_factory=dict)
     strategies: list[str] = field(default_factory=list)
-    stages: dict[str, float] = field(default_factory=dict)
+    times: StageTimes = field(default_factory=StageTimes)
 
     @property
     def opd_arms(self) -> list[str]:
         return [a for a in self.sizes.arms if a != BASE]
 
-    @contextlib.contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        """Time a stage into :attr:`stages`."""
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - t0
+    def stage(self, name: str, *, show: bool = False) -> contextlib.AbstractContextManager:
+        """Time a stage; ``show``: a periodic progress line for a stage with none of its own."""
+        return self.times.stage(name, show=show)
 
 
 def prepare(
@@ -456,7 +452,7 @@ def run_sandbox(
 
     t_start = time.perf_counter()
     run = prepare(out, recipe, quick, seeds, arms, log)
-    with run.stage("world"):
+    with run.stage("world", show=True):
         world = world_phase(run)
     teacher, views = teacher_phase(run)
     student = student_phase(run)
@@ -480,11 +476,11 @@ def run_sandbox(
         "student": {"checkpoint": str(student)},
         "arms": per_arm,
         "paired": paired_comparisons(outcomes),
-        "stages": run.stages,
+        "stages": run.times.seconds,
         "wall_time_s": time.perf_counter() - t_start,
         "machine": machine(),
     }
     paths = report_mod.write(report, out)
-    log("time per stage: " + ", ".join(f"{k} {v:.0f}s" for k, v in run.stages.items()))
+    log(run.times.format())
     log(f"report: {paths['markdown']} ({report['wall_time_s']:.0f}s in this invocation)")
     return report
