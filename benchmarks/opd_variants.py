@@ -202,6 +202,7 @@ def option_accuracy(vlm: Any, records: list[Record], images: str = "full") -> di
     device = next(model.parameters()).device
     correct = distractor = 0
     right_lp = 0.0
+    outcomes: list[bool] = []
     with torch.no_grad():
         for k in range(0, len(records), 25):
             batch = records[k : k + 25]
@@ -226,10 +227,17 @@ def option_accuracy(vlm: Any, records: list[Record], images: str = "full") -> di
                 options = sample_options(r.eval_options, r.sample_id)
                 pick = options[int(row.argmax())]
                 correct += pick == r.eval_answer
+                outcomes.append(pick == r.eval_answer)
                 distractor += pick == r.extra["distractor_colour"]
                 right_lp += float(torch.log_softmax(row, 0)[options.index(r.eval_answer)])
     n = len(records)
-    return {"accuracy": correct / n, "distractor": distractor / n, "right_logprob": right_lp / n, "n": n}
+    return {
+        "accuracy": correct / n,
+        "distractor": distractor / n,
+        "right_logprob": right_lp / n,
+        "n": n,
+        "correct": outcomes,
+    }
 
 
 def images_for(record: Record, view: str) -> Any:
@@ -334,9 +342,13 @@ def parse_seeds(text: str) -> list[int]:
     return [int(v) for v in text.split(",")]
 
 
-def report(work: Path, against: str, split: str) -> None:
-    """Per variant: accuracy per seed, mean, paired difference to ``against`` (by seed)."""
+def report(work: Path, against: str, split: str, only: list[str] | None = None) -> None:
+    """Per variant: accuracy per seed, mean, and the paired difference to ``against`` (by seed) with
+    a t interval over seeds and, where per-item answers were kept, the crossed bootstrap over seeds
+    and items (``vzero_train.sandbox.stats.paired_difference``). ``against`` may be ``base``."""
     from scipy import stats as st
+
+    from vzero_train.sandbox.stats import paired_difference
 
     rows = [json.loads(line) for line in (work / "results.jsonl").read_text().splitlines() if line.strip()]
     base = json.loads((work / "base.json").read_text())
@@ -345,20 +357,59 @@ def report(work: Path, against: str, split: str) -> None:
     )
     by_variant: dict[str, dict[int, dict[str, Any]]] = {}
     for r in rows:
-        by_variant.setdefault(r["variant"], {})[r["seed"]] = r
-    ref = by_variant.get(against, {})
-    print(f"{'variant':<28} {'seeds':>5} {'mean':>6}  {'per seed':<44} {'vs ' + against:>22}")
-    for name, runs in sorted(
+        if only is None or r["variant"] in only or r["variant"] == against:
+            by_variant.setdefault(r["variant"], {})[r["seed"]] = r
+    if against == "base":
+        seeds = sorted({s for runs in by_variant.values() for s in runs})
+        ref = {s: {split: base[split]} for s in seeds}
+    else:
+        ref = by_variant.get(against, {})
+
+    def outcomes(runs: dict[int, dict[str, Any]], seeds: list[int]) -> dict[tuple[int, str], bool] | None:
+        if not all("correct" in runs[s][split] for s in seeds):
+            return None
+        return {(s, str(i)): ok for s in seeds for i, ok in enumerate(runs[s][split]["correct"])}
+
+    print(
+        f"{'variant':<24} {'seeds':>5} {'mean':>6}  {'per seed':<48} {'minus ' + against + ' (t over seeds; bootstrap)':>40}"
+    )
+    order = sorted(
         by_variant.items(), key=lambda kv: -np.mean([r[split]["accuracy"] for r in kv[1].values()])
-    ):
+    )
+    for name, runs in order:
         accs = [runs[s][split]["accuracy"] for s in sorted(runs)]
-        line = f"{name:<28} {len(accs):>5} {np.mean(accs):6.3f}  {' '.join(f'{a:.3f}' for a in accs):<44}"
+        line = f"{name:<24} {len(accs):>5} {np.mean(accs):6.3f}  {' '.join(f'{a:.3f}' for a in accs):<48}"
         shared = sorted(set(runs) & set(ref))
         if name != against and len(shared) >= 2:
             d = np.array([runs[s][split]["accuracy"] - ref[s][split]["accuracy"] for s in shared])
             half = st.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / math.sqrt(len(d))
             line += f" {d.mean():+.3f} [{d.mean() - half:+.3f}, {d.mean() + half:+.3f}]"
+            a, b = outcomes(runs, shared), outcomes(ref, shared)
+            if a is not None and b is not None:
+                boot = paired_difference(a, b)
+                line += f"; [{boot['ci_low']:+.3f}, {boot['ci_high']:+.3f}] p={boot['p_value']:.2g}"
         print(line)
+
+
+def rescore(work: Path, splits: dict[str, list[Record]]) -> None:
+    """Evaluate again every finished run whose results lack per-item answers (from its final model)."""
+    from vzero_train.checkpoint import latest_checkpoint
+
+    path = work / "results.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    base_file = work / "base.json"
+    base = json.loads(base_file.read_text())
+    if any("correct" not in base[s] for s in splits):
+        student = latest_checkpoint(work / "student") / "model"
+        base.update({s: evaluate(student, recs) for s, recs in splits.items()})
+        base_file.write_text(json.dumps(base, indent=1))
+    for row in rows:
+        if all("correct" in row[s] for s in splits):
+            continue
+        final = latest_checkpoint(work / "runs" / row["variant"] / f"seed{row['seed']}") / "model"
+        row.update({s: evaluate(final, recs) for s, recs in splits.items()})
+        print(f"rescored {row['variant']} seed {row['seed']}", flush=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
 def main() -> None:
@@ -374,20 +425,29 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=300, help="held-out test scenes (default 300)")
     parser.add_argument("--val", type=int, default=200, help="validation scenes (default 200)")
     parser.add_argument("--report", action="store_true", help="print the table of what is in --work")
-    parser.add_argument("--against", default="plain")
+    parser.add_argument(
+        "--against", default="plain", help="the reference of the paired differences (or base)"
+    )
+    parser.add_argument("--only", help="--report: these variants only (comma-separated)")
+    parser.add_argument(
+        "--rescore", action="store_true", help="re-evaluate runs kept without per-item answers"
+    )
     parser.add_argument("--split", choices=("val", "test"), default="val")
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
     if args.report:
-        report(work, args.against, args.split)
+        report(work, args.against, args.split, args.only.split(",") if args.only else None)
         return
 
     splits = {
         "val": [make_record(98, i) for i in range(args.val)],
         "test": [make_record(99, i) for i in range(args.test)],
     }
+    if args.rescore:
+        rescore(work, splits)
+        return
     t0 = time.perf_counter()
     models = {
         "teacher": sft(work, "teacher", args.teacher_steps, 1, 2e-3, "full_and_positive"),
