@@ -106,6 +106,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-plot", action="store_true", help="do not draw the accuracy-vs-step plot")
     parser.add_argument(
+        "--scoring",
+        choices=("generate", "option", "letter"),
+        default="generate",
+        help="generate: greedy answers, parsed (default); option / letter: multiple-choice items are "
+        "answered by the option whose text (or letter) the model gives the highest log-prob as its "
+        "whole answer, as lm-eval-harness scores multiple choice (open questions still generate)",
+    )
+    parser.add_argument(
         "--zoom-gap",
         action="store_true",
         help="answer each question on the full image and again with the evidence crop added; "
@@ -200,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "max_new_tokens": args.max_new_tokens,
         "decoding": "greedy",
+        "scoring": args.scoring,
         "limit": args.limit,
         "confidence": 0.95,
         "interval": "wilson",
@@ -211,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
     }
     bench_info = [{"name": b.name, "format": b.format, "src": str(b.src)} for b in benchmarks]
     if args.zoom_gap:
+        if args.scoring != "generate":
+            raise CommandError("--zoom-gap answers by generation; leave --scoring at generate")
         return _run_zoom_gap(args, benchmarks, templates, judge, settings)
     sources = _model_sources(args.model)
     # a training checkpoint is named by its step_N folder, not by its model/ subfolder
@@ -276,6 +287,7 @@ def _evaluate_checkpoint(
                         name=bench.name,
                         progress=not args.no_progress,
                         on_result=write,
+                        scoring=args.scoring,
                     )
                 except EvalDataError as exc:
                     raise CommandError(str(exc)) from exc

@@ -17,6 +17,7 @@ from vzero_core.choices import CHOICE_INSTRUCTION
 from vzero_core.prompt_text import OPEN_INSTRUCTION, question_text
 from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
 from vzero_data.benchmarks.items import EvalItem, Skipped
+from vzero_train.evaluate.likelihood import Scoring, choose_by_likelihood
 from vzero_train.evaluate.scoring import CONFIDENCE, ItemResult, Summary, score_response
 
 if TYPE_CHECKING:
@@ -140,8 +141,12 @@ def evaluate_model(
     progress: bool = True,
     total: int | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
+    scoring: Scoring = "generate",
 ) -> EvalResult:
     """Answer every item on its full image (greedy, batched) and score the responses.
+
+    ``scoring`` ``option`` or ``letter`` answers multiple-choice items by likelihood instead of
+    generation (:mod:`vzero_train.evaluate.likelihood`); open questions always generate.
 
     ``items`` may be a stream (e.g. ``Benchmark.items()``); only one batch of images is held at a
     time. A model in training mode is switched to eval mode for the pass and back afterwards.
@@ -168,9 +173,7 @@ def evaluate_model(
                 )
                 for it, _ in batch
             ]
-            responses = generate_responses(
-                vlm, prompts, [img for _, img in batch], max_new_tokens=max_new_tokens
-            )
+            responses = _responses(vlm, batch, prompts, scoring, max_new_tokens)
             for (item, _), response in zip(batch, responses, strict=True):
                 scored = score_response(item, response, judge)
                 result.results.append(scored)
@@ -182,6 +185,36 @@ def evaluate_model(
         bar.close()
         vlm.model.train(was_training)
     return result
+
+
+def _responses(
+    vlm: LoadedVLM,
+    batch: list[tuple[EvalItem, Any]],
+    prompts: list[str],
+    scoring: Scoring,
+    max_new_tokens: int,
+) -> list[str]:
+    """Each item's response: generated, or for multiple choice under likelihood scoring, chosen."""
+    chosen = [k for k, (it, _) in enumerate(batch) if it.options and scoring != "generate"]
+    rest = [k for k in range(len(batch)) if k not in set(chosen)]
+    responses: list[str] = [""] * len(batch)
+    if chosen:
+        picks = choose_by_likelihood(
+            vlm,
+            [batch[k][0] for k in chosen],
+            [prompts[k] for k in chosen],
+            [batch[k][1] for k in chosen],
+            scoring,
+        )
+        for k, pick in zip(chosen, picks, strict=True):
+            responses[k] = pick
+    if rest:
+        generated = generate_responses(
+            vlm, [prompts[k] for k in rest], [batch[k][1] for k in rest], max_new_tokens=max_new_tokens
+        )
+        for k, text in zip(rest, generated, strict=True):
+            responses[k] = text
+    return responses
 
 
 def _progress_postfix(results: list[ItemResult]) -> dict[str, str]:

@@ -75,17 +75,22 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {view} | {_pct(s['accuracy'])} | {s['n']} | {s['correct_logprob']:.3f} |")
     lines += [
         "",
-        f"## Arms (greedy answers on held-out test scenes, `vzero-train eval`; chance {_pct(chance)}%)",
+        f"## Arms on held-out test scenes (`vzero-train eval`; chance {_pct(chance)}%)",
         "",
-        "| arm | accuracy % | 95% CI | n | seeds | unparseable % | top answers | collapsed |",
-        "|---|---|---|---|---|---|---|---|",
+        "Accuracy: the option the student gives the highest log-prob (`--scoring option`: what it "
+        "knows); top answers are those picks. Greedy: its generated answer, parsed (what it says), "
+        "at the final checkpoints.",
+        "",
+        "| arm | accuracy % | 95% CI | n | seeds | top answers | collapsed | greedy accuracy % | "
+        "greedy unparseable % |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, a in report["arms"].items():
-        prof = a["answers"]
+        prof, greedy = a["answers"], a.get("greedy", {})
         lines.append(
             f"| {name} | {_pct(a['accuracy'])} | {_pct(a['ci_low'])}-{_pct(a['ci_high'])} | {a['n']} | "
-            f"{a['seeds']} | {_pct(prof.get('unparseable'))} | {_answers(prof)} | "
-            f"{'**yes**' if prof.get('collapsed') else 'no'} |"
+            f"{a['seeds']} | {_answers(prof)} | {'**yes**' if prof.get('collapsed') else 'no'} | "
+            f"{_pct(greedy.get('accuracy'))} | {_pct(greedy.get('unparseable'))} |"
         )
     if "sft" in report["arms"]:
         lines += [

@@ -175,17 +175,24 @@ def arm_dir(out: Path, name: str, seed: int) -> Path:
     return out / "runs" / "arms" / name / f"seed{seed}"
 
 
-def evaluate_checkpoint(out_dir: Path, model: Path, test_store: Path, limit: int | None) -> Path:
+def evaluate_checkpoint(
+    out_dir: Path, model: Path, test_store: Path, limit: int | None, scoring: str = "option"
+) -> Path:
     """``vzero-train eval`` of one checkpoint on the test split's store, which asks each question as
-    training does (options in the order fixed by the sample id); kept when already done."""
+    training does (options in the order fixed by the sample id); kept when already done with the
+    same ``scoring``. ``option``: the option the student gives the highest log-prob (what it knows);
+    ``generate``: its greedy answer, parsed (what it says)."""
     from vzero_core.progress import progress_allowed
     from vzero_train.cli import main
 
     results = out_dir / "results.json"
     if results.is_file():
-        return out_dir
+        done = json.loads(results.read_text(encoding="utf-8")).get("settings", {})
+        if done.get("scoring", "generate") == scoring:
+            return out_dir
     args = ["eval", "--model", str(model), "--data", str(test_store), "--format", "store", "--name", "test"]
     args += ["--out", str(out_dir), "--max-new-tokens", "6", "--batch-size", "16", "--no-plot"]
+    args += ["--scoring", scoring]
     if not progress_allowed():
         args.append("--no-progress")
     if limit:
@@ -194,6 +201,11 @@ def evaluate_checkpoint(out_dir: Path, model: Path, test_store: Path, limit: int
     if code:
         raise RuntimeError(f"vzero-train eval failed for {model} (exit {code})")
     return out_dir
+
+
+def greedy_outcomes(rows: list[dict[str, Any]]) -> dict[tuple[int, str], bool]:
+    """(row number, item) -> correct for greedy rows (seeds repeat the items, so rows are keyed apart)."""
+    return {(k, row["item_id"]): bool(row["correct"]) for k, row in enumerate(rows)}
 
 
 def read_outcomes(eval_dir: Path) -> dict[str, bool]:
@@ -385,6 +397,7 @@ def evaluation_phase(
             by_step: dict[int, dict[tuple[int, str], bool]] = {}
             finals: list[str] = []
             final_rows: list[dict[str, Any]] = []
+            greedy_rows: list[dict[str, Any]] = []
             gate: dict[str, list[float]] = {}
             for seed in range(seeds):
                 ckpts = arm_checkpoints(run, name, seed, student)
@@ -398,6 +411,10 @@ def evaluation_phase(
                         by_step.setdefault(step, {})[(seed, item)] = ok
                     if (step, ckpt) == ckpts[-1]:
                         final_rows += read_rows(eval_dir)
+                        greedy = run.out / "eval_greedy" / label
+                        greedy_rows += read_rows(
+                            evaluate_checkpoint(greedy, ckpt / "model", test_store, None, "generate")
+                        )
                 finals.append(str(ckpts[-1][1] / "model"))
             final_step = max(by_step)
             own = by_step[final_step]
@@ -414,6 +431,7 @@ def evaluation_phase(
                 "by_step": {str(s): accuracy(o) for s, o in sorted(by_step.items())},
                 "gate": {k: sum(v) / len(v) for k, v in gate.items()},
                 "answers": answer_profile(final_rows),
+                "greedy": {**accuracy(greedy_outcomes(greedy_rows)), **answer_profile(greedy_rows)},
             }
             a = per_arm[name]
             flag = "  COLLAPSED: one answer for most items" if a["answers"]["collapsed"] else ""

@@ -7,7 +7,7 @@ from vzero_train.sandbox.report import DOCS, markdown, write
 OPTIONS = ("red", "blue", "green", "pink")
 
 
-def arm(answers, accuracy=0.25, gate=None):
+def arm(answers, accuracy=0.25, gate=None, greedy=None):
     rows = [
         {"prediction": "ABCD"[OPTIONS.index(a)] if a in OPTIONS else None, "options": OPTIONS, "response": a}
         for a in answers
@@ -26,6 +26,7 @@ def arm(answers, accuracy=0.25, gate=None):
         },
         "gate": gate or {},
         "answers": answer_profile(rows),
+        "greedy": greedy or {"accuracy": 0.12, "unparseable": 0.34},
     }
 
 
@@ -61,8 +62,17 @@ def test_a_collapsed_student_is_flagged_and_a_healthy_one_is_not():
     assert "Warning: collapsed students.** plain gave one answer" in text
     plain_row = next(line for line in text.splitlines() if line.startswith("| plain |"))
     base_row = next(line for line in text.splitlines() if line.startswith("| base |"))
-    assert plain_row.endswith("| **yes** |") and "blue 100%" in plain_row
-    assert base_row.endswith("| no |")
+    assert "| blue 100% | **yes** |" in plain_row
+    assert "| no |" in base_row and "**yes**" not in base_row
+
+
+def test_each_arm_shows_what_it_knows_and_what_it_says():
+    """Accuracy is option-scored; the greedy columns show the generated answers beside it."""
+    text = markdown(
+        report({"plain": arm(["red", "blue"] * 10, 0.6, greedy={"accuracy": 0.2, "unparseable": 0.45})})
+    )
+    row = next(line for line in text.splitlines() if line.startswith("| plain |"))
+    assert row.startswith("| plain | 60.0 | 55.0-65.0 |") and row.endswith("| 20.0 | 45.0 |")
 
 
 def test_the_report_shows_chance_the_guide_and_gate_columns_only_for_gated_arms():
