@@ -158,10 +158,11 @@ def sandbox_summary(out: Path) -> None:
     for name, arm in report["arms"].items():
         flag = "  (collapsed: one answer for most items)" if arm["answers"].get("collapsed") else ""
         print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]{flag}")
-    base = report["arms"].get("base")
-    for name, arm in report["arms"].items():
-        if base is not None and name != "base":
-            lift = 100 * (arm["accuracy"] - base["accuracy"])
-            how = "labelled SFT, reads answers" if name == "sft" else "no answer read"
-            print(f"  {name} vs the base student: {lift:+.1f} points ({how})")
+    for pair in report["paired"]:
+        if pair["b"] == "base":
+            how = "labelled SFT, reads answers" if pair["a"] == "sft" else "no answer read"
+            print(
+                f"  {pair['a']} minus the base student: {100 * pair['difference']:+.1f} points "
+                f"[{100 * pair['ci_low']:+.1f}, {100 * pair['ci_high']:+.1f}] ({how})"
+            )
     print(f"  report: {out / 'report.md'} (what the figures mean: docs/sandbox.md)")

@@ -276,6 +276,11 @@ def prepare(
         sizes = sizes.model_copy(
             update={"arms": arms, "main_arms": [a for a in sizes.main_arms if a in arms]}
         )
+    configured = [
+        n["strategy"] for n in doc.get("negatives") or [] if isinstance(n, dict) and "strategy" in n
+    ]
+    for name in sizes.arms:
+        arm(name, configured)  # an unknown arm fails before the world is built
     out.mkdir(parents=True, exist_ok=True)
     resolved = out / "recipe.yaml"
     resolved.write_text(yaml.safe_dump(doc, sort_keys=False))
