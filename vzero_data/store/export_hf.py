@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from vzero_data.store.audited import resolve_audit
 from vzero_data.store.export_common import (
     ExportSummary,
     choose_strategy,
@@ -145,6 +146,7 @@ def export_hf(
     positive_strategy: str | None = None,
     config_hash: str | None = None,
     limit: int | None = None,
+    audited_by: str | None = None,
     progress: bool = True,
 ) -> ExportSummary:
     """Write a ``datasets`` dataset folder at ``out`` (built beside it, then renamed into place)."""
@@ -155,9 +157,17 @@ def export_hf(
     require_one_config(store, config_hash)
     negative = choose_strategy(store, "negative", negative_strategy, config_hash)
     positive = choose_strategy(store, "positive", positive_strategy, config_hash)
+    if audited_by is not None:
+        resolve_audit(store, audited_by)  # an unknown audit fails before anything is written
     summary = ExportSummary("hf", str(out), positive, negative)
     records = iter_raw_records(
-        store, [negative], config_hash, limit, counts=summary.counts, positive_strategy=positive
+        store,
+        [negative],
+        config_hash,
+        limit,
+        counts=summary.counts,
+        positive_strategy=positive,
+        audited_by=audited_by,
     )
     records = decoded_records(records, store)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,7 @@ from vzero_core.prompt_text import (
     IMAGE_TAG,
     fill_question,
 )
+from vzero_data.store.audited import resolve_audit
 from vzero_data.store.export_common import (
     ExportSummary,
     choose_strategy,
@@ -141,6 +142,7 @@ def export_verl(
     random_strategy: str | None = None,
     config_hash: str | None = None,
     limit: int | None = None,
+    audited_by: str | None = None,
     progress: bool = True,
     data_source: str = DEFAULT_DATA_SOURCE,
     options_in_prompt: bool = False,
@@ -156,6 +158,8 @@ def export_verl(
     require_one_config(store, config_hash)
     negative = choose_strategy(store, "negative", negative_strategy, config_hash)
     positive = choose_strategy(store, "positive", positive_strategy, config_hash)
+    if audited_by is not None:
+        resolve_audit(store, audited_by)  # an unknown audit fails before anything is written
     summary = ExportSummary("verl", str(out), positive, negative)
     schema = verl_schema(random_strategy is not None)
     records = iter_raw_records(
@@ -166,6 +170,7 @@ def export_verl(
         counts=summary.counts,
         positive_strategy=positive,
         extra_strategies=[random_strategy] if random_strategy else None,
+        audited_by=audited_by,
     )
     records = decoded_records(records, store)
     out.parent.mkdir(parents=True, exist_ok=True)

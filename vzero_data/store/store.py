@@ -19,6 +19,7 @@ from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import (
     SHARDS,
     StoreError,
+    add_missing_tables,
     batch_dirs,
     check_layout,
     clean_stale_tmp,
@@ -107,7 +108,7 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------------------
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run SQL over the views ``samples, images, regions, views, rejects, runs``; an Arrow table."""
+        """Run SQL over the views ``samples, images, regions, views, rejects, runs, audits``; an Arrow table."""
         con = catalog.connect(self.root)
         try:
             rel = con.sql(sql, params=params or None)
@@ -217,6 +218,7 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
                 Store(root).rebuild_catalog()
     check_layout(root)
     finish_compactions(root)
+    add_missing_tables(root)
     return Store(root)
 
 
