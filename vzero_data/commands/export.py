@@ -4,7 +4,9 @@
 --format verl  one Parquet file with the upstream V-Zero trainer's columns (prompt, images,
                teacher_raw_prompt, teacher_images, teacher_neg_raw_prompt, teacher_neg_images, ...)
 
-Samples lacking the chosen negative strategy are skipped and counted in the summary.
+Samples lacking the chosen negative strategy are skipped and counted in the summary. With
+--audited-by, only views that evidence audit scored and accepted are exported (teacher-verified
+negatives); samples it did not audit or rejected are skipped and counted too.
 
 data_source: upstream computes a monitoring reward from data_source on every rollout and stops on a
 name it does not know, so the verl export writes one it accepts (--data-source, default zwz_vqa), not
@@ -14,6 +16,7 @@ examples:
   vzero-data export data/store --format verl --out train.parquet --negative-strategy downsampled_distractor
   vzero-data export data/store --format verl --out train.parquet --options-in-prompt --data-source vstar
   vzero-data export data/store --format hf --out data/hf_export
+  vzero-data export data/store --format verl --out train.parquet --audited-by runs/teacher/step_100/model
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records curated under this config hash (needed when the store has several)",
     )
     parser.add_argument("--limit", type=int, help="export at most this many records")
+    parser.add_argument(
+        "--audited-by",
+        metavar="TEACHER",
+        help="only views this evidence audit scored and accepted (a teacher id, name or path, or an audit hash; "
+        "see `vzero-data audit`)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--overwrite",
@@ -100,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         positive_strategy=args.positive_strategy,
         config_hash=args.config_hash,
         limit=args.limit,
+        audited_by=args.audited_by,
     )
     try:
         store = open_store(args.store)

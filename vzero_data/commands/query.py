@@ -1,5 +1,5 @@
-"""Run SQL over a store. Tables: samples, images, regions, views, rejects, runs (DuckDB views over
-the Parquet shards). Binary columns print as their size. Queries are read-only (SELECT, EXPLAIN)
+"""Run SQL over a store. Tables: samples, images, regions, views, rejects, runs, audits (DuckDB views
+over the Parquet shards). Binary columns print as their size. Queries are read-only (SELECT, EXPLAIN)
 and can read the store's shards and no other file (DuckDB's external access is disabled).
 
 examples:

@@ -38,6 +38,7 @@ class CurateOutcome:
     nothing_to_do: bool
     already_curated: int
     run_id: str | None
+    audit: Any = None  # the AuditOutcome of the recipe's audit: section, when it has one
 
 
 def new_run_id() -> str:
@@ -182,11 +183,28 @@ def preflight(recipe: Recipe) -> None:
 
 
 def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:
-    """Curate ``recipe``'s source into the store at ``store_path``; see the module docstring.
+    """Curate ``recipe``'s source into the store at ``store_path``, then run its ``audit:`` section
+    (if any) on the views of this config; see the module docstring.
 
     Raises :class:`RecipeError` or ``SourceError`` before touching the store when the recipe's
-    files are missing; per-sample problems never raise, they become rejects.
+    files (or its audit's teacher) are missing; per-sample problems never raise, they become rejects.
     """
+    if recipe.audit is None:
+        return curate_views(recipe, store_path, shard=shard)
+    from vzero_data.audit.runner import check_teacher, run_audit
+
+    check_teacher(recipe.audit)
+    outcome = curate_views(recipe, store_path, shard=shard)
+    if outcome.summary.kept or outcome.already_curated:
+        audit = recipe.audit.model_copy(update={"config_hash": outcome.summary.config_hash})
+        outcome.audit = run_audit(store_path, audit, shard=shard)
+    return outcome
+
+
+def curate_views(
+    recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL
+) -> CurateOutcome:
+    """The curation itself: source, grounding, views and checks into the store."""
     from vzero_data.store import open_store
 
     check_grounding_model(recipe)

@@ -31,6 +31,7 @@ NAMED_VALUES = {
     "grounding.backend": ["owlv2"],
     "negatives[0].strategy": ["shuffled"],
     "execution.device": ["cpu"],
+    "audit": [{"teacher": "some/teacher"}],
 }
 
 
@@ -125,6 +126,7 @@ REVIEWED_EXECUTION_ONLY = {
     "negatives[].pool": "where the pool is: hashed by its content instead",
     "source.synthesize": "how missing scenes are made: the rows follow from the scenes' content",
     "train": "read by vzero-train only",
+    "audit": "the evidence audit: its own table under its own hash (its rejects are extra rows)",
 }
 
 
