@@ -94,6 +94,9 @@ class DataConfig(Section):
         None, description="positive view strategy (None: the store's first)"
     )
     config_hash: str | None = None
+    audited_by: str | None = Field(
+        None, description="only views this evidence audit accepted (teacher id, name or path, or audit hash)"
+    )
     limit: int | None = Field(None, ge=1)
     shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")
 
