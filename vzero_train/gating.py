@@ -1,11 +1,8 @@
 """The contrastive evidence gate (docs/method.md, "One training step"): per-sequence weights, no gradient.
 
-For each response the teacher's log-probs of the sampled tokens under the positive view (``l_plus``)
-and the negative view (``l_minus``) give a per-token evidence margin ``delta = l_plus - l_minus``.
-Margins are scored asymmetrically (``relu(delta) - gamma * relu(-delta)``), averaged over the
-response, standardized within each prompt's group of G samples (population std; a group of one
-gets 0), and mapped to a weight ``clip(1 + alpha * a, w_min, w_max)``. Trajectories the teacher
-finds better supported by the real evidence than by the negative view are up-weighted.
+The weights themselves (evidence scores, group standardization, ``clip(1 + alpha * a, w_min, w_max)``)
+are pure functions in :mod:`vzero_core.evidence_gate`, shared with the evidence audit; this module
+adds what the trainer logs about them each step (:func:`gate_metrics`).
 """
 
 from __future__ import annotations

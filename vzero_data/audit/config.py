@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from vzero_core.gate_settings import GateSettings
 from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
 from vzero_core.recipe_base import Section
 
@@ -67,22 +68,6 @@ class AuditThresholds(Section):
         description="no gate signal: every negative spreads the candidates' evidence scores (nats per "
         "token) by less than this, so the gate's standardization would only amplify noise",
     )
-
-
-class AuditGate(Section):
-    """The trainer's gate settings (``train.gate``): the weight the trainer would give the reference."""
-
-    gamma: float = 1.0
-    alpha: float = 0.5
-    w_min: float = 0.0
-    w_max: float = 2.0
-    eps: float = 1e-6
-
-    @model_validator(mode="after")
-    def _bounds(self) -> AuditGate:
-        if self.w_min > self.w_max:
-            raise ValueError(f"gate.w_min ({self.w_min}) must not exceed gate.w_max ({self.w_max})")
-        return self
 
 
 class AuditReject(Section):
@@ -152,7 +137,9 @@ class AuditConfig(Section):
     )
     prompts: AuditPrompts = Field(default_factory=AuditPrompts)
     thresholds: AuditThresholds = Field(default_factory=AuditThresholds)
-    gate: AuditGate = Field(default_factory=AuditGate)
+    gate: GateSettings = Field(
+        default_factory=GateSettings, description="the trainer's gate (train.gate): the weight it would give"
+    )
     reject: AuditReject = Field(default_factory=AuditReject)
     execution: AuditExecution = Field(default_factory=AuditExecution)
 

@@ -180,8 +180,8 @@ def run_audit(
     views or the teacher are missing; a sample that cannot be audited is recorded as a failure.
     """
     from vzero_core.progress import progress_bar
-    from vzero_data.pipeline.runner import new_run_id
     from vzero_data.store import RecordCounts, iter_raw_records, open_store
+    from vzero_data.store.layout import new_run_id
 
     store = open_store(store_path)
     check_teacher(config)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from vzero_data.pipeline.results import SampleResult, error_reason, rejected
 from vzero_data.pipeline.sharding import ALL, ShardSpec
 from vzero_data.pipeline.stages import SkipIds, StagePlan, build_source_items, open_source
 from vzero_data.pipeline.summary import RunSummary
+from vzero_data.store.layout import new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +39,6 @@ class CurateOutcome:
     already_curated: int
     run_id: str | None
     audit: Any = None  # the AuditOutcome of the recipe's audit: section, when it has one
-
-
-def new_run_id() -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
 def location_free_key(key: str, source_path: str) -> str:

@@ -15,6 +15,7 @@ __all__ = [
     "choose_strategy",
     "count_uncurated",
     "decoded_records",
+    "export_views",
     "require_one_config",
     "view_strategies",
 ]
@@ -29,6 +30,24 @@ def view_strategies(store: Store, kind: str, config_hash: str | None = None) -> 
         sql += " AND config_hash = ?"
         params.append(config_hash)
     return sorted(store.query(sql + " ORDER BY 1", params).column("strategy").to_pylist())
+
+
+def export_views(
+    store: Store, negative: str | None, positive: str | None, config_hash: str | None, audited_by: str | None
+) -> tuple[str, str | None]:
+    """The negative and positive strategies an export writes (:func:`choose_strategy`), after the
+    checks that must pass before anything is written: one config in scope, and the audit
+    ``audited_by`` names (if any) in the store."""
+    from vzero_data.store.audited import resolve_audit
+
+    require_one_config(store, config_hash)
+    chosen = (
+        choose_strategy(store, "negative", negative, config_hash),
+        choose_strategy(store, "positive", positive, config_hash),
+    )
+    if audited_by is not None:
+        resolve_audit(store, audited_by)
+    return chosen
 
 
 def choose_strategy(store: Store, kind: str, requested: str | None, config_hash: str | None) -> str | None:

@@ -16,13 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.store.audited import resolve_audit
 from vzero_data.store.export_common import (
     ExportSummary,
-    choose_strategy,
     count_uncurated,
     decoded_records,
-    require_one_config,
+    export_views,
 )
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import iter_raw_records
@@ -154,11 +152,7 @@ def export_hf(
     out = Path(out)
     if out.exists():
         raise StoreError(f"{out}: already exists; choose a new output folder")
-    require_one_config(store, config_hash)
-    negative = choose_strategy(store, "negative", negative_strategy, config_hash)
-    positive = choose_strategy(store, "positive", positive_strategy, config_hash)
-    if audited_by is not None:
-        resolve_audit(store, audited_by)  # an unknown audit fails before anything is written
+    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
     summary = ExportSummary("hf", str(out), positive, negative)
     records = iter_raw_records(
         store,

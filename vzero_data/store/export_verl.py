@@ -37,13 +37,11 @@ from vzero_core.prompt_text import (
     IMAGE_TAG,
     fill_question,
 )
-from vzero_data.store.audited import resolve_audit
 from vzero_data.store.export_common import (
     ExportSummary,
-    choose_strategy,
     count_uncurated,
     decoded_records,
-    require_one_config,
+    export_views,
 )
 from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, iter_raw_records
@@ -155,11 +153,7 @@ def export_verl(
     out = Path(out)
     if out.suffix != ".parquet":
         raise StoreError(f"{out}: the verl export writes one Parquet file; give a path ending in .parquet")
-    require_one_config(store, config_hash)
-    negative = choose_strategy(store, "negative", negative_strategy, config_hash)
-    positive = choose_strategy(store, "positive", positive_strategy, config_hash)
-    if audited_by is not None:
-        resolve_audit(store, audited_by)  # an unknown audit fails before anything is written
+    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
     summary = ExportSummary("verl", str(out), positive, negative)
     schema = verl_schema(random_strategy is not None)
     records = iter_raw_records(
