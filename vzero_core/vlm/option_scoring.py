@@ -127,7 +127,7 @@ def score_candidates(
     per_context: dict[str, torch.Tensor] = {}
     groups: dict[tuple[str, ...], list[int]] = {}
     for i, item in enumerate(items):
-        groups.setdefault(tuple(item.negatives), []).append(i)
+        groups.setdefault(tuple(sorted(item.negatives)), []).append(i)
     for names, members in groups.items():  # one shared-prefix replay per set of negatives
         rows = [r for i in members for r in range(offsets[i], offsets[i + 1])]
         sub_index = [j for j, i in enumerate(members) for _ in items[i].candidates]

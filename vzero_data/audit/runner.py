@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any
 
 from vzero_core.recipe_base import RecipeError
@@ -204,8 +205,6 @@ def run_audit(
     if first is None:
         outcome.skipped = counts.as_dict()
         return outcome
-
-    from itertools import chain
 
     run_id = outcome.run_id = new_run_id()
     recipe = json.dumps(

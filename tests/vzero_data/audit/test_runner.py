@@ -219,3 +219,33 @@ def test_a_recipe_audit_section_runs_after_curation(world, tmp_path, random_teac
         s.query("SELECT count(*) FROM rejects WHERE reason = 'negative_keeps_evidence'").column(0)[0].as_py()
         == N
     )
+
+
+def test_open_questions_are_scored_on_their_answer_or_the_teachers_own(tmp_path, random_teacher):
+    """No options: labelled scores the label, label-free the teacher's greedy answer with the crop."""
+    from PIL import Image
+
+    from tests.store_builder import add_sample, png
+    from vzero_core.image_io import encode_image
+
+    store = open_store(tmp_path / "store", create=True)
+    with store.writer("run", "cfg") as w:
+        for i, answer in enumerate(["a red star", None]):
+            sid = f"open-{i}"
+            add_sample(
+                w, sid, png(("red", "blue")[i], (96, 96)), question="What is in the corner?", answer=answer
+            )
+            crop = encode_image(Image.new("RGB", (32, 32), "red"))
+            w.add_view(sid, {"kind": "positive", "strategy": "crop", "image_bytes": crop})
+            w.add_view(sid, {"kind": "negative", "strategy": "masked", "image_bytes": png("gray", (32, 32))})
+            w.commit_sample(sid)
+    outcome = run_audit(store.root, config(random_teacher, max_new_tokens=4))
+    assert outcome.audited == 2 and not outcome.failed
+    got = {
+        r["sample_id"]: r
+        for r in rows(store.root, "sample_id", "context", "mode", "candidates", "correct")
+        if r["context"] == "positive"
+    }
+    assert got["open-0"]["mode"] == "labelled" and got["open-0"]["candidates"] == ["a red star"]
+    assert got["open-1"]["mode"] == "label_free" and len(got["open-1"]["candidates"]) == 1
+    assert got["open-0"]["correct"] is None and got["open-1"]["correct"] is None

@@ -6,7 +6,7 @@ question alone must score near chance; label-free mode must rank the strategies 
 
 import pytest
 
-from tests.audit_world import TEST_SEED, build_split
+from tests.audit_world import NEGATIVES, TEST_SEED, build_split
 from vzero_data.audit import AuditConfig, run_audit, summarize
 from vzero_data.store import open_store
 
@@ -20,9 +20,8 @@ SCENES = 120
 def audited(tmp_path_factory, trained_teacher):
     """``{mode: summary}`` of one labelled and one label-free audit of the held-out split."""
     root = tmp_path_factory.mktemp("held-out")
-    store = build_split(
-        root, "test", SCENES, TEST_SEED, negatives=[{"strategy": s} for s in REMOVERS + KEEPERS]
-    )
+    negatives = [n for n in NEGATIVES if n["strategy"] in REMOVERS + KEEPERS]  # the sandbox's params
+    store = build_split(root, "test", SCENES, TEST_SEED, negatives=negatives)
     out = {}
     for mode in ("labelled", "label_free"):
         config = AuditConfig(
