@@ -81,4 +81,6 @@ def test_sigkill_then_resume_equals_an_uninterrupted_audit(tmp_path):
     done = subprocess.run(audit_cmd(full, teacher), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert rows(killed) == rows(full)
-    assert len(rows(killed)) == len(set(rows(killed))) == N * 6
+    negatives = open_store(full).query("SELECT count(*) FROM views WHERE kind = 'negative' AND valid")
+    expected = N * 4 + negatives.column(0)[0].as_py()  # 4 contexts per sample, one row per negative
+    assert len(rows(killed)) == len(set(rows(killed))) == expected
