@@ -4,7 +4,8 @@ Every published Parquet file is read in full with page checksum verification (wr
 checksums were switched on; older files are checked for readability only), and every stored image
 and view is decoded. A damaged file's whole batch is moved to ``STORE/quarantine/`` (shards are
 never edited in place), outside every reader's glob: the store is then consistent again, and since a
-batch holds whole samples only, rerunning curate regenerates exactly the quarantined samples.
+batch holds whole samples only, rerunning curate regenerates exactly the quarantined samples (and
+rerunning an evidence audit re-audits exactly the samples of a quarantined audit batch).
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class VerifyReport:
             n = len({s for d in self.damage for s in d.samples})
             lines.append(
                 f"quarantined {len(self.quarantined)} batch(es) into {Path(self.root) / QUARANTINE}; "
-                f"rerun curate to regenerate their {n} sample(s)"
+                f"rerun curate (or the audit) to regenerate their {n} sample(s)"
             )
         else:
             lines.append("run again with --repair to quarantine the damaged batches")
@@ -129,7 +130,7 @@ def _check_file(path: Path, rel: str, report: VerifyReport) -> list[str]:
 def _batch_samples(batch: Path) -> list[str]:
     """Sample ids held by ``batch``, from whichever of its per-sample files are readable."""
     ids: set[str] = set()
-    for name in PER_SAMPLE:
+    for name in (*PER_SAMPLE, "audits"):  # an audit's batch: rerunning the audit redoes its samples
         path = batch / f"{name}.parquet"
         if not path.exists():
             continue
