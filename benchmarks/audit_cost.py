@@ -14,7 +14,7 @@ measured in this run on the same model and samples:
   beforehand and not timed. ``audit / naive`` is what the shared prefix and the vision cache save.
 
 The audit is ``run_audit`` end to end on a copy of the store (the teacher's load excluded). The
-store is the evidence sandbox's shared-colour world with every negative strategy; the teacher a
+store is the shared-colour world (tests/audit_world.py) with every negative strategy; the teacher a
 tiny random Qwen2.5-VL (only the cost is measured). Prints ms per sample, the ratios and the load
 average.
 
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.audit_world: the sandbox world
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.audit_world: the shared-colour world
 
 import torch  # noqa: E402
 

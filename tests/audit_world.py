@@ -1,10 +1,10 @@
-"""The shared-colour world of the evidence sandbox, for the audit's tests and benchmark: scenes from a
-seed, curated into a store with a positive crop and one view of every negative strategy, and a tiny
-teacher trained by the project's SFT on (full image, question, positive crop) -> answer.
+"""The shared-colour world, for the audit's tests and benchmark: scenes from a seed, curated into a
+store with a positive crop and one view of every negative strategy, and a tiny teacher trained by
+the project's SFT on (full image, question, positive crop) -> answer.
 
-The settings are those of the sandbox recipe (``recipes/sandbox.yaml``: its world, curation sections
-and ``sft:`` section, the teacher with ``inputs: full_and_positive``), written out here so the tests
-keep measuring the same world while the sandbox changes.
+The settings are those the evidence sandbox used on this world (its recipe's world, curation
+sections and ``sft:`` section, the teacher with ``inputs: full_and_positive``), written out here so
+the tests keep measuring this world whatever world the sandbox moves to.
 """
 
 from __future__ import annotations

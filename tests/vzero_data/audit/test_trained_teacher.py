@@ -1,8 +1,9 @@
-"""The audit against a real teacher: the evidence sandbox's tiny teacher, trained here on the
-shared-colour world, audited on held-out scenes (n >= 100 per strategy). Negatives that replace the
-target (``downsampled_distractor``, ``distractor``, ``masked``) must remove the evidence; those that
-keep its colour (``degraded``, ``shuffled``, ``downsampled_view``) must be caught keeping it; the
-question alone must score near chance; label-free mode must rank the strategies as labelled does."""
+"""The audit against a real teacher: a tiny teacher trained here on the shared-colour world, as the
+evidence sandbox trained its quick teacher, audited on held-out scenes (n >= 100 per strategy).
+Negatives that replace the target (``downsampled_distractor``, ``distractor``, ``masked``) must
+remove the evidence; those that keep its colour (``degraded``, ``shuffled``, ``downsampled_view``)
+must be caught keeping it; the question alone must score near chance; label-free mode must rank the
+strategies as labelled does."""
 
 import pytest
 
