@@ -62,18 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def build(config_dir: Path, dtype: Any) -> Any:
     """A model from a config folder with random weights, created directly on the GPU in ``dtype``."""
-    import torch
-    from transformers import AutoConfig, AutoModelForImageTextToText
+    from benchmarks.device.random_models import build_random
 
-    config = AutoConfig.from_pretrained(str(config_dir))
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(dtype)
-    try:
-        with torch.device(DEVICE):
-            model = AutoModelForImageTextToText.from_config(config)
-    finally:
-        torch.set_default_dtype(previous)
-    return model.to(dtype)
+    return build_random(config_dir, DEVICE, dtype)
 
 
 def image_block(

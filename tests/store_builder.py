@@ -128,3 +128,20 @@ def curate(
                 )
             w.commit_sample(s.sample_id)
     return [s.sample_id for s in samples]
+
+
+def synthetic_store(root: Any, n: int, *, size: int = 192, seed: int = 3) -> Store:
+    """``root/store``: ``n`` synthetic scenes (written to ``root/synth``) ingested, each with a
+    positive crop (the target box widened by half its size) and a 'corner' negative."""
+    from pathlib import Path
+
+    from vzero_data.ingest import ingest
+    from vzero_data.store import open_store
+    from vzero_data.synth import write_scenes
+
+    root = Path(root)
+    write_scenes(root / "synth", n, size=size, seed=seed, progress=False)
+    store = open_store(root / "store", create=True)
+    ingest(str(root / "synth"), "synthetic", store, progress=False)
+    curate(store, positive_margin=0.5)
+    return store

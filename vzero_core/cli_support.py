@@ -11,9 +11,15 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+# Set by `vzero-train launch` for the processes it starts: their errors go to this file, one line each
+# (``exit code<TAB>message``), and the launcher prints them once instead of every process.
+ERROR_FILE_ENV = "VZERO_ERROR_FILE"
+
 
 class CommandError(Exception):
     """A user-facing failure: printed as ``error: <message>`` with exit code 2, no traceback."""
+
+    exit_code = 2
 
 
 def refuse_to_overwrite(paths: Iterable[str | os.PathLike[str]], overwrite: bool) -> None:
@@ -32,6 +38,35 @@ class EmptyResult(CommandError):
     """A run that worked but produced nothing (no rows read, every sample rejected): exit code 1."""
 
     exit_code = 1
+
+
+def report_error(prefix: str, message: str, exit_code: int) -> None:
+    """Print ``PREFIX: error: MESSAGE`` on stderr once per launched job: under `vzero-train launch`
+    (:data:`ERROR_FILE_ENV`) the line goes to the launcher's file instead; in a job started by hand
+    with ``accelerate launch`` only the main process prints (the others hit the same error)."""
+    from vzero_core.progress import main_process
+
+    error_file = os.environ.get(ERROR_FILE_ENV)
+    if error_file:
+        with open(error_file, "a", encoding="utf-8") as fh:
+            fh.write(f"{exit_code}\t{' '.join(message.split())}\n")
+        return
+    if main_process():
+        print(f"{prefix}: error: {message}", file=sys.stderr)
+
+
+def read_error_file(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
+    """``(exit code, message)`` of each error the processes wrote to ``path`` (see :func:`report_error`)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        code, sep, message = line.partition("\t")
+        if sep and code.isdigit():
+            out.append((int(code), message))
+    return out
 
 
 def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -85,6 +120,21 @@ def build_parser(prog: str, description: str, commands: Mapping[str, str]) -> ar
     return parser
 
 
+# Hugging Face libraries' own bars (loading and saving weights, datasets), read at their import
+_LIBRARY_BARS_ENV = ("HF_HUB_DISABLE_PROGRESS_BARS", "HF_DATASETS_DISABLE_PROGRESS_BARS")
+
+
+def quiet_libraries(progress_off: bool) -> None:
+    """Switch the Hugging Face libraries' progress bars off when progress is off or stderr is not a
+    terminal, where their carriage returns only clutter a log (vzero's own lines stay). Call it
+    before they are imported; a variable the user set wins."""
+    from vzero_core.progress import stderr_is_terminal
+
+    if progress_off or not stderr_is_terminal():
+        for name in _LIBRARY_BARS_ENV:
+            os.environ.setdefault(name, "1")
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush into a closed pipe stays quiet."""
     try:
@@ -108,17 +158,15 @@ def build_main(
             level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S"
         )
         logging.getLogger().setLevel(level)
+        quiet_libraries(args.no_progress or args.quiet)
         try:
             with progress_disabled(args.no_progress or args.quiet):
                 code = int(args._run(args) or 0)
             sys.stdout.flush()  # a closed pipe fails here, inside the handler, not at interpreter exit
             return code
-        except EmptyResult as exc:
-            print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
-            return exc.exit_code
         except CommandError as exc:
-            print(f"{prog} {args.command}: error: {exc}", file=sys.stderr)
-            return 2
+            report_error(f"{prog} {args.command}", str(exc), exc.exit_code)
+            return exc.exit_code
         except BrokenPipeError:
             # The reader went away (`| head`): what it wanted it has; stop without a traceback.
             _silence_stdout()

@@ -94,3 +94,19 @@ def optional_str(value: Any) -> str | None:
     if isinstance(value, float) and value != value:  # NaN from pandas/CSV
         return None
     return str(value)
+
+
+def option_answer(value: Any, options: Sequence[str] | None, name: str = "answer") -> str | None:
+    """A letter answer (``"B"``, ``"(B)"``) as its option's text, so stored answers do not depend
+    on option order; an answer already one of the options is kept; without options, the text."""
+    from vzero_core.choices import LETTERS, ChoiceError, label_letter
+
+    answer = optional_str(value)
+    if answer is None or not options:
+        return answer
+    try:
+        return options[LETTERS.index(label_letter(answer, len(options)))]
+    except ChoiceError:
+        if answer.strip() in options:
+            return answer.strip()
+        raise FieldError(f"{name}: {answer!r} is neither an option letter nor one of the options") from None

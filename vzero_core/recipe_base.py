@@ -1,6 +1,10 @@
 """What both halves of a recipe share: the error type, the strict section base, and the one
 ``--set KEY=VALUE`` override parser used by ``vzero-data curate`` and ``vzero-train train``.
 
+One rule for the keys: a key is the field's full path in the recipe file (``execution.workers``,
+``train.optim.lr``). A command that reads one section (``vzero-train train`` reads ``train:``) also
+takes the path inside that section (``optim.lr``): :func:`scoped_overrides` strips the section name.
+
 Override values are YAML, with one fix: YAML 1.1 (PyYAML) reads exponent floats without a dot,
 such as ``2e-6``, as strings; here they are numbers, as anyone typing ``--set optim.lr=2e-6`` means.
 """
@@ -90,3 +94,37 @@ def _deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_deep_copy(v) for v in value]
     return value
+
+
+def scoped_overrides(
+    overrides: Sequence[str] | Mapping[str, Any] | Iterable[tuple[str, Any]],
+    section: str,
+    fields: Iterable[str],
+) -> list[tuple[str, Any]]:
+    """``overrides`` for one recipe ``section`` as ``(key inside the section, value)`` pairs: a
+    full recipe path (``train.optim.lr=1e-6``) loses its section name, a path inside the section
+    (``optim.lr=1e-6``, its first part one of ``fields``) stays. Any other key is a
+    :class:`RecipeError` that says both forms."""
+    known = set(fields)
+    items = overrides.items() if isinstance(overrides, Mapping) else overrides
+    out: list[tuple[str, Any]] = []
+    for item in items:
+        if isinstance(item, str):
+            path, value = parse_override(item)
+            text = item
+        else:
+            path, value = item[0].split("."), item[1]
+            text = f"{item[0]}={item[1]!r}"
+        if path[0] == section and len(path) > 1 and path[0] not in known:
+            path = path[1:]
+        elif path[0] not in known:
+            raise RecipeError(
+                f"override {text}: {'.'.join(path)} is not in the {section}: section; a key is the "
+                f"field's path in the recipe, e.g. {section}.{_example(known)} (or {_example(known)})"
+            )
+        out.append((".".join(path), value))
+    return out
+
+
+def _example(fields: set[str]) -> str:
+    return "steps" if "steps" in fields else min(fields, default="FIELD")

@@ -33,6 +33,26 @@ def shipped_accelerate_configs() -> dict[str, Path]:
     return {p.stem: p for p in sorted(ACCELERATE_DIR.glob("*.yaml"))}
 
 
+def resolve_accelerate_config(name_or_path: str | os.PathLike[str], near: Path | None = None) -> Path:
+    """An accelerate config file: ``name_or_path`` itself when it is a file, else a file of that name
+    next to ``near`` (a recipe), else the shipped config of that name (``fsdp_8gpu`` or
+    ``fsdp_8gpu.yaml``), so a recipe header can name one from any folder. Raises
+    :class:`FileNotFoundError` naming the shipped ones."""
+    path = Path(name_or_path)
+    candidates = [path] + ([near.parent / path] if near is not None else [])
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    shipped = shipped_accelerate_configs()
+    stem = path.name.removesuffix(".yaml").removesuffix(".yml")
+    if stem in shipped and len(path.parts) == 1:
+        return shipped[stem]
+    raise FileNotFoundError(
+        f"{name_or_path}: no such accelerate config file, and none shipped with vzero of that name"
+        f"{did_you_mean(stem, shipped)}; shipped: {', '.join(shipped)}"
+    )
+
+
 def header_command(path: Path) -> str:
     """The command on a recipe's first line (``# vzero-data curate demo ...`` -> ``vzero-data curate demo ...``)."""
     first = path.read_text(encoding="utf-8").split("\n", 1)[0]
@@ -40,19 +60,23 @@ def header_command(path: Path) -> str:
 
 
 def description(path: Path) -> str:
-    """The recipe's ``description`` field, else the first prose line of its header comment."""
+    """The recipe's ``description`` field, else the first sentence of its header comment's first
+    paragraph (whole, however many lines it spans)."""
+    import re
+
     import yaml
 
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if isinstance(doc, dict) and doc.get("description"):
         return str(doc["description"])
+    words: list[str] = []
     for line in path.read_text(encoding="utf-8").splitlines()[1:]:
         text = line.removeprefix("#").strip()
-        if not line.startswith("#"):
+        if not line.startswith("#") or (not text and words):
             break
-        if text:
-            return text
-    return ""
+        words += text.split()
+    paragraph = " ".join(words)
+    return re.split(r"(?<=[.!?])\s+(?=[A-Z(`])", paragraph, maxsplit=1)[0]
 
 
 def resolve_recipe(name_or_path: str | os.PathLike[str]) -> Path:

@@ -12,13 +12,13 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from vzero_core.rows import Rejected
 from vzero_data.sources import SourceError, SourceOptions, build_items, get_source
 from vzero_data.sources.base import default_root
 from vzero_data.sources.build import Skipped, SourceItem
+from vzero_data.sources.fetch import FetchPolicy
 from vzero_data.store import Store, open_store
 from vzero_data.store.layout import new_batch_id
 
@@ -36,6 +36,7 @@ class IngestSummary:
     rejected: Counter = field(default_factory=Counter)
     images_new: int = 0
     images_already_stored: int = 0
+    unfingerprinted: int = 0
     batches: int = 0
     seconds: float = 0.0
 
@@ -56,12 +57,13 @@ def ingest(
     limit: int | None = None,
     progress: bool = True,
     shard_max_bytes: int | None = None,
+    fetch: FetchPolicy | None = None,
 ) -> IngestSummary:
     """Read ``src`` with the ``fmt`` adapter and write its samples into ``store`` (a path is opened,
     and created if missing, only once the source has opened without error).
 
     With ``strict`` the first rejected row raises :class:`SourceError` (naming file and row) instead
-    of being recorded.
+    of being recorded. Remote images are fetched as ``fetch`` says (:mod:`vzero_data.sources.fetch`).
     """
     from vzero_core.progress import progress_bar
 
@@ -90,7 +92,7 @@ def ingest(
     status = "failed"
     try:
         with store.writer(run_id, INGEST_CONFIG_HASH, **kwargs) as writer:
-            items = build_items(raw_items, Path(root), max_pixels=options.max_pixels, skip_ids=done)
+            items = build_items(raw_items, root, max_pixels=options.max_pixels, skip_ids=done, fetch=fetch)
             for item in progress_bar(items, desc=f"ingest {fmt}", unit="row", enabled=progress):
                 if isinstance(item, Skipped):
                     summary.skipped_done += 1
@@ -134,6 +136,23 @@ def _write_item(writer: Any, item: SourceItem, summary: IngestSummary) -> None:
         sample.image_sha256, item.image_bytes, item.image.width, item.image.height, item.image.format
     ):
         summary.images_new += 1
+        _add_fingerprint(writer, item, summary)
     writer.add_sample(sample)
     writer.commit_sample(sample.sample_id)
     summary.ingested += 1
+
+
+def _add_fingerprint(writer: Any, item: SourceItem, summary: IngestSummary) -> None:
+    """A new image's perceptual fingerprint (the one decode ingest pays); an image whose pixels do
+    not decode gets none and is counted (``vzero-data verify`` reports it)."""
+    from vzero_data.fingerprints.compute import fingerprint
+    from vzero_data.fingerprints.rows import fingerprint_row
+    from vzero_data.views.encoding import decode_rgb
+
+    sha = item.sample.image_sha256
+    try:
+        fp = fingerprint(decode_rgb(item.image_bytes, f"{item.sample.image}"))
+    except ValueError:
+        summary.unfingerprinted += 1
+        return
+    writer.add_fingerprint(fingerprint_row(fp, "image", sha, image_sha256=sha))

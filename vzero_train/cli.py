@@ -11,6 +11,7 @@ from vzero_core.cli_support import build_main
 COMMANDS = {
     "env": "vzero_train.commands.env",
     "train": "vzero_train.commands.train",
+    "launch": "vzero_train.commands.launch",
     "sft": "vzero_train.commands.sft",
     "demo": "vzero_train.commands.demo",
     "eval": "vzero_train.commands.eval",

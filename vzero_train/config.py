@@ -24,9 +24,11 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from vzero_core.gate_settings import GateSettings
 from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
-from vzero_core.recipe_base import RecipeError, Section, apply_overrides
+from vzero_core.recipe_base import RecipeError, Section, apply_overrides, scoped_overrides
 
 TINY_PREFIX = "tiny:"
+# more tokens than any vocabulary: the teacher's whole distribution (loss.estimator full)
+FULL_VOCABULARY = 1 << 30
 _ModelT = TypeVar("_ModelT", bound=BaseModel)
 
 
@@ -126,10 +128,26 @@ class GateConfig(GateSettings):
 
 
 class LossConfig(Section):
+    """The distillation signal. ``k1`` (the paper's): the sampled token's reverse-KL estimate as a
+    PPO advantage. ``topk`` / ``full``: the reverse KL over the teacher's top-k tokens (plus one
+    bucket for the rest) or the whole vocabulary at every sampled position, a direct loss with
+    lower variance (TRL's and verl's OPD offer these). ``baseline`` centres the k1 advantage's
+    sequence sums within each prompt's group (docs/method.md, "Deviations")."""
+
+    estimator: Literal["k1", "topk", "full"] = "k1"
+    topk: int = Field(32, ge=1, description="teacher tokens per position for estimator topk")
+    baseline: Literal["none", "group_mean", "leave_one_out"] = Field(
+        "none", description="per-group baseline on the k1 sequence advantage"
+    )
     clamp: float = Field(10.0, gt=0.0, description="clamp of log p_student - l_plus")
     clip_ratio: float = Field(0.2, gt=0.0)
     dual_clip: float | None = Field(3.0, gt=1.0)
     aggregation: Literal["token-mean", "seq-mean-group-mean"] = "token-mean"
+
+    @property
+    def teacher_topk(self) -> int | None:
+        """How many of the teacher's tokens per position the loss needs (None: the sampled one)."""
+        return {"k1": None, "topk": self.topk, "full": FULL_VOCABULARY}[self.estimator]
 
 
 class OptimConfig(Section):
@@ -224,6 +242,9 @@ class TrainConfig(Section):
     )
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = "auto"
     tensorboard: bool = True
+    report_to: list[Literal["wandb", "mlflow"]] = Field(
+        [], description="experiment trackers that also get the metrics (vzero_train.trackers)"
+    )
 
     @field_validator("student")
     @classmethod
@@ -277,8 +298,9 @@ def load_section(
 
     A file without that key is read whole when it has ``whole_file_key``. The store path comes from
     the section's ``store`` or, failing that, a top-level ``store`` (a path, or a mapping with
-    ``path``). ``overrides`` (``KEY.PATH=VALUE`` strings or ``{dotted key: value}``) win over the
-    file. Errors name the file and the field.
+    ``path``). ``overrides`` (``KEY.PATH=VALUE`` strings or ``{dotted key: value}``, keyed by the
+    full recipe path ``NAME.FIELD`` or by the path inside the section) win over the file. Errors
+    name the file and the field.
     """
     import yaml
 
@@ -305,7 +327,7 @@ def load_section(
         store = doc["store"]
         section["store"] = store.get("path") if isinstance(store, dict) else store
     try:
-        section = apply_overrides(section, overrides or {})
+        section = apply_overrides(section, scoped_overrides(overrides or {}, name, model.model_fields))
     except RecipeError as exc:
         raise RecipeError(f"{path}: {exc}") from None
     try:

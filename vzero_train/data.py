@@ -3,7 +3,8 @@
 Training reads records through a small protocol (:class:`RecordLike`), which the store's
 ``TrainingRecord`` satisfies; answers never reach training. A record's options are part of its
 question (an optional ``eval_options``): the prompt shows them as evaluation does
-(:func:`vzero_core.prompt_text.sample_question`). :class:`PromptStream` turns a
+(:func:`vzero_core.prompt_text.sample_question`). An optional ``student_image`` replaces the full
+image the student sees (the teacher keeps the clean one): the asymmetric-view family. :class:`PromptStream` turns a
 re-iterable record source into an endless, reproducible stream of :class:`PromptItem`: passes over
 the source are shuffled through a seeded buffer, each item picks its negative view by strategy
 name (or at random among the requested ones, seeded by the item's index), and every process of a
@@ -57,7 +58,9 @@ class DataError(ValueError):
 @dataclass(frozen=True)
 class PromptItem:
     """One training prompt. ``index`` is its position in the run's global stream: the group id.
-    ``negative`` is None for the ``relative`` negative, which is computed from the other images."""
+    ``negative`` is None for the ``relative`` negative, which is computed from the other images.
+    ``image`` is the full image the teacher sees; the student sees ``student_view`` when the record
+    gives one (an asymmetric-view variant: a degraded full image), else the same full image."""
 
     index: int
     sample_id: str
@@ -66,6 +69,12 @@ class PromptItem:
     positive: Any
     negative: Any
     negative_strategy: str
+    student_view: Any = None
+
+    @property
+    def student_image(self) -> Any:
+        """The full image as the student sees it (rollout, old log-probs, update)."""
+        return self.image if self.student_view is None else self.student_view
 
 
 def choose_negative(
@@ -107,6 +116,7 @@ def to_prompt_item(
         name, view = RELATIVE_NEGATIVE, None
     else:
         name, view = choose_negative(record, negative, requested, np.random.default_rng([seed, index]))
+    student_view = getattr(record, "student_image", None)
     return PromptItem(
         index=index,
         sample_id=record.sample_id,
@@ -115,6 +125,7 @@ def to_prompt_item(
         positive=_rgb(positive),
         negative=None if view is None else _rgb(view),
         negative_strategy=name,
+        student_view=None if student_view is None else _rgb(student_view),
     )
 
 

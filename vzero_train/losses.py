@@ -127,3 +127,77 @@ def policy_loss(
     if "dual_clipped" in info:
         stats["loss/dual_clipfrac"] = ((info["dual_clipped"] & m).sum() / n).item()
     return loss, stats
+
+
+Baseline = Literal["none", "group_mean", "leave_one_out"]
+BASELINES: tuple[str, ...] = ("none", "group_mean", "leave_one_out")
+
+
+def with_group_baseline(
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    group_ids: Sequence[Hashable] | torch.Tensor,
+    kind: Baseline = "none",
+) -> torch.Tensor:
+    """Token advantages (B, T) whose per-sequence sums are centred within each prompt's group.
+
+    A sequence's advantage is the sum of its token advantages, ``s_i``; its baseline ``b_i`` is the
+    group's mean of ``s`` (``group_mean``) or the mean of the other sequences' (``leave_one_out``;
+    a sequence alone in its group gets 0). ``b_i`` is taken off evenly over the sequence's response
+    tokens, so the token-level shape stays and the sequence now sums to ``s_i - b_i``. A deviation
+    from the paper (which has no baseline): it removes what every sample of a prompt shares, the
+    bulk of the sampled-token estimator's variance at small scale.
+    """
+    if kind == "none":
+        return advantages
+    if kind not in BASELINES:
+        raise ValueError(f"unknown baseline {kind!r}; known: {', '.join(BASELINES)}")
+    m = mask.to(advantages.dtype)
+    codes = group_ids_tensor(group_ids, advantages.device)
+    s = (advantages * m).sum(-1)
+    n_groups = int(codes.max()) + 1 if codes.numel() else 0
+    totals = torch.zeros(n_groups, dtype=s.dtype, device=s.device).index_add_(0, codes, s)
+    sizes = torch.bincount(codes, minlength=n_groups).to(s.dtype)
+    if kind == "group_mean":
+        b = totals[codes] / sizes[codes]
+    else:
+        others = (sizes[codes] - 1).clamp_min(1.0)
+        b = torch.where(sizes[codes] > 1, (totals[codes] - s) / others, torch.zeros_like(s))
+    length = m.sum(-1).clamp_min(1.0)
+    return torch.where(mask.bool(), advantages - (b / length)[:, None], torch.zeros_like(advantages))
+
+
+def topk_reverse_kl(student_lp: torch.Tensor, teacher_lp: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Reverse KL(student || teacher) per position (B, T) over the teacher's top-k tokens plus one
+    bucket for the rest of the vocabulary.
+
+    ``student_lp`` and ``teacher_lp`` (B, T, K) are both models' log-probs of the same K tokens
+    (the teacher's most likely). The mass outside them, ``1 - sum(p)``, is one more outcome on each
+    side, so the result is the KL of the two distributions coarsened to K + 1 outcomes: never
+    negative, at most the full KL, and equal to it when K covers the vocabulary. Differentiable in
+    ``student_lp``; the teacher is a constant.
+    """
+    if student_lp.shape != teacher_lp.shape:
+        raise ValueError(f"student {tuple(student_lp.shape)} and teacher {tuple(teacher_lp.shape)} differ")
+    s = student_lp.float()
+    t = teacher_lp.float().detach()
+    p = s.exp()
+    head = (p * (s - t)).sum(-1)
+    tail_s = (1.0 - p.sum(-1)).clamp_min(eps)
+    tail_t = (1.0 - t.exp().sum(-1)).clamp_min(eps)
+    return head + tail_s * (tail_s.log() - tail_t.log())
+
+
+def distillation_loss(
+    student_lp: torch.Tensor,
+    teacher_lp: torch.Tensor,
+    weights: torch.Tensor,
+    coefficients: torch.Tensor,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The gated distribution loss: ``sum(coefficients * w * KL)`` with the per-position reverse KL of
+    :func:`topk_reverse_kl`, ``w`` the sequence's gate weight (B,) and ``coefficients`` (B, T) from
+    :func:`token_weights`. It is a direct loss on the student's distribution (no ratio, no clip)."""
+    kl = topk_reverse_kl(student_lp, teacher_lp)
+    loss = (kl * weights.float()[:, None].to(kl.device) * coefficients).sum()
+    m = coefficients > 0
+    return loss, {"loss/reverse_kl": float((kl.detach() * m).sum() / m.sum().clamp_min(1))}

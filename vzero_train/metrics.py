@@ -1,4 +1,5 @@
-"""Training metrics: one JSON line per logged step (and TensorBoard scalars when it is installed).
+"""Training metrics: one JSON line per logged step (and TensorBoard scalars when it is installed,
+and the trackers a recipe's ``report_to`` names: :mod:`vzero_train.trackers`).
 
 Only the main process writes. On resume, lines for steps after the checkpoint (written by the
 interrupted run) are dropped first, so the file reads as one uninterrupted run.
@@ -11,6 +12,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +33,15 @@ class MetricsLogger:
         enabled: bool = True,
         tensorboard: bool = True,
         resume_step: int | None = None,
+        report_to: Sequence[str] = (),
+        params: Mapping[str, Any] | None = None,
     ) -> None:
+        """``report_to``: trackers (``wandb``, ``mlflow``) that also get every logged step, with
+        ``params`` (the resolved recipe section) as the run's parameters."""
         self.enabled = enabled
         self.path = Path(out_dir) / METRICS_FILE
         self._tb = None
+        self._trackers: list[Any] = []
         if not enabled:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +54,10 @@ class MetricsLogger:
                 logger.info("tensorboard is not installed; metrics go to %s only", self.path)
             else:
                 self._tb = SummaryWriter(log_dir=str(Path(out_dir) / "tensorboard"))
+        if report_to:
+            from vzero_train.trackers import start_trackers
+
+            self._trackers = start_trackers(report_to, Path(out_dir), params or {})
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         if not self.enabled:
@@ -58,11 +69,22 @@ class MetricsLogger:
             for key, value in record.items():
                 if key not in ("step", "time") and isinstance(value, (int, float)):
                     self._tb.add_scalar(key, value, step)
+        if self._trackers:
+            from vzero_train.trackers import log_to_trackers
+
+            log_to_trackers(
+                self._trackers, step, {k: v for k, v in record.items() if k not in ("step", "time")}
+            )
 
     def close(self) -> None:
         if self._tb is not None:
             self._tb.close()
             self._tb = None
+        if self._trackers:
+            from vzero_train.trackers import finish_trackers
+
+            finish_trackers(self._trackers)
+            self._trackers = []
 
 
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ def make_accelerator(config: TrainConfig) -> Any:
     from accelerate import Accelerator
     from accelerate.utils import DistributedDataParallelKwargs
 
+    forget_single_process_state()
     return Accelerator(
         cpu=config.device == "cpu",
         mixed_precision=mixed_precision_mode(config.mixed_precision, config.device),
@@ -39,6 +40,22 @@ def make_accelerator(config: TrainConfig) -> Any:
             DistributedDataParallelKwargs(find_unused_parameters=config.ddp_find_unused_parameters)
         ],
     )
+
+
+def forget_single_process_state() -> None:
+    """Let a second run in one Python session choose its own precision and device.
+
+    accelerate keeps its state per process and refuses a second ``Accelerator`` whose mixed precision
+    differs (a notebook that trains twice, a script that trains then evaluates). A single-process
+    state holds nothing a new run needs, so it is reset; a launched (distributed) state is left alone.
+    """
+    from accelerate.state import AcceleratorState, GradientState
+    from accelerate.utils import DistributedType
+
+    shared = AcceleratorState._shared_state
+    if shared and shared.get("distributed_type", DistributedType.NO) == DistributedType.NO:
+        AcceleratorState._reset_state(reset_partial_state=True)
+        GradientState._reset_state()
 
 
 def prompts_per_process(config: TrainConfig, accelerator: Any) -> int:

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from vzero_core.prompt_text import sample_options, sample_question
+from vzero_core.stage_times import StageTimes
 from vzero_core.vlm.models import load_vlm
 from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_data.benchmarks.items import LETTERS, answer_letter
@@ -114,6 +115,7 @@ class SFTResult:
     output_dir: Path
     checkpoint: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)
+    times: StageTimes = field(default_factory=StageTimes)  # wall time per stage of this call
 
 
 class SFTTrainer:
@@ -166,6 +168,8 @@ class SFTTrainer:
             self.output_dir,
             tensorboard=config.tensorboard,
             resume_step=self.step if checkpoint is not None else -1,
+            report_to=config.report_to,
+            params=config.model_dump(mode="json"),
         )
 
     def _examples(self, n: int) -> list[SFTExample]:
@@ -236,29 +240,34 @@ class SFTTrainer:
         )
         return self.last_checkpoint
 
-    def train(self, steps: int | None = None, *, progress: bool = True) -> SFTResult:
-        from tqdm.auto import tqdm
+    def train(
+        self, steps: int | None = None, *, progress: bool = True, times: StageTimes | None = None
+    ) -> SFTResult:
+        from vzero_core.progress import progress_bar
 
+        times = times if times is not None else StageTimes()
         cfg = self.config
         total = cfg.steps if steps is None else steps
         history: list[dict[str, Any]] = []
-        bar = tqdm(
-            total=total, initial=self.step, desc="vzero-train sft", disable=not progress, dynamic_ncols=True
+        bar = progress_bar(
+            total=total, initial=self.step, desc="vzero-train sft", unit="step", enabled=progress
         )
         try:
             while self.step < total:
-                metrics = self.train_step()
+                with times.stage("steps", show=False):
+                    metrics = self.train_step()
                 history.append({"step": self.step, **metrics})
                 if self.step % cfg.log_every == 0 or self.step == total:
                     self.metrics.log(self.step, metrics)
                 bar.update(1)
                 bar.set_postfix(loss=f"{metrics['loss/sft']:.3f}")
                 if self.step % cfg.save_every == 0 or self.step == total:
-                    self.save()
+                    with times.stage("checkpoints", show=False):
+                        self.save()
         finally:
             bar.close()
             self.metrics.close()
-        return SFTResult(self.step, self.output_dir, self.last_checkpoint, history)
+        return SFTResult(self.step, self.output_dir, self.last_checkpoint, history, times=times)
 
 
 def train_sft(
@@ -270,4 +279,7 @@ def train_sft(
     progress: bool = True,
 ) -> SFTResult:
     """Supervised fine-tuning, resuming from the newest checkpoint under ``config.output_dir``."""
-    return SFTTrainer(config, records=records, resume=resume).train(steps, progress=progress)
+    times = StageTimes()
+    with times.stage("load model", show=progress):
+        trainer = SFTTrainer(config, records=records, resume=resume)
+    return trainer.train(steps, progress=progress, times=times)

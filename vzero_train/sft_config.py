@@ -68,6 +68,9 @@ class SFTConfig(Section):
     seed: int = 0
     device: str = "auto"
     tensorboard: bool = False
+    report_to: list[Literal["wandb", "mlflow"]] = Field(
+        [], description="experiment trackers that also get the metrics (vzero_train.trackers)"
+    )
 
     @field_validator("model")
     @classmethod

@@ -30,7 +30,7 @@ from vzero_core.vlm.vision_cache import EncodedPrompts, compute_features, encode
 from vzero_train.config import GateConfig, TrainConfig
 from vzero_train.data import RELATIVE_NEGATIVE, PromptItem
 from vzero_train.gating import evidence_weights, gate_metrics
-from vzero_train.losses import opd_token_advantages
+from vzero_train.losses import opd_token_advantages, with_group_baseline
 from vzero_train.rollout import Rollout, RolloutBackend
 from vzero_train.teacher import Teacher
 
@@ -48,6 +48,8 @@ class StepResult:
     ``prompts`` and ``images`` are the student's rendered prompt and image list of each row;
     ``l_minus`` is None when the gate is off (no negative replay), and then ``weights`` are all 1.
     ``encoded`` holds the step's distinct student prompts, encoded once (None on the per_row path).
+    ``teacher_topk`` is ``(ids, logprobs)`` (N, T, k) of the positive teacher's most likely tokens at
+    every response position when the loss needs its distribution (``loss.estimator`` topk or full).
     """
 
     rollout: Rollout
@@ -60,6 +62,7 @@ class StepResult:
     advantages: torch.Tensor
     times: dict[str, float] = field(default_factory=dict)
     encoded: EncodedPrompts | None = None
+    teacher_topk: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 def render_prompts(
@@ -158,7 +161,7 @@ def gated_step(
                 encode_once(
                     student.processor,
                     student_prompts,
-                    [it.image for it in items],
+                    [it.student_image for it in items],
                     nested_images=student.nested_images,
                     device=model_device,
                 ),
@@ -171,7 +174,7 @@ def gated_step(
             rollout = rollout_backend.generate(
                 student.model,
                 student_prompts,
-                [[it.image] for it in items],
+                [[it.student_image] for it in items],
                 [it.index for it in items],
                 seed=seed,
                 encoded=encoded,
@@ -179,26 +182,29 @@ def gated_step(
     rows = [items[i] for i in rollout.prompt_index]
     row_teacher = [teacher_prompts[i] for i in rollout.prompt_index]
 
-    def teacher_replay(views: list[list[Any]]) -> torch.Tensor:  # 2. teacher forcing of the same tokens
+    def teacher_replay(views: list[list[Any]], topk: int | None = None) -> Any:  # 2. teacher forcing
         with autocast():
             return replay_logprobs(
                 teacher.model, teacher.processor, row_teacher, views, rollout.response_ids,
-                nested_images=teacher.nested_images, **replay,
+                nested_images=teacher.nested_images, topk=topk, **replay,
             )  # fmt: skip
 
-    l_minus = None
+    l_minus, teacher_topk, topk = None, None, config.loss.teacher_topk
     with _timed(times, "replay"):
         if shared:  # the prefix (system, full image, question) once per prompt, views batched
             with autocast():
                 replays = shared_replays(teacher, items, teacher_prompts, rollout, config)
             l_plus, l_minus = replays["positive"], replays.get("negative")
+            if topk:
+                teacher_topk = (replays["positive:topk_ids"], replays["positive:topk_logprobs"])
         else:
-            l_plus = teacher_replay(teacher_views(rows, "positive"))
+            positive = teacher_replay(teacher_views(rows, "positive"), topk)
+            l_plus, teacher_topk = (positive[0], positive[1:]) if topk else (positive, None)
             if config.gate.enabled:
                 l_minus = teacher_replay(teacher_views(rows, "negative"))
 
     row_prompts = [student_prompts[i] for i in rollout.prompt_index]
-    row_images = [[it.image] for it in rows]
+    row_images = [[it.student_image] for it in rows]
     with _timed(times, "old_logprobs"):  # the student's own log-probs, before the update
         if encoded is not None:
             old_logprobs = encoded_logprobs(
@@ -215,9 +221,13 @@ def gated_step(
     advantages = opd_token_advantages(
         old_logprobs, l_plus, weights, rollout.response_mask, clamp=config.loss.clamp
     )
-    return StepResult(
-        rollout, row_prompts, row_images, old_logprobs, l_plus, l_minus, weights, advantages, times, encoded
+    advantages = with_group_baseline(
+        advantages, rollout.response_mask, rollout.group_ids, config.loss.baseline
     )
+    return StepResult(
+        rollout, row_prompts, row_images, old_logprobs, l_plus, l_minus, weights, advantages, times, encoded,
+        teacher_topk,
+    )  # fmt: skip
 
 
 def shared_replays(
@@ -252,6 +262,7 @@ def shared_replays(
                 micro_batch_size=config.replay_batch_size,
                 chunk_size=config.logprob_chunk_size,
                 pad_token_id=_pad_id(teacher.processor.tokenizer),
+                topk=config.loss.teacher_topk,
             )  # fmt: skip
         )
     return out

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vzero_core.stage_times import StageTimes
 from vzero_core.vlm.models import load_vlm
 from vzero_core.vlm.prompts import PromptTemplates
 from vzero_train.checkpoint import finished_checkpoint, load_checkpoint, resume_checkpoint, save_checkpoint
@@ -59,6 +60,7 @@ class TrainResult:
     checkpoint: Path | None
     history: list[dict[str, Any]] = field(default_factory=list)
     already_done: bool = False  # the run was at its final step before this call: nothing trained
+    times: StageTimes = field(default_factory=StageTimes)  # wall time per stage of this call
 
 
 def step_seed(seed: int, step: int, rank: int) -> int:
@@ -130,6 +132,8 @@ class Trainer:
             enabled=acc.is_main_process,
             tensorboard=config.tensorboard,
             resume_step=keep_through,
+            report_to=config.report_to,
+            params=config.model_dump(mode="json"),
         )
         if self.validator is not None:
             self.validator.discard_after(keep_through)
@@ -256,14 +260,17 @@ class Trainer:
         )
         return self.last_checkpoint
 
-    def train(self, steps: int | None = None) -> TrainResult:
+    def train(self, steps: int | None = None, *, times: StageTimes | None = None) -> TrainResult:
         """Run until ``steps`` (default: the recipe's ``steps``) total steps are done, checkpointing
-        every ``save_every`` steps and at the end, validating at the steps ``validation_due`` names."""
+        every ``save_every`` steps and at the end, validating at the steps ``validation_due`` names.
+        ``times`` collects the wall time of each stage (steps broken down by phase)."""
         from vzero_core.progress import progress_bar
 
         cfg, acc = self.config, self.accelerator
         total = cfg.steps if steps is None else steps
         history: list[dict[str, Any]] = []
+        times = times if times is not None else StageTimes()
+        show = acc.is_main_process
         bar = progress_bar(
             total=total,
             initial=self.step,
@@ -272,18 +279,23 @@ class Trainer:
             enabled=acc.is_main_process,
         )
         if self.step == 0 and total > 0:
-            self.preflight()
+            with times.stage("step-0 checks", show=show):
+                self.preflight()
         try:
             if self.step == 0 and validation_due(cfg.validation, 0, total):
-                metrics = self.validate()
+                with times.stage("validation", show=False):
+                    metrics = self.validate()
                 if metrics:
                     history.append({"step": 0, **metrics})
                     self.metrics.log(0, metrics)
             while self.step < total:
-                metrics = self.train_step()
+                with times.stage("steps", show=False):
+                    metrics = self.train_step()
+                times.add_parts("steps", {k[5:]: v for k, v in metrics.items() if k.startswith("time/")})
                 evaluated = validation_due(cfg.validation, self.step, total)
                 if evaluated:  # before the checkpoint: a checkpoint at step N implies its evaluation
-                    metrics.update(self.validate())
+                    with times.stage("validation", show=False):
+                        metrics.update(self.validate())
                 history.append({"step": self.step, **metrics})
                 if evaluated or self.step % cfg.log_every == 0 or self.step == total:
                     self.metrics.log(self.step, metrics)
@@ -294,11 +306,12 @@ class Trainer:
                     len=f"{metrics['rollout/response_length']:.0f}",
                 )
                 if self.step % cfg.save_every == 0 or self.step == total:
-                    self.save()
+                    with times.stage("checkpoints", show=False):
+                        self.save()
         finally:
             bar.close()
             self.metrics.close()
-        return TrainResult(self.step, self.output_dir, self.last_checkpoint, history)
+        return TrainResult(self.step, self.output_dir, self.last_checkpoint, history, times=times)
 
 
 def train(
@@ -312,4 +325,7 @@ def train(
         step, path = done
         logger.info("already at step %d of %d (%s): nothing to train", step, total, path)
         return TrainResult(step, Path(config.output_dir), path, already_done=True)
-    return Trainer(config, records=records, resume=resume).train(steps)
+    times = StageTimes()
+    with times.stage("load models"):
+        trainer = Trainer(config, records=records, resume=resume)
+    return trainer.train(steps, times=times)

@@ -24,10 +24,10 @@ from typing import Any
 import torch
 
 from vzero_core.vlm.prompts import encode_prompts
-from vzero_core.vlm.replay import response_logprobs
+from vzero_core.vlm.replay import response_logprobs, response_logprobs_at
 from vzero_core.vlm.vision_cache import rows_with_fresh_features, vision_requires_grad
 from vzero_train.config import TrainConfig
-from vzero_train.losses import policy_loss, token_weights
+from vzero_train.losses import distillation_loss, policy_loss, token_weights
 from vzero_train.step import StepResult
 
 logger = logging.getLogger(__name__)
@@ -90,21 +90,28 @@ def ppo_update(
                         enc = rows_with_fresh_features(acc.unwrap_model(model), batch.encoded, index)
                 else:
                     enc = batch.encoded.rows(index, pixels=tower_in_forward)
-                with acc.autocast():
-                    logprobs = response_logprobs(
-                        model,
-                        enc,
-                        rollout.response_ids[start:stop].to(acc.device),
-                        chunk_size=config.logprob_chunk_size,
+                ids = rollout.response_ids[start:stop].to(acc.device)
+                coeff = coefficients[start - mb_start : stop - mb_start].to(acc.device)
+                if batch.teacher_topk is None:  # k1: the sampled token's advantage in the PPO surrogate
+                    with acc.autocast():
+                        logprobs = response_logprobs(model, enc, ids, chunk_size=config.logprob_chunk_size)
+                    loss, stats = policy_loss(
+                        logprobs,
+                        batch.old_logprobs[start:stop].to(acc.device),
+                        batch.advantages[start:stop].to(acc.device),
+                        coeff,
+                        clip_ratio=config.loss.clip_ratio,
+                        dual_clip=config.loss.dual_clip,
                     )
-                loss, stats = policy_loss(
-                    logprobs,
-                    batch.old_logprobs[start:stop].to(acc.device),
-                    batch.advantages[start:stop].to(acc.device),
-                    coefficients[start - mb_start : stop - mb_start].to(acc.device),
-                    clip_ratio=config.loss.clip_ratio,
-                    dual_clip=config.loss.dual_clip,
-                )
+                else:  # topk / full: the gated reverse KL to the teacher's distribution, directly
+                    teacher_ids, teacher_lp = batch.teacher_topk
+                    with acc.autocast():
+                        _, student_lp = response_logprobs_at(
+                            model, enc, ids, teacher_ids[start:stop], chunk_size=config.logprob_chunk_size
+                        )
+                    loss, stats = distillation_loss(
+                        student_lp, teacher_lp[start:stop].to(acc.device), batch.weights[start:stop], coeff
+                    )
                 finite = finite and bool(torch.isfinite(loss))
                 acc.backward(loss)
             mb_loss += loss.item()

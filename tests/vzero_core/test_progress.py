@@ -4,11 +4,12 @@ nothing when switched off (the caller, ``TQDM_DISABLE``, or ``--no-progress`` / 
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
 from vzero_core import progress as progress_mod
-from vzero_core.progress import PlainProgress, progress_bar, progress_disabled
+from vzero_core.progress import PlainProgress, activity, progress_bar, progress_disabled
 from vzero_data.pipeline.progress import StageBars, count_source_rows
 
 
@@ -29,6 +30,7 @@ def stderr(monkeypatch):
         return fake
 
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.delenv("RANK", raising=False)
     monkeypatch.setattr(PlainProgress, "interval", 0.0)
     return make
 
@@ -116,3 +118,87 @@ def test_module_has_no_global_state_left_after_cli_switch():
     with progress_disabled():
         assert not progress_mod.progress_allowed()
     assert progress_mod._disabled_depth == 0
+
+
+def test_the_last_line_shows_the_postfix_set_after_the_last_update(stderr):
+    """tqdm's calling order (update, then set_postfix) leaves the final numbers on the last line."""
+    fake = stderr(False)
+    bar = progress_bar(total=16, desc="eval", unit="q")
+    for correct in (1, 2):
+        bar.update(8)
+        bar.set_postfix(acc=f"{correct / 16:.3f}")
+    bar.close()
+    assert fake.getvalue().splitlines()[-1].startswith("eval: 16/16 q (")
+    assert fake.getvalue().splitlines()[-1].endswith("acc=0.125")
+
+
+@pytest.fixture
+def ticking(stderr, monkeypatch):
+    """``ticking()``: non-terminal stderr (set in the test body, where pytest's capture no longer
+    replaces it) and a 50 ms progress interval."""
+    monkeypatch.setattr(PlainProgress, "interval", 0.05)
+    return lambda: stderr(False)
+
+
+def wait_for_lines(fake: FakeStderr, n: int, timeout: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while len(fake.getvalue().splitlines()) < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return fake.getvalue().splitlines()
+
+
+def test_a_slow_step_still_prints_a_line_every_interval(ticking):
+    fake = ticking()
+    bar = progress_bar(total=2, desc="train", unit="step")
+    lines = wait_for_lines(fake, 2)  # no update at all: one step that takes long
+    bar.close()
+    assert len(lines) >= 2 and all(line.startswith("train: 0/2 step (") for line in lines[:2])
+
+
+def test_only_the_innermost_display_prints(ticking):
+    fake = ticking()
+    outer = progress_bar(total=3, desc="train", unit="step")
+    inner = progress_bar(total=5, desc="eval", unit="q")
+    lines = wait_for_lines(fake, 3)
+    inner.close()
+    outer.close()
+    assert lines[:3] and all(line.startswith("eval: ") for line in lines[:3])
+    assert fake.getvalue().splitlines()[-1].startswith("train: 0/3 step (")
+
+
+def test_a_short_loop_prints_nothing(stderr):
+    fake = stderr(False)
+    PlainProgress.interval = 10.0  # restored by the fixture's monkeypatch
+    for _ in progress_bar(range(3), desc="quick"):
+        pass
+    assert fake.getvalue() == ""
+
+
+def test_work_without_a_count_shows_its_clock(ticking):
+    fake = ticking()
+    with activity("loading models"):
+        lines = wait_for_lines(fake, 2)
+    assert lines[0].startswith("loading models: elapsed 0:0")
+
+
+def test_work_without_a_count_is_silent_when_progress_is_off(ticking):
+    fake = ticking()
+    with progress_disabled(), activity("loading models"):
+        time.sleep(0.2)
+    assert fake.getvalue() == ""
+
+
+def test_stage_lines_keep_coming_while_no_sample_finishes(ticking):
+    fake = ticking()
+    with StageBars(True, total=8, pending=8):
+        lines = wait_for_lines(fake, 2)
+    assert lines[0].startswith("curate: ingest 0/8, grounding 0/8")
+
+
+def test_processes_other_than_the_main_one_show_no_progress(stderr, monkeypatch):
+    fake = stderr(False)
+    monkeypatch.setenv("RANK", "1")
+    bar = progress_bar(total=2, desc="train")
+    bar.update(2)
+    bar.close()
+    assert fake.getvalue() == ""

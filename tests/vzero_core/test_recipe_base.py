@@ -2,7 +2,7 @@
 
 import pytest
 
-from vzero_core.recipe_base import RecipeError, apply_overrides, parse_override
+from vzero_core.recipe_base import RecipeError, apply_overrides, parse_override, scoped_overrides
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,29 @@ def test_apply_overrides_in_order_with_typed_pairs():
 def test_override_into_a_value_that_is_not_a_mapping():
     with pytest.raises(RecipeError, match="a.b is not a mapping"):
         apply_overrides({"a": {"b": 1}}, ["a.b.c=2"])
+
+
+TRAIN_FIELDS = ("store", "steps", "optim", "teacher")
+
+
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("train.store=s", ("store", "s")),  # the full recipe path, as `vzero-data curate --set` takes
+        ("store=s", ("store", "s")),  # the path inside the section, kept working
+        ("train.optim.lr=2e-6", ("optim.lr", 2e-6)),
+        ("optim.lr=2e-6", ("optim.lr", 2e-6)),
+        (("teacher", {"kind": "frozen_self"}), ("teacher", {"kind": "frozen_self"})),
+    ],
+)
+def test_section_overrides_take_the_full_recipe_path_or_the_path_inside(override, expected):
+    assert scoped_overrides([override], "train", TRAIN_FIELDS) == [expected]
+
+
+@pytest.mark.parametrize("override", ["source.path=x", "sft.steps=3", "train=3", "stpes=3"])
+def test_a_key_outside_the_section_says_both_forms(override):
+    key = override.split("=")[0]
+    with pytest.raises(
+        RecipeError, match=rf"{key} is not in the train: section; .* e.g. train.steps \(or steps\)"
+    ):
+        scoped_overrides([override], "train", TRAIN_FIELDS)

@@ -74,3 +74,15 @@ def test_ingest_streams_into_several_shards(tmp_path):
     store = open_store(tmp_path / "store", create=True)
     summary = ingest(str(tmp_path / "syn"), "synthetic", store, progress=False, shard_max_bytes=30_000)
     assert summary.ingested == 6 and summary.batches >= 3
+
+
+def test_ingest_fingerprints_each_new_image_once(tmp_path):
+    write_scenes(tmp_path / "syn", 3, size=160, seed=4, progress=False)
+    store = tmp_path / "store"
+    ingest(str(tmp_path / "syn"), "synthetic", store, progress=False)
+    ingest(str(tmp_path / "syn"), "synthetic", store, progress=False)  # resumed: nothing new
+    s = open_store(store)
+    rows = s.query("SELECT subject, subject_id, phash FROM fingerprints").to_pylist()
+    shas = s.query("SELECT sha256 FROM images ORDER BY 1").column(0).to_pylist()
+    assert sorted(r["subject_id"] for r in rows) == shas and {r["subject"] for r in rows} == {"image"}
+    assert all(r["phash"] is not None for r in rows)

@@ -3,7 +3,15 @@ import math
 import pytest
 import torch
 
-from vzero_train.losses import clipped_surrogate, opd_token_advantages, policy_loss, token_weights
+from vzero_train.losses import (
+    clipped_surrogate,
+    distillation_loss,
+    opd_token_advantages,
+    policy_loss,
+    token_weights,
+    topk_reverse_kl,
+    with_group_baseline,
+)
 
 
 @pytest.mark.parametrize(
@@ -119,3 +127,79 @@ def test_zero_weight_and_masked_tokens_get_no_gradient():
     assert torch.count_nonzero(grad[0]) == 0, "weight 0: the sequence contributes nothing"
     assert torch.count_nonzero(grad[1, 2]) == 0, "masked token: no gradient"
     assert torch.count_nonzero(grad[1, :2]) > 0
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        # sequence sums: group 0 (rows 0, 1) = 2, 3; group 1 (rows 2, 3) = -4, 0 over 2 and 3 tokens
+        ("none", [[1.0, 1.0, 0.0], [3.0, 0.0, 0.0], [-2.0, -2.0, 0.0], [0.0, 0.0, 0.0]]),
+        # minus the group's mean (2.5 and -2), spread over each sequence's tokens
+        ("group_mean", [[-0.25, -0.25, 0.0], [0.5, 0.0, 0.0], [-1.0, -1.0, 0.0], [2 / 3, 2 / 3, 2 / 3]]),
+        # minus the other sequences' mean (3, 2; 0, -4)
+        ("leave_one_out", [[-0.5, -0.5, 0.0], [1.0, 0.0, 0.0], [-2.0, -2.0, 0.0], [4 / 3, 4 / 3, 4 / 3]]),
+    ],
+)
+def test_group_baseline_table(kind, expected):
+    advantages = torch.tensor([[1.0, 1.0, 0.0], [3.0, 0.0, 0.0], [-2.0, -2.0, 0.0], [0.0, 0.0, 0.0]])
+    mask = torch.tensor([[1, 1, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]])
+    out = with_group_baseline(advantages, mask, [0, 0, 1, 1], kind)
+    torch.testing.assert_close(out, torch.tensor(expected))
+    if kind == "group_mean":  # each group's sequence sums now add up to zero
+        sums = (out * mask).sum(-1)
+        torch.testing.assert_close(sums[:2].sum(), torch.tensor(0.0))
+        torch.testing.assert_close(sums[2:].sum(), torch.tensor(0.0))
+
+
+def test_a_sequence_alone_in_its_group_has_no_leave_one_out_baseline():
+    out = with_group_baseline(torch.tensor([[2.0, 2.0]]), torch.ones(1, 2), [7], "leave_one_out")
+    torch.testing.assert_close(out, torch.tensor([[2.0, 2.0]]))
+
+
+def _logprobs(row):
+    return torch.log(torch.tensor(row, dtype=torch.float32))
+
+
+@pytest.mark.parametrize(
+    "student, teacher, ids, expected",
+    [
+        # the whole vocabulary of 3: the exact KL
+        ([0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0, 1, 2], 0.5 * math.log(2) - 0.25 * math.log(2)),
+        # top-1 of the teacher (token 1) plus the rest as one bucket: student 0.25 / 0.75, teacher 0.5 / 0.5
+        ([0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [1], 0.25 * math.log(0.5) + 0.75 * math.log(1.5)),
+        # same distributions: 0
+        ([0.2, 0.3, 0.5], [0.2, 0.3, 0.5], [2, 0], 0.0),
+    ],
+)
+def test_topk_reverse_kl_known_values(student, teacher, ids, expected):
+    s, t = _logprobs(student), _logprobs(teacher)
+    index = torch.tensor(ids)
+    kl = topk_reverse_kl(s[index][None, None], t[index][None, None])
+    assert kl.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_topk_reverse_kl_is_a_lower_bound_of_the_full_kl_and_pulls_the_student_to_the_teacher():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 11, requires_grad=True)
+    teacher = torch.log_softmax(torch.randn(2, 3, 11), -1)
+    student = torch.log_softmax(logits, -1)
+    full = (student.exp() * (student - teacher)).sum(-1)
+    ids = teacher.topk(4, -1).indices
+    kl = topk_reverse_kl(student.gather(-1, ids), teacher.gather(-1, ids))
+    assert bool((kl <= full + 1e-6).all()) and bool((kl >= -1e-6).all())
+    kl.sum().backward()
+    with torch.no_grad():
+        moved = torch.log_softmax(logits - 0.5 * logits.grad, -1)
+        after = topk_reverse_kl(moved.gather(-1, ids), teacher.gather(-1, ids))
+    assert after.sum() < kl.sum()
+
+
+@pytest.mark.parametrize(
+    "weights, expected", [([1.0, 1.0], 1.0), ([1.0, 0.0], 0.5), ([2.0, 1.0], 1.5), ([0.0, 0.0], 0.0)]
+)
+def test_distillation_loss_scales_each_sequence_by_its_gate_weight(weights, expected):
+    s = torch.log(torch.tensor([[[0.5, 0.25]], [[0.5, 0.25]]]))
+    t = torch.log(torch.tensor([[[0.25, 0.5]], [[0.25, 0.5]]]))
+    kl = topk_reverse_kl(s[:1], t[:1]).item()
+    loss, stats = distillation_loss(s, t, torch.tensor(weights), torch.tensor([[0.5], [0.5]]))
+    assert loss.item() == pytest.approx(expected * kl) and stats["loss/reverse_kl"] == pytest.approx(kl)

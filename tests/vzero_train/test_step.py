@@ -243,8 +243,11 @@ class SizeRecordingProcessor:
         self.processor, self.tokenizer, self.calls = processor, processor.tokenizer, []
 
     def __call__(self, *, images, text, **kwargs):
-        self.calls.append(list(images))
+        self.calls.append([im for group in images for im in (group if isinstance(group, list) else [group])])
         return self.processor(images=images, text=text, **kwargs)
+
+    def __getattr__(self, name):  # everything else (image_token, image_processor) is the processor's
+        return getattr(self.processor, name)
 
 
 def test_relative_negative_downsamples_every_teacher_image(models, tiny_vlm):
@@ -279,3 +282,35 @@ def test_relative_negative_downsamples_every_teacher_image(models, tiny_vlm):
         np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(negative, expected * 4, strict=True)
     )
     assert result.l_minus is not None and not torch.equal(result.l_minus, result.l_plus)
+
+
+@pytest.mark.parametrize("inputs", ["per_row", "shared"])
+def test_a_student_view_goes_to_the_student_and_the_clean_image_to_the_teacher(models, tiny_vlm, inputs):
+    """The asymmetric-view family: with ``student_view`` set, the rollout, the old log-probs and the
+    update see it; both teacher replays see the clean full image (and their crop)."""
+    student, base = models
+    rng = np.random.default_rng(1)
+    clean = Image.fromarray(rng.integers(0, 256, (64, 96, 3), dtype=np.uint8))
+    degraded = clean.resize((48, 32)).resize((96, 64))
+    crop = Image.fromarray(rng.integers(0, 256, (32, 30, 3), dtype=np.uint8))
+    item = PromptItem(0, "s0", "what is it?", clean, crop, crop.copy(), "test", student_view=degraded)
+    student_calls = SizeRecordingProcessor(student.processor)
+    teacher_calls = SizeRecordingProcessor(base.processor)
+    from dataclasses import replace
+
+    x, o1, _ = _tokens(student.tokenizer)
+    rollout = ScriptedRollout([[x, o1], [o1, o1], [x, x], [o1, x]], 4, student.tokenizer.eos_token_id)
+    result = gated_step(
+        [item],
+        student=replace(student, processor=student_calls),
+        teacher=Teacher(base.model, teacher_calls, False, "external"),
+        rollout_backend=rollout,
+        templates=PromptTemplates(),
+        config=_config(tiny_vlm, step_inputs=inputs),
+        seed=0,
+    )
+    student_images = [im for call in student_calls.calls for im in call]
+    teacher_images = [im for call in teacher_calls.calls for im in call]
+    assert student_images and all(im is degraded for im in student_images)
+    assert clean in teacher_images and degraded not in teacher_images
+    assert result.images == [[degraded]] * 4  # what the update encodes

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from vzero_core.vlm.replay import gather_token_logprobs
+from vzero_core.vlm.replay import gather_token_logprobs, topk_logprobs
 from vzero_core.vlm.vision_cache import EncodedPrompts, compute_features, encode_once, select_features
 
 
@@ -143,21 +143,28 @@ def shared_prefix_logprobs(
     micro_batch_size: int = 8,
     chunk_size: int = 256,
     pad_token_id: int = 0,
+    topk: int | None = None,
+    topk_views: Sequence[str] = ("positive",),
 ) -> dict[str, torch.Tensor]:
     """Teacher-forced log-probs (N, T) of ``response_ids[i]`` after prompt ``prompt_index[i]``, for
-    every view in ``teacher.suffixes``; no gradient, returned on CPU as float32."""
+    every view in ``teacher.suffixes``; no gradient, returned on CPU as float32. With ``topk``, the
+    views in ``topk_views`` also give the teacher's ``topk`` most likely tokens at every response
+    position (all of the vocabulary when ``topk`` exceeds it), under ``"<view>:topk_ids"`` (N, T, k)
+    and ``"<view>:topk_logprobs"`` (N, T, k)."""
     N, T = response_ids.shape
     if len(prompt_index) != N:
         raise ValueError(f"{len(prompt_index)} prompt indices for {N} responses")
     out = {name: torch.zeros((N, T), dtype=torch.float32) for name in teacher.suffixes}
+    want_topk = {name for name in topk_views if name in teacher.suffixes} if topk else set()
     by_prompt: dict[int, list[int]] = {}
     for row, p in enumerate(prompt_index):
         by_prompt.setdefault(int(p), []).append(row)
     with torch.no_grad():
         for p, rows in by_prompt.items():
             _replay_prompt(
-                model, teacher, p, rows, response_ids, out, micro_batch_size, chunk_size, pad_token_id
-            )
+                model, teacher, p, rows, response_ids, out, micro_batch_size, chunk_size, pad_token_id,
+                topk if want_topk else None, want_topk,
+            )  # fmt: skip
     return out
 
 
@@ -171,6 +178,8 @@ def _replay_prompt(
     micro_batch_size: int,
     chunk_size: int,
     pad_token_id: int,
+    topk: int | None = None,
+    topk_views: set[str] = frozenset(),
 ) -> None:
     prefix = teacher.prefix.rows([p])
     mm_encoder_outputs = prefix.pop("mm_encoder_outputs", None)
@@ -247,3 +256,39 @@ def _replay_prompt(
         lp = gather_token_logprobs(logits, rows_ids, chunk_size=chunk_size).float().cpu()
         for r, (name, row) in enumerate(chunk):
             out[name][row] = lp[r]
+        if topk:
+            store_topk(
+                out,
+                [name for name, _ in chunk],
+                [row for _, row in chunk],
+                logits,
+                topk,
+                topk_views,
+                chunk_size,
+            )
+
+
+def store_topk(
+    out: dict[str, torch.Tensor],
+    names: Sequence[str],
+    rows: Sequence[int],
+    logits: torch.Tensor,
+    k: int,
+    views: set[str],
+    chunk_size: int,
+) -> None:
+    """Write the teacher's top-``k`` (ids, log-probs) of the chunk's rows of ``views`` into ``out``,
+    allocating ``"<view>:topk_ids"`` / ``"<view>:topk_logprobs"`` (N, T, k) on first use."""
+    picked = [r for r, name in enumerate(names) if name in views]
+    if not picked:
+        return
+    ids, lps = topk_logprobs(logits[picked], k, chunk_size=chunk_size)
+    ids, lps = ids.cpu(), lps.cpu()
+    for j, r in enumerate(picked):
+        name, row = names[r], rows[r]
+        if f"{name}:topk_ids" not in out:
+            N, T = out[name].shape
+            out[f"{name}:topk_ids"] = torch.zeros((N, T, ids.shape[-1]), dtype=torch.long)
+            out[f"{name}:topk_logprobs"] = torch.zeros((N, T, ids.shape[-1]), dtype=torch.float32)
+        out[f"{name}:topk_ids"][row] = ids[j]
+        out[f"{name}:topk_logprobs"][row] = lps[j]

@@ -21,12 +21,13 @@ from vzero_core.vlm.prompts import encode_prompts
 def gather_token_logprobs(
     logits: torch.Tensor, tokens: torch.Tensor, *, chunk_size: int = 256
 ) -> torch.Tensor:
-    """``log_softmax(logits)[..., tokens]`` for (B, T, V) logits and (B, T) tokens, as float32 (B, T).
+    """``log_softmax(logits)[..., tokens]`` for (B, T, V) logits and (B, T) tokens, as float32 (B, T)
+    (or (B, T, K) tokens per position, as float32 (B, T, K)).
 
     Works ``chunk_size`` positions at a time (logsumexp in float32 on one chunk), so the peak extra
     memory is one chunk's float32 copy, not the whole sequence's; gradients flow through it.
     """
-    if logits.shape[:2] != tokens.shape:
+    if logits.shape[:2] != tokens.shape[:2]:
         raise ValueError(f"logits {tuple(logits.shape)} do not match tokens {tuple(tokens.shape)}")
     from torch.utils.checkpoint import checkpoint
 
@@ -45,7 +46,38 @@ def gather_token_logprobs(
 
 def _chunk_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     chunk = logits.float()
-    return chunk.gather(-1, tokens[..., None]).squeeze(-1) - torch.logsumexp(chunk, dim=-1)
+    return chunk.gather(-1, tokens.reshape(*tokens.shape[:2], -1)).reshape(tokens.shape) - torch.logsumexp(
+        chunk, dim=-1
+    ).reshape(*tokens.shape[:2], *([1] * (tokens.dim() - 2)))
+
+
+def gather_logprobs_at(logits: torch.Tensor, ids: torch.Tensor, *, chunk_size: int = 256) -> torch.Tensor:
+    """``log_softmax(logits)`` at ``ids`` (B, T, K) for (B, T, V) logits, as float32 (B, T, K): the
+    student's log-probs of the teacher's top-k tokens, chunked like :func:`gather_token_logprobs`
+    (gradients flow through it)."""
+    if logits.shape[:2] != ids.shape[:2]:
+        raise ValueError(f"logits {tuple(logits.shape)} do not match ids {tuple(ids.shape)}")
+    return gather_token_logprobs(logits, ids, chunk_size=chunk_size)
+
+
+def topk_logprobs(
+    logits: torch.Tensor, k: int, *, chunk_size: int = 256
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` most likely tokens at every position of (B, T, V) logits and their log-probs, as
+    ``(ids (B, T, k) long, logprobs (B, T, k) float32)``; ``k`` above the vocabulary means all of it.
+    No gradient (the teacher's distribution is a target)."""
+    k = min(k, logits.shape[-1])
+    ids, lps = [], []
+    with torch.no_grad():
+        for start in range(0, logits.shape[1], chunk_size):
+            chunk = torch.log_softmax(logits[:, start : start + chunk_size].float(), dim=-1)
+            top = chunk.topk(k, dim=-1)
+            ids.append(top.indices)
+            lps.append(top.values)
+    if not ids:
+        empty = logits.new_zeros((*logits.shape[:2], k))
+        return empty.long(), empty.float()
+    return torch.cat(ids, dim=1), torch.cat(lps, dim=1)
 
 
 def append_response(prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor) -> dict[str, Any]:
@@ -68,13 +100,9 @@ def append_response(prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor
     return inputs
 
 
-def response_logprobs(
-    model: Any, prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor, *, chunk_size: int = 256
-) -> torch.Tensor:
-    """Log-probs (B, T) of ``response_ids`` following the (left-padded) prompts in ``prompt_inputs``.
-
-    Runs with whatever grad mode is active: wrap in ``torch.no_grad()`` for replays.
-    """
+def response_logits(model: Any, prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor) -> torch.Tensor:
+    """The logits (B, T, V) predicting each token of ``response_ids`` after the (left-padded)
+    prompts in ``prompt_inputs``; with whatever grad mode is active."""
     prompt_len = prompt_inputs["input_ids"].shape[1]
     T = response_ids.shape[1]
     inputs = append_response(prompt_inputs, response_ids)
@@ -82,7 +110,33 @@ def response_logprobs(
     # kept positions are P-1 .. P+T-1; the last one predicts past the response
     if logits.shape[1] != T + 1:  # a model that ignores logits_to_keep returns every position
         logits = logits[:, prompt_len - 1 :]
-    return gather_token_logprobs(logits[:, :T], response_ids.to(logits.device), chunk_size=chunk_size)
+    return logits[:, :T]
+
+
+def response_logprobs(
+    model: Any, prompt_inputs: Mapping[str, Any], response_ids: torch.Tensor, *, chunk_size: int = 256
+) -> torch.Tensor:
+    """Log-probs (B, T) of ``response_ids`` following the (left-padded) prompts in ``prompt_inputs``.
+
+    Runs with whatever grad mode is active: wrap in ``torch.no_grad()`` for replays.
+    """
+    logits = response_logits(model, prompt_inputs, response_ids)
+    return gather_token_logprobs(logits, response_ids.to(logits.device), chunk_size=chunk_size)
+
+
+def response_logprobs_at(
+    model: Any,
+    prompt_inputs: Mapping[str, Any],
+    response_ids: torch.Tensor,
+    at_ids: torch.Tensor,
+    *,
+    chunk_size: int = 256,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`response_logprobs` (B, T) and, from the same forward, the log-probs (B, T, K) of the
+    tokens ``at_ids`` at every response position (the teacher's top-k, for a distribution loss)."""
+    logits = response_logits(model, prompt_inputs, response_ids)
+    tokens = gather_token_logprobs(logits, response_ids.to(logits.device), chunk_size=chunk_size)
+    return tokens, gather_logprobs_at(logits, at_ids.to(logits.device), chunk_size=chunk_size)
 
 
 def replay_logprobs(
@@ -96,9 +150,14 @@ def replay_logprobs(
     micro_batch_size: int = 8,
     chunk_size: int = 256,
     device: torch.device | str | None = None,
-) -> torch.Tensor:
+    topk: int | None = None,
+) -> Any:
     """Teacher-forced log-probs (N, T) of ``response_ids[i]`` after rendered prompt ``prompts[i]``
     with ``images[i]``, ``micro_batch_size`` sequences per forward, without gradient. Returned on CPU.
+
+    With ``topk``, returns ``(logprobs, topk_ids, topk_logprobs)``: also the ``topk`` most likely
+    tokens (N, T, k) at every response position and their log-probs (all of the vocabulary when
+    ``topk`` exceeds it).
     """
     if not (len(prompts) == len(images) == response_ids.shape[0]):
         raise ValueError(
@@ -106,6 +165,8 @@ def replay_logprobs(
         )
     device = torch.device(device) if device is not None else next(model.parameters()).device
     out = torch.zeros(response_ids.shape, dtype=torch.float32)
+    top_ids: list[torch.Tensor] = []
+    top_lps: list[torch.Tensor] = []
     with torch.no_grad():
         for start in range(0, len(prompts), micro_batch_size):
             stop = min(start + micro_batch_size, len(prompts))
@@ -113,8 +174,15 @@ def replay_logprobs(
                 processor, prompts[start:stop], images[start:stop], nested_images=nested_images
             )
             enc = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in enc.items()}
-            lp = response_logprobs(model, enc, response_ids[start:stop].to(device), chunk_size=chunk_size)
-            out[start:stop] = lp.float().cpu()
+            ids = response_ids[start:stop].to(device)
+            logits = response_logits(model, enc, ids)
+            out[start:stop] = gather_token_logprobs(logits, ids, chunk_size=chunk_size).float().cpu()
+            if topk:
+                top = topk_logprobs(logits, topk, chunk_size=chunk_size)
+                top_ids.append(top[0].cpu())
+                top_lps.append(top[1].cpu())
+    if topk:
+        return out, torch.cat(top_ids), torch.cat(top_lps)
     return out
 
 

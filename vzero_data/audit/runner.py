@@ -181,10 +181,11 @@ def run_audit(
     views or the teacher are missing; a sample that cannot be audited is recorded as a failure.
     """
     from vzero_core.progress import progress_bar
-    from vzero_data.store import RecordCounts, iter_raw_records, open_store
+    from vzero_data.store import RecordCounts, iter_raw_records
     from vzero_data.store.layout import new_run_id
+    from vzero_data.store.store import open_local_store
 
-    store = open_store(store_path)
+    store = open_local_store(store_path, "audit")
     check_teacher(config)
     chash, strategies = resolve_scope(store, config)
     try:

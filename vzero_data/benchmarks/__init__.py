@@ -18,9 +18,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from vzero_core.uris import is_uri
 from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped
 
-BUILTIN_MODULES = ("store", "vstar", "hrbench", "mme_realworld", "synthetic")
+BUILTIN_MODULES = (
+    "store",
+    "zoombench",
+    "visualprobe",
+    "treebench",
+    "vstar",
+    "hrbench",
+    "mme_realworld",
+    "synthetic",
+)
 
 Reader = Callable[..., Iterator[EvalItem | Skipped]]
 
@@ -73,7 +83,9 @@ def get_adapter(name: str) -> Adapter:
 
 
 def detect_format(src: str | os.PathLike[str]) -> str:
-    """The name of the first adapter that recognizes ``src``."""
+    """The name of the first adapter that recognizes ``src``; a URI is a published store."""
+    if is_uri(str(src)):
+        return "store"
     path = Path(src)
     if not path.exists():
         raise EvalDataError(f"benchmark source not found: {path}")
@@ -91,7 +103,7 @@ class Benchmark:
 
     name: str
     format: str
-    src: Path
+    src: Path | str  # a URI stays a string (a published store)
     image_root: Path | None = None
 
     def items(self) -> Iterator[EvalItem | Skipped]:
@@ -106,7 +118,13 @@ def open_benchmark(
     image_root: str | os.PathLike[str] | None = None,
 ) -> Benchmark:
     """A :class:`Benchmark` for ``src``; the format is detected unless given, the name defaults to
-    the file or folder name without its suffix."""
+    the file or folder name without its suffix. A URI (``s3://bucket/store``) names a published
+    store (format ``store``)."""
+    if is_uri(str(src)):
+        fmt = format or "store"
+        if fmt != "store":
+            raise EvalDataError(f"{src}: a URI is read as a published store (--format store), not {fmt!r}")
+        return Benchmark(name or str(src).rstrip("/").rsplit("/", 1)[-1], fmt, str(src), None)
     path = Path(src)
     if not path.exists():
         raise EvalDataError(f"benchmark source not found: {path}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from PIL import Image
 
+from vzero_core.boxes import Box
 from vzero_core.choices import LETTERS  # one alphabet for ingest, export and evaluation
 
 
@@ -34,6 +35,10 @@ class EvalItem:
     options: tuple[str, ...] = ()
     category: str = "all"
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    # Where the evidence is, for the zooming-gap evaluation: boxes (xyxy pixels of the image), or a
+    # crop the benchmark ships (ZoomBench) or the store holds (its positive view).
+    boxes: tuple[Box, ...] = field(default=(), compare=False)
+    load_crop: Callable[[], Image.Image] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.question.strip():
@@ -69,30 +74,49 @@ def answer_letter(answer: str, options: Sequence[str], where: str) -> str:
     )
 
 
-def image_from_file(path: str | os.PathLike[str]) -> Callable[[], Image.Image]:
+class ImageFile:
     """A loader for an image file, checked for existence now and decoded to RGB when called (through
-    :func:`vzero_core.image_io.decode_image`: the same frame and 16-bit scaling as curation)."""
+    :func:`vzero_core.image_io.decode_image`: the same frame and 16-bit scaling as curation);
+    ``encoded()`` gives the file's bytes (what contamination checks hash)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def encoded(self) -> bytes:
+        return self.path.read_bytes()
+
+    def __call__(self) -> Image.Image:
+        from vzero_core.image_io import decode_image
+
+        return decode_image(self.encoded(), str(self.path))
+
+
+class ImageBytes:
+    """A loader for encoded image bytes, decoded to RGB when called; ``encoded()`` gives the bytes."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def encoded(self) -> bytes:
+        return self.data
+
+    def __call__(self) -> Image.Image:
+        from vzero_core.image_io import decode_image
+
+        return decode_image(self.data)
+
+
+def image_from_file(path: str | os.PathLike[str]) -> ImageFile:
+    """A loader for an image file (see :class:`ImageFile`); a missing file is an error now."""
     path = Path(path)
     if not path.is_file():
         raise EvalDataError(f"image not found: {path}")
-
-    def load() -> Image.Image:
-        from vzero_core.image_io import decode_image
-
-        return decode_image(path.read_bytes(), str(path))
-
-    return load
+    return ImageFile(path)
 
 
-def image_from_bytes(data: bytes) -> Callable[[], Image.Image]:
+def image_from_bytes(data: bytes) -> ImageBytes:
     """A loader for encoded image bytes, decoded to RGB when called."""
-
-    def load() -> Image.Image:
-        from vzero_core.image_io import decode_image
-
-        return decode_image(data)
-
-    return load
+    return ImageBytes(data)
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,34 @@ def read_mme_realworld(
         raise EvalDataError(str(exc)) from exc
 
 
+def _lite_shards(src: Path) -> list[Path]:
+    data = src / "data" if (src / "data").is_dir() else src
+    return sorted(data.glob("*.parquet")) if src.is_dir() else []
+
+
+def _detect_lite(src: Path) -> bool:
+    shards = _lite_shards(src)
+    return bool(shards) and "multi-choice options" in _parquet_columns(shards[0])
+
+
+@register_adapter(
+    "mme_realworld_lite",
+    detect=_detect_lite,
+    description="MME-RealWorld-Lite as lmms-eval loads it: the data set folder, Parquet shards under data/",
+)
+def read_mme_realworld_lite(
+    src: Path, *, benchmark: str, image_root: Path | None = None
+) -> Iterator[EvalItem | Skipped]:
+    """The Lite data set (``yifanzhang114/MME-RealWorld-lite-lmms-eval``): its ``data/*.parquet``
+    shards, each in lmms-eval's Base64 layout (``bytes``, ``index``, ``question``, ``multi-choice
+    options``, ``answer``, ``category``, ``l2-category``)."""
+    shards = _lite_shards(src)
+    if not shards:
+        raise EvalDataError(f"{src}: no Parquet shards (expected data/*.parquet of MME-RealWorld-Lite)")
+    for shard in shards:
+        yield from read_mme_realworld(shard, benchmark=benchmark, image_root=image_root)
+
+
 def _json_items(src: Path, benchmark: str, image_root: Path | None) -> Iterator[EvalItem | Skipped]:
     try:
         rows = read_json_file(src)

@@ -1,4 +1,5 @@
-"""A vzero store, read through ``open_store``: its ``samples`` and ``images``.
+"""A vzero store, read through ``open_store``: its ``samples`` and ``images``. A URI names a store
+published by ``vzero-data sync`` (``s3://bucket/store``).
 
 Samples with options are multiple choice (the stored answer is an option's text or letter), others
 open. Options are shown in an order fixed per sample (seeded by the sample id), not in stored order:
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,9 @@ def _detect(src: Path) -> bool:
 
 
 @register_adapter("store", detect=_detect, description="vzero store (its samples and images)")
-def read_store(src: Path, *, benchmark: str, image_root: Path | None = None) -> Iterator[EvalItem | Skipped]:
+def read_store(
+    src: Path | str, *, benchmark: str, image_root: Path | None = None
+) -> Iterator[EvalItem | Skipped]:
     from vzero_data.store import StoreError, open_store
 
     try:
@@ -43,11 +47,28 @@ def read_store(src: Path, *, benchmark: str, image_root: Path | None = None) -> 
     for batch in samples.to_batches(max_chunksize=CHUNK):
         rows = [tuple(r[c] for c in COLUMNS) for r in batch.to_pylist()]
         found = store.image_bytes(sorted({r[1] for r in rows if r[1]}))
+        crops = _positive_views(store, [r[0] for r in rows])
         for row in rows:
             try:
-                yield _item(row, found, benchmark, f"{src} sample {row[0]!r}")
+                item = _item(row, found, benchmark, f"{src} sample {row[0]!r}")
+                if row[0] in crops:
+                    item = replace(item, load_crop=image_from_bytes(crops[row[0]]))
+                yield item
             except EvalDataError as exc:
                 yield Skipped(str(row[0]), benchmark, str(exc))
+
+
+def _positive_views(store: Any, sample_ids: list[str]) -> dict[str, bytes]:
+    """Each sample's first valid positive view (encoded), for the zooming-gap evaluation."""
+    table = store.query(
+        "SELECT sample_id, image_bytes FROM views WHERE valid AND kind = 'positive' "
+        "AND list_contains(?, sample_id) ORDER BY sample_id, view_id",
+        [sample_ids],
+    )
+    out: dict[str, bytes] = {}
+    for sid, data in zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True):
+        out.setdefault(sid, data)
+    return out
 
 
 def _item(row: tuple[Any, ...], images: dict[str, bytes], benchmark: str, where: str) -> EvalItem:

@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from vzero_core.box_formats import box_from_xywh
+from vzero_core.boxes import Box
 from vzero_core.choices import ChoiceError, label_letter, shuffled, split_lettered
 from vzero_core.rows import Rejected, iter_jsonl
 from vzero_data.benchmarks import register_adapter
@@ -95,7 +97,25 @@ def _item(json_path: Path, item_id: str, subtask: str, benchmark: str, image_roo
             **{k: row[k] for k in ("target_object", "bbox") if k in row},
             "protocol": PROTOCOL_SHUFFLED,
         },
+        boxes=_boxes(row),
     )
+
+
+def _boxes(row: dict) -> tuple[Box, ...]:
+    """The item's ``bbox`` list (``[x, y, w, h]`` pixels) as boxes; none when absent or malformed."""
+    try:
+        return tuple(box_from_xywh(b) for b in row.get("bbox") or ())
+    except (TypeError, ValueError):
+        return ()
+
+
+def _item_boxes(json_path: Path) -> tuple[Box, ...]:
+    """The boxes of the per-item JSON beside an image of ``test_questions.jsonl`` (the question file
+    has none); none when there is no such file."""
+    try:
+        return _boxes(json.loads(json_path.read_text(encoding="utf-8")))
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return ()
 
 
 def _question_file_items(src: Path, benchmark: str, image_root: Path | None) -> Iterator[EvalItem | Skipped]:
@@ -125,6 +145,7 @@ def _question_file_items(src: Path, benchmark: str, image_root: Path | None) -> 
                 load_image=image_from_file((image_root or src) / image),
                 category=str(row.get("category") or Path(image).parent.name or "all"),
                 metadata={"question_id": row.get("question_id"), "protocol": PROTOCOL_QUESTIONS},
+                boxes=_item_boxes((src / image).with_suffix(".json")),
             )
         except EvalDataError as exc:
             yield Skipped(item_id, benchmark, str(exc))

@@ -20,11 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vzero_core.cli_support import CommandError
-    from vzero_data.store import open_store
     from vzero_data.store.layout import StoreError
+    from vzero_data.store.store import open_local_store
 
     try:
-        store = open_store(args.store)
+        store = open_local_store(args.store, "catalog rebuild")
         path = store.rebuild_catalog()
         n = store.query("SELECT count(*) AS n FROM samples").column("n")[0].as_py()
     except StoreError as exc:

@@ -23,13 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vzero_core.cli_support import CommandError
-    from vzero_data.store import open_store
     from vzero_data.store.layout import StoreError
+    from vzero_data.store.store import open_local_store
 
     if args.max_mb <= 0:
         raise CommandError(f"--max-mb must be positive, got {args.max_mb}")
     try:
-        summary = open_store(args.store).compact(int(args.max_mb * (1 << 20)))
+        summary = open_local_store(args.store, "compact").compact(int(args.max_mb * (1 << 20)))
     except StoreError as exc:
         raise CommandError(str(exc)) from exc
     print(f"compacted {args.store}: {summary.format()}")

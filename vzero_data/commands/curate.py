@@ -10,6 +10,8 @@ examples:
   vzero-data curate my_recipe.yaml --out store --workers 4 --limit 100
   vzero-data curate groundingdino_vstar --shard 3/8 --set execution.device=cuda:0
   vzero-data curate demo --executor ray
+  vzero-data curate demo --set execution.workers=4 --print-config
+  vzero-data curate groundingdino_vstar --set source.path=data/vstar_bench --dry-run
 """
 
 from __future__ import annotations
@@ -37,6 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a recipe field, e.g. --set execution.device=cuda (repeatable; YAML values)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the recipe as it would run (defaults filled in, every --set applied) with its "
+        "config hash, and stop",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="check the recipe, the source, the grounding model and the store as a run would, say "
+        "what it would start from, and stop (nothing is written)",
+    )
 
 
 def cli_overrides(args: argparse.Namespace) -> list[str]:
@@ -69,13 +83,20 @@ def run(args: argparse.Namespace) -> int:
         recipe = load_recipe(path, cli_overrides(args))
     except (RecipeError, ShardSpecError, UnknownRecipe) as exc:
         raise CommandError(str(exc)) from None
+    if args.print_config:
+        print(recipe_yaml(recipe, path.name), end="")
+        return 0
     store_path = args.out or recipe.store.path
     if not store_path:
         raise CommandError(f"{path.name}: no store given: pass --out STORE or set store.path in the recipe")
+    from vzero_data.pipeline.runner import check_curation
     from vzero_data.sources import SourceError
     from vzero_data.store.layout import StoreError
 
     try:
+        if args.dry_run:
+            print(check_curation(recipe, store_path).format(recipe, store_path))
+            return 0
         outcome = curate(recipe, store_path, shard=shard)
     except SourceError as exc:
         raise CommandError(f"{path.name}: source.path: {exc}{source_hint(recipe)}") from None
@@ -85,6 +106,21 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     report_outcome(outcome, store_path, recipe.source.path, as_json=args.json)
     return 0
+
+
+def recipe_yaml(recipe, name: str) -> str:
+    """The validated recipe as YAML, every field in declaration order, after its config hash."""
+    import yaml
+
+    from vzero_core.recipe_base import RecipeError
+    from vzero_data.pipeline.config_hash import config_hash
+
+    try:
+        chash = config_hash(recipe)
+    except RecipeError as exc:  # an image pool that does not exist yet has no content to hash
+        chash = f"not known yet ({exc})"
+    body = yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, width=100)
+    return f"# {name} as it would run (defaults filled in, --set applied); config hash {chash}\n{body}"
 
 
 def source_hint(recipe) -> str:

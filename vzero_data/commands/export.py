@@ -1,12 +1,24 @@
 """Export a store's training records: full image + positive crop + one negative view per sample.
 
---format hf    a `datasets` dataset folder (Image features), read back with datasets.load_from_disk
---format verl  one Parquet file with the upstream V-Zero trainer's columns (prompt, images,
-               teacher_raw_prompt, teacher_images, teacher_neg_raw_prompt, teacher_neg_images, ...)
+--format hf          a `datasets` dataset folder (Image features), read back with datasets.load_from_disk
+--format verl        one Parquet file with the upstream V-Zero trainer's columns (prompt, images,
+                     teacher_raw_prompt, teacher_images, teacher_neg_raw_prompt, teacher_neg_images, ...)
+--format swift       ms-swift GKD/OPD: a folder with train.jsonl (messages, images, teacher_prompt,
+                     teacher_images) and images/; train with ROOT_IMAGE_DIR=OUT and --lmbda 1
+--format trl         TRL DistillationTrainer: a `datasets` folder (prompt, images) with the teacher's
+                     view beside it (teacher_prompt, teacher_images)
+--format vision_opd  Vision-OPD's released layout: train.jsonl (problem, images, teacher_images,
+                     answer) + images/ + teacher_images/, for its scripts/prepare_data.py
 
-Samples lacking the chosen negative strategy are skipped and counted in the summary. With
---audited-by, only views that evidence audit scored and accepted are exported (teacher-verified
-negatives); samples it did not audit or rejected are skipped and counted too.
+The question is the one training shows (lettered options in the sample's fixed order and an answer
+instruction), except in the verl export, which keeps its own --options-in-prompt switch.
+
+The negative strategy is --negative-strategy, else the store's only one, else the paper's default
+(downsampled_distractor, the one training uses) when the store has it. Samples lacking it are
+skipped and counted in the summary. --format verl --out takes a .parquet file or a folder (which
+gets train.parquet). With --audited-by (any format), only views that evidence audit scored and
+accepted are exported (teacher-verified negatives); samples it did not audit or rejected are
+skipped and counted too.
 
 data_source: upstream computes a monitoring reward from data_source on every rollout and stops on a
 name it does not know, so the verl export writes one it accepts (--data-source, default zwz_vqa), not
@@ -16,6 +28,8 @@ examples:
   vzero-data export data/store --format verl --out train.parquet --negative-strategy downsampled_distractor
   vzero-data export data/store --format verl --out train.parquet --options-in-prompt --data-source vstar
   vzero-data export data/store --format hf --out data/hf_export
+  vzero-data export data/store --format swift --out data/swift_export --negative-strategy masked
+  vzero-data export data/store --format verl --out data/verl        # data/verl/train.parquet
   vzero-data export data/store --format verl --out train.parquet --audited-by runs/teacher/step_100/model
 """
 
@@ -29,16 +43,32 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-HELP = "export training records (hf dataset folder, or upstream verl Parquet)"
-FORMATS = ("hf", "verl")
+HELP = "export training records (hf, verl, swift, trl, vision_opd)"
+FORMATS = ("hf", "verl", "swift", "trl", "vision_opd")
+FOLDER_EXPORTS = {
+    "swift": ("vzero_data.store.export_swift", "export_swift", "train.jsonl", "train.jsonl folder"),
+    "trl": ("vzero_data.store.export_trl", "export_trl", "dataset_info.json", "dataset folder"),
+    "vision_opd": (
+        "vzero_data.store.export_vision_opd",
+        "export_vision_opd",
+        "train.jsonl",
+        "train.jsonl folder",
+    ),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory")
+    parser.add_argument("store", help="store directory, or a published store's URI (s3://...)")
     parser.add_argument("--format", required=True, help=f"export format: {', '.join(FORMATS)}")
-    parser.add_argument("--out", required=True, help="output folder (hf) or .parquet file (verl)")
     parser.add_argument(
-        "--negative-strategy", help="negative view strategy (needed when the store has several)"
+        "--out",
+        required=True,
+        help="output folder (hf); .parquet file, or a folder that gets train.parquet (verl)",
+    )
+    parser.add_argument(
+        "--negative-strategy",
+        help="negative view strategy (default: the store's only one, else downsampled_distractor "
+        "when it has it, as training does; otherwise required)",
     )
     parser.add_argument(
         "--positive-strategy", help="positive view strategy (needed when the store has several)"
@@ -74,18 +104,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def _replacing_dataset_folder(out: str, overwrite: bool) -> Iterator[None]:
+def _replacing_export_folder(
+    out: str, overwrite: bool, markers: tuple[str, ...], what: str = "dataset folder"
+) -> Iterator[None]:
     """With ``--overwrite``, move an earlier export at ``out`` aside for the ``with`` body: deleted
-    if the new export succeeds, put back if it fails. A folder that is not a saved dataset is never
-    replaced."""
+    if the new export succeeds, put back if it fails. A folder holding none of ``markers`` (files an
+    export of this format writes) is never replaced."""
     from vzero_core.cli_support import CommandError
 
     old = Path(out)
     if not overwrite or not old.exists():
         yield
         return
-    if not (old / "dataset_info.json").is_file() and not (old / "state.json").is_file():
-        raise CommandError(f"{old}: exists and is not a dataset folder an export wrote; not replacing it")
+    if not any((old / marker).is_file() for marker in markers):
+        raise CommandError(f"{old}: exists and is not a {what} an export wrote; not replacing it")
     aside = old.with_name(f".{old.name}.replaced-{os.getpid()}")
     os.replace(old, aside)
     try:
@@ -113,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         store = open_store(args.store)
-        if args.format == "hf":
+        if args.format != "verl":
             for flag, value in (
                 ("--random-strategy", args.random_strategy),
                 ("--data-source", args.data_source),
@@ -121,17 +153,26 @@ def run(args: argparse.Namespace) -> int:
             ):
                 if value:
                     raise CommandError(f"{flag} applies to --format verl only")
+        if args.format == "hf":
             from vzero_data.store.export_hf import export_hf
 
-            with _replacing_dataset_folder(args.out, args.overwrite):
+            with _replacing_export_folder(args.out, args.overwrite, ("dataset_info.json", "state.json")):
                 summary = export_hf(store, args.out, **common)
-        else:
-            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl
+        elif args.format in FOLDER_EXPORTS:
+            import importlib
 
-            refuse_to_overwrite([args.out], args.overwrite)
+            module, function, marker, what = FOLDER_EXPORTS[args.format]
+            export = getattr(importlib.import_module(module), function)
+            with _replacing_export_folder(args.out, args.overwrite, (marker,), what):
+                summary = export(store, args.out, **common)
+        else:
+            from vzero_data.store.export_verl import DEFAULT_DATA_SOURCE, export_verl, verl_output_file
+
+            out = verl_output_file(args.out)
+            refuse_to_overwrite([out], args.overwrite)
             summary = export_verl(
                 store,
-                args.out,
+                out,
                 random_strategy=args.random_strategy,
                 data_source=args.data_source or DEFAULT_DATA_SOURCE,
                 options_in_prompt=args.options_in_prompt,

@@ -2,8 +2,8 @@
 
 Every command that takes a recipe also takes these names: `vzero-data curate demo` and
 `vzero-train train demo` work from any folder. The accelerate config files that recipe headers
-launch with (`accelerate launch --config_file fsdp_8gpu.yaml ...`) ship too, and are copied out the
-same way: `vzero-data recipes fsdp_8gpu --out .`.
+launch with (`vzero-train launch RECIPE --accelerate-config fsdp_8gpu`) ship too: the launcher finds
+them by name, and they are copied out the same way to edit: `vzero-data recipes fsdp_8gpu --out .`.
 
 examples:
   vzero-data recipes
@@ -24,6 +24,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="with --out: replace an existing file")
 
 
+def listing_entry(name: str, text: str, width: int, columns: int = 100) -> str:
+    """``name`` and its description, the description wrapped under itself (never cut)."""
+    import textwrap
+
+    indent = " " * (width + 2)
+    lines = textwrap.wrap(text, columns - len(indent)) or [""]
+    return f"{name:<{width}}  " + f"\n{indent}".join(lines)
+
+
 def run(args: argparse.Namespace) -> int:
     import shutil
     from pathlib import Path
@@ -38,12 +47,15 @@ def run(args: argparse.Namespace) -> int:
             raise CommandError("--out needs a recipe name: vzero-data recipes NAME --out FILE")
         width = max(len(name) for name in {**recipes, **launch_configs})
         for name, path in recipes.items():
-            print(f"{name:<{width}}  {description(path)}")
+            print(listing_entry(name, description(path), width))
             print(f"{'':<{width}}  run: {header_command(path)}")
         if launch_configs:
-            print("\naccelerate configs (copy one out before `accelerate launch --config_file NAME.yaml`):")
+            print(
+                "\naccelerate configs (`vzero-train launch RECIPE --accelerate-config NAME` finds them by "
+                "name; copy one out to edit it):"
+            )
             for name, path in launch_configs.items():
-                print(f"{name:<{width}}  {description(path)}")
+                print(listing_entry(name, description(path), width))
         print("\nprint one: vzero-data recipes NAME; copy one to edit: vzero-data recipes NAME --out FILE")
         return 0
     name = args.name.removesuffix(".yaml")

@@ -14,7 +14,7 @@ HELP = "summarize a store (sources, grounders, strategies, rejects, box areas)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory")
+    parser.add_argument("store", help="store directory, or a published store's URI (s3://...)")
     parser.add_argument("--json", action="store_true", help="print as JSON")
 
 

@@ -19,7 +19,7 @@ HELP = "check every shard file, page checksum, image and view; --repair quaranti
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("store", help="store directory")
+    parser.add_argument("store", help="store directory, or a published store's URI (s3://...)")
     parser.add_argument("--repair", action="store_true", help="move damaged batches to STORE/quarantine/")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
@@ -28,11 +28,20 @@ def run(args: argparse.Namespace) -> int:
     from vzero_core.cli_support import CommandError
     from vzero_data.store import open_store
     from vzero_data.store.layout import StoreError
-    from vzero_data.store.verify import quarantine, verify_store
+    from vzero_data.store.published import PublishedStore
+    from vzero_data.store.verify import quarantine, verify_published, verify_store
 
     try:
         store = open_store(args.store)
-        report = verify_store(store.root)
+        if isinstance(store, PublishedStore):
+            if args.repair:
+                raise CommandError(
+                    f"{store.root}: a published store is read-only; verify --repair the local store, "
+                    "curate again and sync it"
+                )
+            report = verify_published(store)
+        else:
+            report = verify_store(store.root)
         if args.repair and report.damage:
             quarantine(store.root, report)
     except StoreError as exc:

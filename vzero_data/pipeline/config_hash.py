@@ -42,6 +42,7 @@ EXECUTION_ONLY_FIELDS: tuple[str, ...] = (
     "train",  # read by vzero-train; never changes curated rows
     "audit",  # the audit writes its own table, keyed by its own hash; never changes curated rows
     "source.synthesize",  # how missing scenes are made; the rows follow from the scenes themselves
+    "checks.benchmark_overlap.against",  # replaced by the benchmarks' content digests
 )
 
 
@@ -69,6 +70,16 @@ def hashed_config(recipe: Recipe) -> dict[str, Any]:
                 data["negatives"][i]["pool_sha256"] = pool_digest(neg.pool)
             except (OSError, ValueError) as exc:
                 raise RecipeError(f"negatives[{i}].pool: {neg.pool!r}: {exc}") from None
+    against = recipe.checks.benchmark_overlap.against
+    if against:
+        from vzero_data.benchmarks.images import benchmark_digest
+        from vzero_data.benchmarks.items import EvalDataError
+
+        try:
+            digests = [benchmark_digest(spec) for spec in against]
+        except (OSError, EvalDataError) as exc:
+            raise RecipeError(f"checks.benchmark_overlap.against: {exc}") from None
+        data["checks"]["benchmark_overlap"]["against_sha256"] = digests
     return data
 
 

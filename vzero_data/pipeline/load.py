@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -32,8 +31,14 @@ def recipe_from_mapping(data: Any, where: str = "recipe") -> Recipe:
 
 
 def load_recipe(path: str | os.PathLike[str], overrides: Sequence[str] = ()) -> Recipe:
-    """Read, override and validate a recipe file. Nothing runs until this succeeds."""
-    path = Path(path)
+    """Read, override and validate a recipe file, or the shipped recipe of that name (``demo``).
+    Nothing runs until this succeeds."""
+    from vzero_core.recipes import UnknownRecipe, resolve_recipe
+
+    try:
+        path = resolve_recipe(path)
+    except UnknownRecipe as exc:
+        raise RecipeError(str(exc)) from None
     where = path.name
     try:
         text = path.read_text(encoding="utf-8")

@@ -7,13 +7,18 @@ folder's manifest, capped by ``--limit``); otherwise the bars count without a to
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from vzero_core.progress import PlainProgress, format_duration, progress_allowed, stderr_is_terminal
+from vzero_core.progress import (
+    Heartbeat,
+    PlainProgress,
+    format_duration,
+    progress_allowed,
+    stderr_is_terminal,
+)
 from vzero_data.pipeline.summary import STAGES
 
 
@@ -70,17 +75,13 @@ class StageBars:
                 for i, name in enumerate(self.stages)
             }
         self.start = time.monotonic()
-        self.last_print = self.start
+        # off a terminal: one line for all stages every interval, from a timer (vzero_core.progress)
+        self._beat = Heartbeat(self.line, PlainProgress.interval) if self.mode == "lines" else None
 
     def update(self, stage: str, n: int = 1) -> None:
         self.counts[stage] += n
         if self.mode == "bars":
             self.bars[stage].update(n)
-        elif self.mode == "lines":
-            now = time.monotonic()
-            if now - self.last_print >= PlainProgress.interval:
-                self.last_print = now
-                print(self.line(now), file=sys.stderr, flush=True)
 
     def line(self, now: float | None = None) -> str:
         """``curate: ingest 40/100, grounding 38, ... (2.10 samples/s, elapsed 0:19, eta 0:28)``."""
@@ -99,6 +100,8 @@ class StageBars:
     def close(self) -> None:
         for bar in self.bars.values():
             bar.close()
+        if self._beat is not None:
+            self._beat.close()
 
     def __enter__(self) -> StageBars:
         return self

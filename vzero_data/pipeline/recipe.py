@@ -22,6 +22,7 @@ from vzero_core.recipe_base import Section
 from vzero_data.audit.config import AuditConfig
 from vzero_data.grounding.selection import SelectionPolicy
 from vzero_data.grounding.tiling import TilingConfig
+from vzero_data.sources.fetch import FetchPolicy
 from vzero_data.views.crop_policy import CropPolicy
 from vzero_data.views.pool import DEFAULT_POOL_IMAGES, DEFAULT_POOL_MAX_SIDE
 
@@ -43,7 +44,7 @@ class SourceConfig(Section):
     adapter: str = Field(min_length=1)
     path: str = Field(min_length=1, description="file or folder the adapter reads (an HF dataset id for hf)")
     image_root: str | None = Field(
-        None, description="folder image paths are relative to (default: the source's)"
+        None, description="folder image paths are relative to, local or remote (default: the source's)"
     )
     split: str | None = None
     max_pixels: int = Field(DEFAULT_MAX_PIXELS, ge=1, description="decompression-bomb guard")
@@ -100,6 +101,21 @@ class NegativeConfig(Section):
     )
 
 
+class BenchmarkOverlapConfig(Section):
+    """``checks.benchmark_overlap``: samples whose image or positive crop is found in a benchmark
+    (exact bytes, a near-duplicate image, a crop inside a benchmark image, a benchmark target region
+    inside the image; see :mod:`vzero_data.fingerprints.contamination`). ``reject`` refuses them
+    (reason ``benchmark_overlap``, naming the benchmark item); ``flag`` keeps them and records the
+    overlap in ``rejects``. Benchmarks are ``[FORMAT:]PATH`` as ``vzero-data contamination --against``
+    takes them; their fingerprints are computed once and cached by image hash. The config hash
+    covers the benchmarks' content, not where they are."""
+
+    against: list[str] = Field(default_factory=list, description="benchmarks; empty: the check is off")
+    action: Literal["reject", "flag"] = "reject"
+    max_distance: int = Field(10, ge=0, le=15, description="pHash bits for a near-duplicate")
+    regions: bool = Field(True, description="also look for crops and target regions (local features)")
+
+
 class ChecksConfig(Section):
     """Checks on finished views, on top of each strategy's own geometric rules.
 
@@ -113,6 +129,7 @@ class ChecksConfig(Section):
     min_pixel_std: float = Field(1.0, ge=0.0)
     reject_duplicate_views: bool = True
     require_all_negatives: bool = True
+    benchmark_overlap: BenchmarkOverlapConfig = Field(default_factory=BenchmarkOverlapConfig)
 
 
 class StoreConfig(Section):
@@ -148,6 +165,7 @@ class ExecutionConfig(Section):
     limit: int | None = Field(None, ge=1)
     progress: bool = True
     ray: RayConfig = Field(default_factory=RayConfig)
+    fetch: FetchPolicy = Field(default_factory=FetchPolicy)
 
     @field_validator("device")
     @classmethod

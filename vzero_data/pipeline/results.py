@@ -38,7 +38,8 @@ class SampleResult:
 
     ``sample`` is None only for a source row that never became a sample (then ``sample_id`` is the
     row's key, e.g. ``file.jsonl:7``). A kept sample has its image, regions and views, plus in ``dropped`` the negatives that could not
-    be made (recorded as rejects of the sample; it is kept when the recipe allows partial negatives).
+    be made (recorded as rejects of the sample; it is kept when the recipe allows partial negatives),
+    and the perceptual fingerprints of its image and positive crop.
     A rejected one has ``reject`` set and may still carry the regions its grounding found.
     """
 
@@ -49,6 +50,7 @@ class SampleResult:
     image: StoredImage | None = None
     reject: Reject | None = None
     dropped: list[Reject] = field(default_factory=list)
+    fingerprints: list[dict[str, Any]] = field(default_factory=list)  # rows of the image and positive crop
     seconds: float = 0.0
 
     @property

@@ -106,6 +106,8 @@ def write_result(writer: Any, result: SampleResult) -> None:
             img = result.image
             writer.add_image(img.sha256, img.data, img.width, img.height, img.fmt)
         writer.add_sample(result.sample)
+        for row in result.fingerprints:
+            writer.add_fingerprint(row)
     for region in result.regions:
         writer.add_region(sid, region)
     for view in result.views:
@@ -175,6 +177,62 @@ def preflight(recipe: Recipe) -> None:
                 f"negatives[{i}].pool: {neg.pool!r} is not a folder (cross_image draws its windows "
                 "from the images in it)"
             )
+
+
+@dataclass(frozen=True)
+class CurationCheck:
+    """What a run would start from (``vzero-data curate --dry-run``): nothing is written."""
+
+    config_hash: str | None  # None until the scenes source.synthesize writes exist
+    rows: int | None  # source rows (capped by the limit), when cheap to count
+    synthesize: int | None  # scenes source.synthesize would write first
+    store_exists: bool
+    already_curated: int  # samples the store holds under this config hash
+
+    def format(self, recipe: Recipe, store_path: str | os.PathLike[str]) -> str:
+        source = recipe.source.path
+        rows = f"{self.rows} rows" if self.rows is not None else "rows not counted ahead"
+        first = (
+            f"would synthesize {self.synthesize} scenes into {source}, then " if self.synthesize else "would "
+        )
+        store = (
+            f"{store_path} holds {self.already_curated} samples already curated under it"
+            if self.store_exists
+            else f"{store_path} would be created"
+        )
+        model = recipe.grounding.model or recipe.grounding.backend
+        chash = self.config_hash or "known once the scenes exist"
+        return (
+            f"checked: recipe, source {source} ({rows}), grounding {model}\n"
+            f"config hash {chash}; store {store}\n"
+            f"{first}curate what is not done yet; nothing was run"
+        )
+
+
+def check_curation(recipe: Recipe, store_path: str | os.PathLike[str]) -> CurationCheck:
+    """Every check :func:`curate` makes before it writes (grounding model, source, pools, the audit's
+    teacher), and what it would start from, without writing anything (no scenes synthesized, no
+    store created)."""
+    from vzero_data.store import open_store
+    from vzero_data.synth import MANIFEST_NAME
+
+    check_grounding_model(recipe)
+    if recipe.audit is not None:
+        from vzero_data.audit.runner import check_teacher
+
+        check_teacher(recipe.audit)
+    spec, folder = recipe.source.synthesize, Path(recipe.source.path)
+    pending_scenes = spec is not None and not (folder / MANIFEST_NAME).is_file() and not folder.is_file()
+    synthesize = spec.n if pending_scenes else None
+    if not pending_scenes:  # the source and its image pools exist now: checked as curate checks them
+        open_source(recipe, recipe.execution.limit)
+        preflight(recipe)
+    # an image pool is hashed by its content: one inside scenes still to synthesize has none yet
+    chash = None if pending_scenes else config_hash(recipe)
+    store = open_store(store_path) if Path(store_path).exists() else None
+    rows = synthesize or count_source_rows(recipe.source.adapter, recipe.source.path, recipe.execution.limit)
+    done = len(store.done_sample_ids(chash)) if store is not None and chash is not None else 0
+    return CurationCheck(chash, rows, synthesize, store is not None, done)
 
 
 def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:

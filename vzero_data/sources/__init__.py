@@ -16,8 +16,10 @@ from vzero_data.sources.hf import HfSource
 from vzero_data.sources.jsonl import JsonlSource
 from vzero_data.sources.synthetic import SyntheticSource
 from vzero_data.sources.treebench import TreeBenchSource
+from vzero_data.sources.vision_opd import VisionOpdSource
 from vzero_data.sources.visual_cot import VisualCotSource
 from vzero_data.sources.vstar import VStarSource
+from vzero_data.sources.zwz import ZwzSource
 
 SOURCES: dict[str, Source] = {
     s.name: s
@@ -30,6 +32,8 @@ SOURCES: dict[str, Source] = {
         TreeBenchSource(),
         CocoSource(),
         SyntheticSource(),
+        VisionOpdSource(),
+        ZwzSource(),
     )
 }
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from vzero_core.image_io import DEFAULT_MAX_PIXELS
 from vzero_core.rows import Rejected, SourceError
+from vzero_core.uris import is_uri
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class RawItem:
 
     where: str  # "file:line" or "file row N": names the origin in every message
     question: Any
-    image_path: str | None = None  # relative to the image root
+    image_path: str | None = None  # relative to the image root, or a URL / fsspec URI
     image_bytes: bytes | None = None
     answer: Any = None
     options: list[str] | None = None
@@ -43,7 +44,7 @@ class RawItem:
 class SourceOptions:
     """Options shared by adapters; each adapter uses the ones that apply to it."""
 
-    image_root: Path | None = None
+    image_root: Path | str | None = None  # a folder, or a remote one (``s3://bucket/pool``)
     split: str | None = None
     max_pixels: int = DEFAULT_MAX_PIXELS
     field_map: Mapping[str, str] = field(default_factory=dict)  # our field name -> the source's column
@@ -60,12 +61,12 @@ class Source(Protocol):
     def read(self, src: str, options: SourceOptions) -> Iterator[RawItem | Rejected]: ...
 
 
-def default_root(src: str, options: SourceOptions, source: object | None = None) -> Path:
-    """The image root: ``--image-root`` if given, else where ``source`` says its layout keeps the
-    images (an adapter's optional ``image_root_for(src)``), else the folder holding ``src`` (or
-    ``src`` itself)."""
+def default_root(src: str, options: SourceOptions, source: object | None = None) -> Path | str:
+    """The image root: ``--image-root`` if given (a remote one stays a URI string), else where
+    ``source`` says its layout keeps the images (an adapter's optional ``image_root_for(src)``), else
+    the folder holding ``src`` (or ``src`` itself)."""
     if options.image_root is not None:
-        return Path(options.image_root)
+        return options.image_root if is_uri(options.image_root) else Path(options.image_root)
     finder = getattr(source, "image_root_for", None)
     if finder is not None:
         return finder(src)

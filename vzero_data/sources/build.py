@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +11,13 @@ from vzero_core.boxes import Box, BoxError
 from vzero_core.image_io import ImageDecodeError, ImageInfo, decode_image, exif_rotated, probe_image
 from vzero_core.rows import Rejected
 from vzero_core.sample import Sample, SampleError, image_digest, make_sample_id
+from vzero_core.uris import UriError, check_remote, is_uri, redact
 from vzero_data.sources.base import RawItem
-from vzero_data.sources.paths import PathEscapeError, resolve_inside
+from vzero_data.sources.fetch import Fetched, FetchPolicy, ImageFetcher, describe, prefetched
+from vzero_data.sources.paths import PathEscapeError, join_remote, resolve_inside
+
+# Items read ahead of the one being built, per fetch in flight (bounds fetched images in memory).
+WINDOW_PER_FETCH = 4
 
 
 @dataclass(frozen=True)
@@ -31,13 +37,52 @@ class Skipped:
     sample_id: str
 
 
-def load_image_bytes(item: RawItem, root: Path | None) -> tuple[bytes, str]:
-    """The item's encoded image and the sample's ``image`` reference (relative path or ``sha256:``)."""
+class ImageUnreachable(OSError):
+    """A remote image that could not be fetched; the message says why (status, error, attempts)."""
+
+
+def remote_uri(item: RawItem, root: Path | str | None) -> str | None:
+    """The URI of the item's image when it is remote: the image field is a URL or fsspec URI, or a
+    path under a remote image root. Raises ``UriError`` for a scheme vzero does not read and
+    ``PathEscapeError`` for a path leaving a remote root."""
+    if item.image_bytes is not None or item.image_path is None:
+        return None
+    path = str(item.image_path)
+    if is_uri(path):
+        return check_remote(path)
+    if isinstance(root, str) and is_uri(root):
+        return join_remote(root, path)
+    return None
+
+
+def _remote_or_none(item: object, root: Path | str | None) -> str | None:
+    if not isinstance(item, RawItem):
+        return None
+    try:
+        return remote_uri(item, root)
+    except (UriError, PathEscapeError):
+        return None  # build_item records why
+
+
+def load_image_bytes(
+    item: RawItem, root: Path | str | None, fetched: Future[Fetched] | Fetched | None = None
+) -> tuple[bytes, str]:
+    """The item's encoded image and the sample's ``image`` reference (relative path, URL without
+    credentials, or ``sha256:``). A remote image is taken from ``fetched`` (fetched here if None)."""
     if item.image_bytes is not None:
         return item.image_bytes, ""
+    uri = remote_uri(item, root)
+    if uri is not None:
+        if fetched is None:
+            fetcher = ImageFetcher()
+            fetched = fetcher.fetch(uri)
+        result = fetched.result() if isinstance(fetched, Future) else fetched
+        if result.data is None:
+            raise ImageUnreachable(describe(result))
+        return result.data, redact(str(item.image_path))
     if root is None:
         raise PathEscapeError(f"image path {item.image_path!r} given but no image root")
-    path = resolve_inside(root, str(item.image_path))
+    path = resolve_inside(Path(root), str(item.image_path))
     if path.exists() and not path.is_file():  # a FIFO would block read_bytes forever, a device too
         raise IsADirectoryError(f"{path} is not a regular file")
     return path.read_bytes(), str(item.image_path)
@@ -65,15 +110,18 @@ def clip_box_list(boxes: list[list[float]], width: int, height: int) -> tuple[li
 
 def build_item(
     item: RawItem,
-    root: Path | None,
+    root: Path | str | None,
     *,
     max_pixels: int,
     skip_ids: set[str] | frozenset = frozenset(),
     decode: bool = True,
+    fetched: Future[Fetched] | Fetched | None = None,
 ) -> SourceItem | Rejected | Skipped:
     """Validate one raw item. With ``decode=False`` only the image header is read (size, format,
     pixel limit): the caller decodes the pixels once where it needs them and rejects an image whose
-    data is corrupt there (``curate`` does so in its view workers)."""
+    data is corrupt there (``curate`` does so in its view workers). A remote image comes from
+    ``fetched`` (see :func:`load_image_bytes`); one that cannot be fetched is an
+    ``image_unreachable`` reject saying why."""
     where = item.where
     question = item.question
     if isinstance(question, (int, float)) and not isinstance(question, bool) and question == question:
@@ -83,9 +131,13 @@ def build_item(
     if item.image_bytes is None and "\x00" in str(item.image_path):
         return Rejected(item.key, "bad_field", f"{where}: image path {item.image_path!r} contains a NUL byte")
     try:
-        data, ref = load_image_bytes(item, root)
+        data, ref = load_image_bytes(item, root, fetched)
     except PathEscapeError as exc:
         return Rejected(item.key, "image_outside_root", f"{where}: {exc}")
+    except UriError as exc:
+        return Rejected(item.key, "bad_field", f"{where}: image {exc}")
+    except ImageUnreachable as exc:
+        return Rejected(item.key, "image_unreachable", f"{where}: {exc}")
     except FileNotFoundError:
         return Rejected(
             item.key, "image_missing", f"{where}: image file {item.image_path!r} not found under {root}"
@@ -152,11 +204,12 @@ def build_item(
 
 def build_items(
     items: Iterable[RawItem | Rejected],
-    root: Path | None,
+    root: Path | str | None,
     *,
     max_pixels: int,
     skip_ids: set[str] | frozenset = frozenset(),
     decode: bool = True,
+    fetch: FetchPolicy | None = None,
 ) -> Iterator[SourceItem | Rejected | Skipped]:
     """Validate each raw item (see :func:`build_item` for ``decode``); repeats of an earlier sample
     in the same stream are rejected, and so is an id given earlier to different content
@@ -164,14 +217,41 @@ def build_items(
 
     A repeat is rejected whether the earlier row was built or skipped (already curated, another
     shard's): a resumed run must record the same ``duplicate_sample`` rejects as an uninterrupted one.
+
+    Remote images are fetched ahead of the item being built, ``fetch.concurrency`` at a time
+    (:mod:`vzero_data.sources.fetch`); a source without any starts no thread.
     """
+    fetcher = ImageFetcher(fetch)
+    window = WINDOW_PER_FETCH * fetcher.policy.concurrency
+    try:
+        yield from _built(
+            prefetched(items, lambda i: _remote_or_none(i, root), fetcher, window),
+            root,
+            max_pixels=max_pixels,
+            skip_ids=skip_ids,
+            decode=decode,
+        )
+    finally:
+        fetcher.close()
+
+
+def _built(
+    items: Iterable[tuple[RawItem | Rejected, Future[Fetched] | None]],
+    root: Path | str | None,
+    *,
+    max_pixels: int,
+    skip_ids: set[str] | frozenset,
+    decode: bool,
+) -> Iterator[SourceItem | Rejected | Skipped]:
     first_seen: dict[str, str] = {}
     ids: dict[str, tuple[str, str]] = {}  # source id -> (sample id, where first seen)
-    for item in items:
+    for item, fetched in items:
         if isinstance(item, Rejected):
             yield item
             continue
-        built = build_item(item, root, max_pixels=max_pixels, skip_ids=skip_ids, decode=decode)
+        built = build_item(
+            item, root, max_pixels=max_pixels, skip_ids=skip_ids, decode=decode, fetched=fetched
+        )
         sid = built.sample.sample_id if isinstance(built, SourceItem) else getattr(built, "sample_id", None)
         if item.source_id is not None and isinstance(built, (SourceItem, Skipped)):
             seen = ids.setdefault(item.source_id, (sid, item.where))

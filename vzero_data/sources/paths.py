@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from vzero_core.uris import UriError, join_uri
+
 
 class PathEscapeError(ValueError):
     """A path that is absolute, climbs out of the root with ``..``, or is a symlink leading out."""
@@ -28,3 +30,11 @@ def resolve_inside(root: Path, relpath: str) -> Path:
             f"image path {relpath!r} resolves to {resolved}, outside the image root {real_root}"
         )
     return resolved
+
+
+def join_remote(root: str, relpath: str) -> str:
+    """``relpath`` under the remote image root ``root`` (a URI); raises unless it stays inside."""
+    try:
+        return join_uri(root, relpath)
+    except UriError as exc:
+        raise PathEscapeError(str(exc)) from None

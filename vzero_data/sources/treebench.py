@@ -16,8 +16,8 @@ import binascii
 from collections.abc import Iterator
 from typing import Any
 
-from vzero_core.choices import LETTERS, ChoiceError, label_letter
-from vzero_core.fields import FieldError, optional_str, parse_boxes, parse_options
+from vzero_core.choices import LETTERS
+from vzero_core.fields import FieldError, option_answer, optional_str, parse_boxes, parse_options
 from vzero_core.rows import Rejected, iter_csv, iter_parquet
 from vzero_data.sources.base import RawItem, SourceOptions, require_path
 
@@ -48,10 +48,10 @@ class TreeBenchSource:
             where, row = entry
             key = optional_str(row.get("index")) or where
             try:
-                data = _image_bytes(row.get("image"))
+                data = image_cell_bytes(row.get("image"))
                 boxes = parse_boxes(row.get("target_instances"), "target_instances")
-                opts = _options(row)
-                answer = _answer(row.get("answer"), opts)
+                opts = row_options(row)
+                answer = option_answer(row.get("answer"), opts)
             except (FieldError, binascii.Error) as exc:
                 yield Rejected(key, "bad_field", f"{where}: {exc}")
                 continue
@@ -68,7 +68,7 @@ class TreeBenchSource:
             )
 
 
-def _image_bytes(raw: Any) -> bytes:
+def image_cell_bytes(raw: Any) -> bytes:
     if isinstance(raw, (bytes, bytearray)):
         return bytes(raw)
     if isinstance(raw, str):
@@ -79,7 +79,7 @@ def _image_bytes(raw: Any) -> bytes:
     raise FieldError(f"image: expected base64 text, got {type(raw).__name__}")
 
 
-def _options(row: dict[str, Any]) -> list[str] | None:
+def row_options(row: dict[str, Any]) -> list[str] | None:
     if row.get(OPTIONS_COLUMN) is not None:
         return parse_options(row.get(OPTIONS_COLUMN), OPTIONS_COLUMN)
     columns = []
@@ -89,16 +89,3 @@ def _options(row: dict[str, Any]) -> list[str] | None:
             break
         columns.append(value.strip())
     return columns or None
-
-
-def _answer(value: Any, options: list[str] | None) -> str | None:
-    """A letter answer becomes the option's text (stored answers do not depend on option order)."""
-    answer = optional_str(value)
-    if answer is None or not options:
-        return answer
-    try:
-        return options[LETTERS.index(label_letter(answer, len(options)))]
-    except ChoiceError:
-        if answer.strip() in options:
-            return answer.strip()
-        raise FieldError(f"answer: {answer!r} is neither an option letter nor one of the options") from None

@@ -145,12 +145,14 @@ def finish_compactions(root: Path) -> int:
 
 
 @contextmanager
-def _exclusive(root: Path) -> Iterator[None]:
+def compaction_lock(root: Path) -> Iterator[None]:
+    """Held while batches are merged or removed (compaction) or listed for a sync, so a sync
+    never lists a merged batch beside its sources; writers never take it."""
     with open(root / LOCK_FILE, "a+b") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StoreError(f"{root}: another compaction is running") from None
+            raise StoreError(f"{root}: another compaction or sync of this store is running") from None
         try:
             yield
         finally:
@@ -162,7 +164,7 @@ def compact(root: Path, max_bytes: int) -> CompactSummary:
     if max_bytes <= 0:
         raise StoreError(f"max_bytes must be positive, got {max_bytes}")
     summary = CompactSummary()
-    with _exclusive(root):
+    with compaction_lock(root):
         finish_compactions(root)
         batches = batch_dirs(root)
         summary.batches_before = len(batches)

@@ -1,25 +1,38 @@
-"""What both exports share: choosing the view strategies, and the export summary."""
+"""What the exports share: choosing the view strategies, the records they write, the question as
+every model is shown it, image files for the JSONL layouts, the output folder built beside its
+place and renamed into it, and the export summary."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from vzero_core.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import StoreError
-from vzero_data.store.records import RawRecord, RecordCounts, require_one_config
+from vzero_data.store.records import RawRecord, RecordCounts, iter_raw_records, require_one_config
+from vzero_data.store.store import Store
 
 __all__ = [
     "ExportSummary",
+    "ImageFolder",
+    "ShownQuestion",
     "choose_strategy",
     "count_uncurated",
     "decoded_records",
     "export_views",
+    "has_placeholder",
+    "open_records",
+    "run_folder_export",
+    "write_jsonl",
+    "staged_folder",
     "require_one_config",
+    "shown_question",
+    "teacher_template",
     "view_strategies",
 ]
-from vzero_data.store.store import Store
 
 
 def view_strategies(store: Store, kind: str, config_hash: str | None = None) -> list[str]:
@@ -51,7 +64,11 @@ def export_views(
 
 
 def choose_strategy(store: Store, kind: str, requested: str | None, config_hash: str | None) -> str | None:
-    """``requested`` if the store has it; else the only strategy of ``kind``; ambiguity is an error."""
+    """``requested`` if the store has it; else the only strategy of ``kind``, or, for negatives, the
+    paper's default (``downsampled_distractor``, as training uses) when the store has it among
+    several; any other ambiguity is an error naming the flag."""
+    from vzero_data.views.registry import DEFAULT_NEGATIVE
+
     known = view_strategies(store, kind, config_hash)
     scope = f" under config {config_hash}" if config_hash else ""
     if requested is not None:
@@ -62,6 +79,8 @@ def choose_strategy(store: Store, kind: str, requested: str | None, config_hash:
         return requested
     if not known:
         raise StoreError(f"{store.root}: no valid {kind} views{scope}; run curation first")
+    if len(known) > 1 and kind == "negative" and DEFAULT_NEGATIVE in known:
+        return DEFAULT_NEGATIVE
     if len(known) > 1:
         flag = "--negative-strategy" if kind == "negative" else "--positive-strategy"
         raise StoreError(
@@ -137,3 +156,174 @@ def decoded_records(records: Iterable[RawRecord], store: Store) -> Iterator[RawR
             except ImageDecodeError as exc:
                 raise StoreError(f"{store.root}: sample {sid}: {exc}; nothing was exported") from None
         yield raw
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    """A stored sample's question as every model is shown it, with what a trainer's reward needs."""
+
+    text: str  # the question text filling a template's {question}
+    options: tuple[str, ...]  # the options in the order shown ("(A) ..." lines), empty when open
+    answer: str  # the answer's letter in that order for a multiple-choice question, else the stored text
+
+
+def shown_question(sample: dict[str, Any]) -> ShownQuestion:
+    """The question of a samples row as training and evaluation show it
+    (:func:`vzero_core.prompt_text.sample_question`), the options in that order and the answer's
+    letter among them (the stored answer text when it is not one of the options)."""
+    from vzero_core.choices import LETTERS, answer_index
+    from vzero_core.prompt_text import sample_options, sample_question
+
+    sid, options, answer = sample["sample_id"], sample["options"], sample["answer"] or ""
+    shown = sample_options(options, sid)
+    at = answer_index(answer, shown) if shown and answer else None
+    return ShownQuestion(
+        text=sample_question(sample["question"], options, sid),
+        options=shown,
+        answer=LETTERS[at] if at is not None else answer,
+    )
+
+
+def has_placeholder(question: str) -> bool:
+    """Whether a stored question holds an ``<image>``/``<crop>`` tag: exports skip (and count) it,
+    since a trainer would read the tag as one more image."""
+    from vzero_core.prompt_text import CROP_TAG, IMAGE_TAG
+
+    return IMAGE_TAG in question or CROP_TAG in question
+
+
+def teacher_template(image_tag: str) -> str:
+    """The teacher template (:data:`vzero_core.prompt_text.DEFAULT_TEACHER_TEMPLATE`) with its
+    ``<crop>`` written as ``image_tag``: trainers that mark every image alike (ms-swift, verl's
+    dataset) read the full image and then the crop from their image lists in that order."""
+    from vzero_core.prompt_text import CROP_TAG, DEFAULT_TEACHER_TEMPLATE
+
+    return DEFAULT_TEACHER_TEMPLATE.replace(CROP_TAG, image_tag)
+
+
+class ImageFolder:
+    """Encoded images written once each under ``root/subdir``, named by content hash (the extension
+    from the image's own format), so a full image shared by many samples is one file. ``path``
+    returns the name relative to ``root``, as the JSONL exports write it."""
+
+    def __init__(self, root: Path, subdir: str) -> None:
+        self.root, self.subdir = root, subdir
+        (root / subdir).mkdir(parents=True, exist_ok=True)
+        self._written: dict[str, str] = {}
+
+    def path(self, data: bytes) -> str:
+        import hashlib
+
+        from vzero_core.image_io import probe_image
+
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in self._written:
+            fmt = probe_image(data).format
+            ext = {"jpeg": "jpg"}.get(fmt, fmt)
+            rel = f"{self.subdir}/{digest[:32]}.{ext}"
+            (self.root / rel).write_bytes(data)
+            self._written[digest] = rel
+        return self._written[digest]
+
+
+def open_records(
+    store: Store,
+    fmt: str,
+    out: str,
+    *,
+    negative_strategy: str | None,
+    positive_strategy: str | None,
+    config_hash: str | None,
+    limit: int | None,
+    audited_by: str | None = None,
+) -> tuple[ExportSummary, Iterator[RawRecord]]:
+    """The summary of an export to ``out`` and its records (images decoded before they are yielded),
+    after the strategies are chosen and the store is checked (:func:`export_views`). With
+    ``audited_by``, only views that audit accepted are written."""
+    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
+    summary = ExportSummary(fmt, out, positive, negative)
+    records = iter_raw_records(
+        store,
+        [negative],
+        config_hash,
+        limit,
+        counts=summary.counts,
+        positive_strategy=positive,
+        audited_by=audited_by,
+    )
+    return summary, decoded_records(records, store)
+
+
+@contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """A fresh folder beside ``out`` for the body to fill; renamed to ``out`` when the body returns,
+    removed when it raises, so a failed export never leaves a partial output in place."""
+    import os
+    import shutil
+    import tempfile
+
+    if out.exists():
+        raise StoreError(f"{out}: already exists; choose a new output folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield work / "out"
+        os.replace(work / "out", out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_folder_export(
+    store: Store,
+    out: str | Path,
+    fmt: str,
+    write: Callable[[Iterator[RawRecord], Path, str], int],
+    *,
+    negative_strategy: str | None = None,
+    positive_strategy: str | None = None,
+    config_hash: str | None = None,
+    limit: int | None = None,
+    progress: bool = True,
+    audited_by: str | None = None,
+) -> ExportSummary:
+    """An export whose output is one folder: ``write(records, folder, negative_strategy)`` fills
+    ``folder`` and returns the rows written. Records whose question holds an image tag are skipped
+    and counted; the folder appears at ``out`` only when ``write`` returns."""
+    from vzero_core.progress import progress_bar
+
+    out = Path(out)
+    summary, records = open_records(
+        store,
+        fmt,
+        str(out),
+        negative_strategy=negative_strategy,
+        positive_strategy=positive_strategy,
+        config_hash=config_hash,
+        limit=limit,
+        audited_by=audited_by,
+    )
+
+    def kept(records: Iterator[RawRecord]) -> Iterator[RawRecord]:
+        for raw in progress_bar(records, desc=f"export {fmt}", unit="rec", enabled=progress):
+            if has_placeholder(raw.sample["question"]):
+                summary.skipped_placeholder += 1
+                continue
+            yield raw
+
+    with staged_folder(out) as folder:
+        folder.mkdir()
+        summary.written = write(kept(records), folder, summary.negative_strategy)
+    summary.uncurated_samples = count_uncurated(store, config_hash)
+    return summary
+
+
+def write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> int:
+    """``rows`` as one JSON object a line (UTF-8, non-ASCII kept); returns the row count."""
+    import json
+
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n

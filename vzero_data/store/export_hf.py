@@ -10,20 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from vzero_data.store.export_common import (
-    ExportSummary,
-    count_uncurated,
-    decoded_records,
-    export_views,
-)
-from vzero_data.store.layout import StoreError
-from vzero_data.store.records import iter_raw_records
+from vzero_data.store.export_common import ExportSummary, count_uncurated, open_records, staged_folder
 from vzero_data.store.store import Store
 
 MAX_SHARD_BYTES = 500 << 20  # save_to_disk's default shard size
@@ -78,11 +69,22 @@ def _rows(
         }
 
 
+def _image_bytes(row: dict[str, Any]) -> int:
+    return sum(len(row[k]["bytes"]) for k in ("image", "positive", "negative"))
+
+
 def write_dataset_folder(
-    rows: Iterator[dict[str, Any]], folder: Path, *, max_shard_bytes: int = MAX_SHARD_BYTES
+    rows: Iterator[dict[str, Any]],
+    folder: Path,
+    *,
+    max_shard_bytes: int = MAX_SHARD_BYTES,
+    features: Any = None,
+    row_bytes: Callable[[dict[str, Any]], int] = _image_bytes,
 ) -> int:
     """Stream ``rows`` into ``folder`` in the layout ``Dataset.save_to_disk`` writes (Arrow shards
     ``data-NNNNN-of-MMMMM.arrow``, ``state.json``, ``dataset_info.json``); returns the row count.
+    ``features`` defaults to this export's (:func:`hf_features`); ``row_bytes`` sizes a row's images
+    for the shard limit.
 
     Rows go straight into the shards with the writer ``save_to_disk`` uses; nothing is read back,
     so memory stays flat however large the export (saving a ``Dataset`` opened from one big Arrow
@@ -93,7 +95,7 @@ def write_dataset_folder(
     from datasets.fingerprint import generate_random_fingerprint
     from datasets.utils.py_utils import asdict
 
-    features = hf_features()
+    features = features if features is not None else hf_features()
     folder.mkdir(parents=True)
     parts: list[Path] = []
     writer = None
@@ -107,7 +109,7 @@ def write_dataset_folder(
                 parts.append(folder / f"part-{len(parts):05d}.arrow")
                 writer, shard_bytes = ArrowWriter(features=features, path=str(parts[-1])), 0
             writer.write(row)
-            shard_bytes += sum(len(row[k]["bytes"]) for k in ("image", "positive", "negative"))
+            shard_bytes += row_bytes(row)
             n += 1
         if writer is None:  # no rows: one empty shard, as save_to_disk writes for an empty dataset
             parts.append(folder / "part-00000.arrow")
@@ -148,28 +150,17 @@ def export_hf(
     progress: bool = True,
 ) -> ExportSummary:
     """Write a ``datasets`` dataset folder at ``out`` (built beside it, then renamed into place)."""
-
-    out = Path(out)
-    if out.exists():
-        raise StoreError(f"{out}: already exists; choose a new output folder")
-    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
-    summary = ExportSummary("hf", str(out), positive, negative)
-    records = iter_raw_records(
+    summary, records = open_records(
         store,
-        [negative],
-        config_hash,
-        limit,
-        counts=summary.counts,
-        positive_strategy=positive,
+        "hf",
+        str(out),
+        negative_strategy=negative_strategy,
+        positive_strategy=positive_strategy,
+        config_hash=config_hash,
+        limit=limit,
         audited_by=audited_by,
     )
-    records = decoded_records(records, store)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        write_dataset_folder(_rows(records, negative, summary, progress), work / "dataset")
-        os.replace(work / "dataset", out)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with staged_folder(Path(out)) as folder:
+        write_dataset_folder(_rows(records, summary.negative_strategy, summary, progress), folder)
     summary.uncurated_samples = count_uncurated(store, config_hash)
     return summary

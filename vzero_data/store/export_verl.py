@@ -29,7 +29,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vzero_core.choices import answer_index, lettered_text, shuffled
 from vzero_core.prompt_text import (
     CROP_TAG,
     DEFAULT_STUDENT_TEMPLATE,
@@ -42,8 +41,8 @@ from vzero_data.store.export_common import (
     count_uncurated,
     decoded_records,
     export_views,
+    shown_question,
 )
-from vzero_data.store.layout import StoreError
 from vzero_data.store.records import RawRecord, iter_raw_records
 from vzero_data.store.store import Store
 
@@ -94,8 +93,8 @@ def prompt_question(sample: dict[str, Any], options_in_prompt: bool) -> tuple[st
     question, options, answer = sample["question"], sample["options"], sample["answer"] or ""
     if not options_in_prompt or not options:
         return question, options, answer
-    shown, letter = shuffled(list(options), answer_index(answer, options), sample["sample_id"])
-    return lettered_text(question, shown), list(shown), letter or answer
+    shown = shown_question(sample)  # the one question builder training and evaluation use
+    return shown.text, list(shown.options), shown.answer
 
 
 def verl_row(
@@ -131,6 +130,16 @@ def verl_row(
     return row
 
 
+DEFAULT_FILE_NAME = "train.parquet"  # what upstream's recipes name their data.train_files
+
+
+def verl_output_file(out: str | os.PathLike[str]) -> Path:
+    """The Parquet file the verl export writes for ``--out``: the path itself when it ends in
+    ``.parquet``, else ``train.parquet`` inside that folder."""
+    out = Path(out)
+    return out if out.suffix == ".parquet" else out / DEFAULT_FILE_NAME
+
+
 def export_verl(
     store: Store,
     out: str | os.PathLike[str],
@@ -145,14 +154,12 @@ def export_verl(
     data_source: str = DEFAULT_DATA_SOURCE,
     options_in_prompt: bool = False,
 ) -> ExportSummary:
-    """Write ``out`` (a .parquet file) atomically; samples lacking the chosen views are counted, not
-    written. ``data_source`` is written on every row (see the module docstring for why it must be a
+    """Write ``out`` (a .parquet file, or a folder: ``out/train.parquet``) atomically; samples
+    lacking the chosen views are counted, not written. ``data_source`` is written on every row (see the module docstring for why it must be a
     name upstream knows); ``options_in_prompt`` shows the lettered options to the policy."""
     from vzero_core.progress import progress_bar
 
-    out = Path(out)
-    if out.suffix != ".parquet":
-        raise StoreError(f"{out}: the verl export writes one Parquet file; give a path ending in .parquet")
+    out = verl_output_file(out)
     negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
     summary = ExportSummary("verl", str(out), positive, negative)
     schema = verl_schema(random_strategy is not None)

@@ -197,26 +197,6 @@ def init_layout(root: Path) -> None:
         os.replace(tmp, marker)
 
 
-def add_missing_tables(root: Path) -> list[str]:
-    """Give every table at least one (empty) file, so its view always binds: a store made before a
-    table existed (``audits``) gets a batch ``<schema batch>-<table>`` holding an empty file of it.
-    Returns the tables added; a store that cannot be written (read-only) is left as it is."""
-    missing = [
-        name
-        for name in TABLES
-        if not (root / SHARDS / SCHEMA_BATCH / f"{name}.parquet").exists()
-        and next((root / SHARDS).glob(f"*/{name}.parquet"), None) is None
-    ]
-    added = []
-    for name in missing:
-        try:
-            write_batch(root, {name: TABLES[name].empty_table()}, f"{SCHEMA_BATCH}-{name}")
-        except OSError:  # read-only, or another process added it first
-            continue
-        added.append(name)
-    return added
-
-
 def check_layout(root: Path) -> None:
     try:
         info = json.loads((root / MARKER).read_text())

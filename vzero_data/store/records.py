@@ -12,31 +12,33 @@ import logging
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from PIL import Image
 
 from vzero_core.image_io import decode_image
 from vzero_core.sample import Sample
-from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import StoreError
 
 log = logging.getLogger(__name__)
 
 
 class Store(Protocol):
-    """What record reading needs of a store (:class:`vzero_data.store.Store` has it): its folder,
-    read-only SQL over its catalog, its published batches, and image bytes by hash."""
+    """What record reading needs of a store (:class:`vzero_data.store.reader.StoreReader` has it):
+    where it is, read-only SQL over its tables, its published batches and their shard files, and
+    image bytes by hash."""
 
-    root: Path
+    root: Any
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table: ...
 
-    def batches(self) -> list[Path]: ...
+    def batches(self) -> list[Any]: ...
+
+    def read_shard(
+        self, batch: Any, table: str, columns: list[str] | None = None, filters: list | None = None
+    ) -> pa.Table | None: ...
 
     def image_bytes(self, sha256s: list[str]) -> dict[str, bytes]: ...
 
@@ -54,6 +56,7 @@ class RecordCounts:
     audit_rejected_views: Counter = field(
         default_factory=Counter
     )  # negatives the audit rejected, by strategy
+    removed_duplicate: int = 0  # removed by `vzero-data dedup` (a rejects row at stage dedup)
 
     @property
     def skipped(self) -> int:
@@ -63,6 +66,7 @@ class RecordCounts:
             + self.missing_image
             + self.not_audited
             + self.audit_rejected
+            + self.removed_duplicate
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,6 +75,7 @@ class RecordCounts:
             "skipped_missing_positive": self.missing_positive,
             "skipped_missing_negative": dict(self.missing_strategy),
             "skipped_missing_image": self.missing_image,
+            "skipped_removed_duplicate": self.removed_duplicate,
         }
         if self.not_audited or self.audit_rejected or self.audit_rejected_views:
             out.update(
@@ -119,15 +124,6 @@ class TrainingRecord:
     negative_boxes: dict[str, list[float] | None] = field(default_factory=dict)
 
 
-def _read(path: Path, columns: list[str] | None = None, filters: list | None = None):
-    if not path.exists():
-        return None
-    try:
-        return pq.read_table(path, columns=columns, filters=filters or None)
-    except (OSError, pa.ArrowException) as exc:
-        raise damaged_shard(exc, path.parents[2], path) from None
-
-
 def _config_filter(config_hash: str | None) -> list:
     return [("config_hash", "=", config_hash)] if config_hash is not None else []
 
@@ -173,10 +169,15 @@ def iter_raw_records(
     wanted = list(dict.fromkeys(strategies)) if strategies else None
     extras = list(dict.fromkeys(extra_strategies or []))
     seen: set[tuple[str, str]] = set()
+    removed = set(
+        store.query("SELECT DISTINCT sample_id FROM rejects WHERE stage = 'dedup'")
+        .column("sample_id")
+        .to_pylist()
+    )
     for batch in store.batches():
         if limit is not None and counts.yielded >= limit:
             return
-        views = _read(batch / "views.parquet", filters=[("valid", "=", True), *_config_filter(config_hash)])
+        views = store.read_shard(batch, "views", filters=[("valid", "=", True), *_config_filter(config_hash)])
         if views is None or views.num_rows == 0:
             continue
         by_key: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
@@ -195,6 +196,9 @@ def iter_raw_records(
             if key in seen:
                 continue
             seen.add(key)
+            if key[0] in removed:
+                counts.removed_duplicate += 1
+                continue
             positives, negatives = entry["positive"], entry["negative"]
             pos = (
                 positives.get(positive_strategy)
@@ -246,10 +250,10 @@ def iter_raw_records(
                 return
 
 
-def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, dict[str, Any]]:
+def _sample_rows(store: Store, batch: Any, sample_ids: set[str]) -> dict[str, dict[str, Any]]:
     """Sample rows for ``sample_ids``: from this batch, else from anywhere in the store."""
     out: dict[str, dict[str, Any]] = {}
-    table = _read(batch / "samples.parquet")
+    table = store.read_shard(batch, "samples")
     if table is not None:
         table = table.filter(pc.is_in(table.column("sample_id"), value_set=_array(sample_ids)))
         for row in table.to_pylist():
@@ -263,10 +267,10 @@ def _sample_rows(store: Store, batch: Path, sample_ids: set[str]) -> dict[str, d
     return out
 
 
-def _images_for(store: Store, batch: Path, hashes: set[str]) -> dict[str, bytes]:
+def _images_for(store: Store, batch: Any, hashes: set[str]) -> dict[str, bytes]:
     """Encoded bytes for ``hashes``: this batch's images file first, then the whole store."""
     out: dict[str, bytes] = {}
-    table = _read(batch / "images.parquet", columns=["sha256", "bytes"])
+    table = store.read_shard(batch, "images", columns=["sha256", "bytes"])
     if table is not None and hashes:
         table = table.filter(pc.is_in(table.column("sha256"), value_set=_array(hashes)))
         out.update(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
@@ -323,7 +327,7 @@ def iter_training_records(store: Store, *args: Any, **kwargs: Any) -> Iterator[T
 
 def iter_samples(store: Store, config_hash: str | None = None) -> Iterator[Sample]:
     for batch in store.batches():
-        table = _read(batch / "samples.parquet", filters=_config_filter(config_hash))
+        table = store.read_shard(batch, "samples", filters=_config_filter(config_hash))
         if table is None:
             continue
         for row in table.to_pylist():

@@ -104,6 +104,29 @@ RUNS = pa.schema(
     ]
 )
 
+# Perceptual fingerprints (:mod:`vzero_data.fingerprints`) of stored images (``subject`` "image",
+# ``subject_id`` its sha256) and of positive crops (``subject`` "view", ``subject_id`` the view id,
+# with its sample, config and window in the source image). ``keypoints`` holds little-endian
+# float32 ``(n, 2)`` x y pixels of the fingerprinted picture, ``descriptors`` the ``(n, 32)`` ORB
+# bytes. Stores curated before fingerprints existed have none until ``vzero-data fingerprint``.
+FINGERPRINTS = pa.schema(
+    [
+        ("subject", pa.string()),
+        ("subject_id", pa.string()),
+        ("sample_id", pa.string()),
+        ("config_hash", pa.string()),
+        ("image_sha256", pa.string()),
+        ("box", BOX),
+        ("algorithm", pa.string()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("phash", pa.uint64()),
+        ("keypoints", pa.binary()),
+        ("descriptors", pa.binary()),
+    ]
+)
+FINGERPRINT_SUBJECTS = ("image", "view")
+
 # The evidence audit (vzero_data.audit): one row per (sample, context) a teacher scored. Keyed by the
 # teacher's identity and the audit's config hash, so audits by several teachers coexist; joins
 # ``views`` on ``view_id`` (the view in the crop slot) and ``samples`` on ``sample_id``.
@@ -144,6 +167,7 @@ TABLES: dict[str, pa.Schema] = {
     "views": VIEWS,
     "rejects": REJECTS,
     "runs": RUNS,
+    "fingerprints": FINGERPRINTS,
     "audits": AUDITS,
 }
 
@@ -151,5 +175,5 @@ VIEW_KINDS = ("positive", "negative")
 
 # Rows per Parquet row group: small for tables of encoded images so a reader that needs a few rows
 # decompresses little; large for narrow tables.
-ROW_GROUP_ROWS = {"images": 32, "views": 64}
+ROW_GROUP_ROWS = {"images": 32, "views": 64, "fingerprints": 256}
 DEFAULT_ROW_GROUP_ROWS = 8192

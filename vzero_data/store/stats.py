@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vzero_data.store.layout import table_glob
-from vzero_data.store.store import Store
+from vzero_data.store.reader import StoreReader as Store
 
 # Box area as a share of the image area: the bins of the printed histogram.
 AREA_BINS = (0.001, 0.01, 0.1, 0.5)
@@ -42,7 +41,7 @@ def stored_bytes(store: Store, table: str, column: str) -> int:
     row = store.query(
         "SELECT coalesce(sum(total_compressed_size), 0)::BIGINT AS n FROM parquet_metadata(?) "
         "WHERE path_in_schema = ?",
-        [table_glob(store.root, table), column],
+        [store.table_files(table), column],
     )
     return int(row.column("n")[0].as_py())
 
@@ -80,7 +79,9 @@ def store_stats(store: Store) -> dict[str, Any]:
         ),
         "regions_by_grounder": _pairs(
             store,
-            "SELECT coalesce(grounder, '?') || ' (' || coalesce(model, '?') || ')' AS k, count(*) AS n FROM regions GROUP BY 1 ORDER BY 2 DESC",
+            # boxes a data set came with (the annotated grounder) have no model: the grounder's name alone
+            "SELECT coalesce(grounder, '?') || coalesce(' (' || model || ')', '') AS k, count(*) AS n "
+            "FROM regions GROUP BY 1 ORDER BY 2 DESC",
         ),
         "views_by_strategy": _pairs(
             store,

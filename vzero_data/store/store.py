@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from vzero_core.versions import package_versions
 from vzero_data.store import catalog
@@ -19,25 +20,25 @@ from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import (
     SHARDS,
     StoreError,
-    add_missing_tables,
     batch_dirs,
     check_layout,
     clean_stale_tmp,
     init_layout,
     is_store,
+    table_glob,
     write_batch,
 )
 from vzero_data.store.locking import LOCK_FILE, RunLease, run_is_alive, store_lock
+from vzero_data.store.reader import StoreReader
 from vzero_data.store.schema import RUNS
 from vzero_data.store.writer import DEFAULT_SHARD_MAX_BYTES, StoreWriter
 
 if TYPE_CHECKING:
-    from vzero_core.sample import Sample
     from vzero_data.store.compact import CompactSummary
-    from vzero_data.store.records import RecordCounts, TrainingRecord
+    from vzero_data.store.published import PublishedStore
 
 
-class Store:
+class Store(StoreReader):
     """A store directory: Parquet shards (the truth) and a DuckDB catalog over them."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
@@ -52,7 +53,12 @@ class Store:
     ) -> StoreWriter:
         """A streaming writer (use as a context manager); images already stored are skipped."""
         return StoreWriter(
-            self.root, run_id, config_hash, self.stored_image_hashes(), shard_max_bytes=shard_max_bytes
+            self.root,
+            run_id,
+            config_hash,
+            self.stored_image_hashes(),
+            shard_max_bytes=shard_max_bytes,
+            fingerprinted_images=self.fingerprinted_images(),
         )
 
     def record_run(
@@ -106,74 +112,26 @@ class Store:
                 dead.append(row["run_id"])
         return dead
 
-    # -- reading ----------------------------------------------------------------------------------
-    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run SQL over the views ``samples, images, regions, views, rejects, runs, audits``; an Arrow table."""
-        con = catalog.connect(self.root)
+    # -- reading (the rest is StoreReader's) -----------------------------------------------------
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        return catalog.connect(self.root)
+
+    def connect_sandboxed(self) -> duckdb.DuckDBPyConnection:
+        return catalog.connect_sandboxed(self.root)
+
+    def table_files(self, table: str) -> str:
+        return table_glob(self.root, table)
+
+    def read_shard(
+        self, batch: Path, table: str, columns: list[str] | None = None, filters: list | None = None
+    ) -> pa.Table | None:
+        path = batch / f"{table}.parquet"
+        if not path.exists():
+            return None
         try:
-            rel = con.sql(sql, params=params or None)
-            if rel is None:  # a statement that returns nothing
-                return pa.table({})
-            return rel.to_arrow_table()
-        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-            if isinstance(exc, duckdb.InvalidInputException) and "parquet" not in str(exc).lower():
-                raise  # a refused statement (the catalog is read-only), not a damaged file
-            raise damaged_shard(exc, self.root) from None
-        finally:
-            con.close()
-
-    def stored_image_hashes(self) -> set[str]:
-        """Content hashes of every stored image (hashes only: bounded memory)."""
-        return set(self.query("SELECT DISTINCT sha256 FROM images").column("sha256").to_pylist())
-
-    def done_sample_ids(self, config_hash: str) -> set[str]:
-        """Samples finished (kept or rejected) under ``config_hash``: the resume keys."""
-        table = self.query(
-            "SELECT sample_id FROM samples WHERE config_hash = ? UNION SELECT sample_id FROM rejects WHERE config_hash = ?",
-            [config_hash, config_hash],
-        )
-        return set(table.column("sample_id").to_pylist())
-
-    def image_bytes(self, sha256s: list[str]) -> dict[str, bytes]:
-        """Encoded bytes of the given images, by hash (missing hashes are absent from the result)."""
-        if not sha256s:
-            return {}
-        table = self.query("SELECT sha256, bytes FROM images WHERE list_contains(?, sha256)", [list(sha256s)])
-        return dict(zip(table.column("sha256").to_pylist(), table.column("bytes").to_pylist(), strict=True))
-
-    def iter_samples(self, config_hash: str | None = None) -> Iterator[Sample]:
-        """Stored samples as :class:`Sample` objects, streamed batch by batch."""
-        from vzero_data.store.records import iter_samples
-
-        return iter_samples(self, config_hash)
-
-    def iter_training_records(
-        self,
-        strategies: list[str] | None = None,
-        config_hash: str | None = None,
-        limit: int | None = None,
-        *,
-        require_all: bool = True,
-        counts: RecordCounts | None = None,
-        positive_strategy: str | None = None,
-    ) -> Iterator[TrainingRecord]:
-        """Sample + full image + positive crop + negative views (one per strategy), decoded RGB.
-
-        ``strategies`` limits the negatives; with ``require_all`` a sample lacking one of them is
-        skipped and counted in ``counts`` (and logged), never silently. The positive is the first
-        valid positive view written for a sample, or the one of ``positive_strategy``.
-        """
-        from vzero_data.store.records import iter_training_records
-
-        return iter_training_records(
-            self,
-            strategies,
-            config_hash,
-            limit,
-            require_all=require_all,
-            counts=counts,
-            positive_strategy=positive_strategy,
-        )
+            return pq.read_table(path, columns=columns, filters=filters or None)
+        except (OSError, pa.ArrowException) as exc:
+            raise damaged_shard(exc, self.root, path) from None
 
     def batches(self) -> list[Path]:
         return batch_dirs(self.root)
@@ -194,8 +152,20 @@ class Store:
         return catalog.build_catalog(self.root)
 
 
-def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
-    """Open the store at ``path``; with ``create`` make its layout (and catalog) if missing."""
+def open_store(path: str | os.PathLike[str], create: bool = False) -> Store | PublishedStore:
+    """Open the store at ``path``; with ``create`` make its layout (and catalog) if missing.
+
+    A URI (``s3://bucket/store``, ``gs://``, ``hf://``, ``memory://``), or a folder a sync published
+    to, opens the published store there: read-only (:mod:`vzero_data.store.published`)."""
+    from vzero_data.store.published import is_published, open_published
+
+    if is_published(path):
+        if create:
+            raise StoreError(
+                f"{path}: a published store is read-only; curate into a local store and publish it "
+                "with `vzero-data sync STORE URI`"
+            )
+        return open_published(str(path))
     root = Path(path)
     if not is_store(root):
         if not create:
@@ -218,10 +188,18 @@ def open_store(path: str | os.PathLike[str], create: bool = False) -> Store:
                 Store(root).rebuild_catalog()
     check_layout(root)
     finish_compactions(root)
-    add_missing_tables(root)
     return Store(root)
 
 
 def _refuse_foreign_dir(root: Path) -> None:
     if root.is_dir() and not (root / SHARDS).exists() and any(p.name != LOCK_FILE for p in root.iterdir()):
         raise StoreError(f"{root}: directory exists and is not empty; refusing to turn it into a store")
+
+
+def open_local_store(path: str | os.PathLike[str], what: str) -> Store:
+    """:func:`open_store` for commands that change a store (``what`` names the command): a
+    published store is refused, being read-only."""
+    store = open_store(path)
+    if not isinstance(store, Store):
+        raise StoreError(f"{store.root}: a published store is read-only; {what} works on a local store")
+    return store

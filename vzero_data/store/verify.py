@@ -22,6 +22,10 @@ from vzero_core.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import SHARDS, StoreError, batch_dirs, init_layout
 from vzero_data.store.writer import PER_SAMPLE
 
+# Tables whose rows name a sample: a damaged batch's samples are read from them. An audit's batch
+# holds audits (and rejects): rerunning the audit redoes exactly its samples.
+SAMPLE_TABLES = (*PER_SAMPLE, "audits")
+
 QUARANTINE = "quarantine"
 # Encoded images to decode per table: (bytes column, id column that names the image or view).
 DECODED = {"images": ("bytes", "sha256"), "views": ("image_bytes", "view_id")}
@@ -101,19 +105,22 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
-def _check_file(path: Path, rel: str, report: VerifyReport) -> list[str]:
-    """Problems of one shard file (empty when sound); counts what it decoded into ``report``."""
+def _check_file(source: Any, table: str, report: VerifyReport) -> list[str]:
+    """Problems of one shard file of ``table`` (empty when sound), read from ``source`` (a path
+    or an open file); counts what it decoded into ``report``."""
     problems: list[str] = []
     try:
-        pf = pq.ParquetFile(path, page_checksum_verification=True)
-        decode = DECODED.get(path.stem)
+        pf = pq.ParquetFile(source, page_checksum_verification=True)
+        decode = DECODED.get(table)
         for group in range(pf.num_row_groups):
-            table = pf.read_row_group(group)
+            table_rows = pf.read_row_group(group)
             if decode is None:
                 continue
             blob, key = decode
-            for data, name in zip(table.column(blob).to_pylist(), table.column(key).to_pylist(), strict=True):
-                kind = "image" if path.stem == "images" else "view"
+            kind = "image" if table == "images" else "view"
+            for data, name in zip(
+                table_rows.column(blob).to_pylist(), table_rows.column(key).to_pylist(), strict=True
+            ):
                 try:
                     decode_image(data, f"{kind} {name}")
                 except ImageDecodeError as exc:
@@ -130,7 +137,7 @@ def _check_file(path: Path, rel: str, report: VerifyReport) -> list[str]:
 def _batch_samples(batch: Path) -> list[str]:
     """Sample ids held by ``batch``, from whichever of its per-sample files are readable."""
     ids: set[str] = set()
-    for name in (*PER_SAMPLE, "audits"):  # an audit's batch: rerunning the audit redoes its samples
+    for name in SAMPLE_TABLES:
         path = batch / f"{name}.parquet"
         if not path.exists():
             continue
@@ -151,7 +158,7 @@ def verify_store(root: Path) -> VerifyReport:
         for path in sorted(batch.glob("*.parquet")):
             report.files += 1
             rel = os.path.relpath(path, root)
-            found += [(rel, p) for p in _check_file(path, rel, report)]
+            found += [(rel, p) for p in _check_file(path, path.stem, report)]
         if found:
             samples = _batch_samples(batch)
             report.damage += [Damage(rel, problem, samples) for rel, problem in found]
@@ -181,3 +188,58 @@ def quarantine(root: Path, report: VerifyReport) -> list[Path]:
     build_catalog(root)
     report.quarantined = [os.path.relpath(p, root) for p in moved]
     return moved
+
+
+def _published_copy_problem(store: Any, batch: str, name: str) -> str | None:
+    """How the published file differs from what sync copied (size, SHA-256), or None."""
+    import hashlib
+
+    expected = store.manifest.batches[batch][name]
+    digest, size = hashlib.sha256(), 0
+    try:
+        with store.fs.open(store.path(batch, name), "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except FileNotFoundError:
+        return "listed in the manifest but missing"
+    except OSError as exc:
+        return f"unreadable ({_first_line(exc)})"
+    if size != expected.size or digest.hexdigest() != expected.sha256:
+        return f"differs from the copy sync made ({size} bytes, expected {expected.size}; SHA-256 mismatch)"
+    return None
+
+
+def verify_published(store: Any) -> VerifyReport:
+    """Check every file a published store's manifest lists: the bytes are those sync copied (size
+    and SHA-256), then the same checks as :func:`verify_store` (page checksums, every image and
+    view decoded). A published store is read-only: repair the local store and sync again."""
+    report = VerifyReport(str(store.root))
+    for batch, files in store.manifest.batches.items():
+        report.batches += 1
+        found = []
+        for name in sorted(files):
+            report.files += 1
+            rel = f"{SHARDS}/{batch}/{name}"
+            problem = _published_copy_problem(store, batch, name)
+            if problem is None:
+                with store.fs.open(store.path(batch, name), "rb") as fh:
+                    found += [(rel, p) for p in _check_file(fh, name.removesuffix(".parquet"), report)]
+            else:
+                found.append((rel, problem))
+        if found:
+            samples = _published_batch_samples(store, batch)
+            report.damage += [Damage(rel, problem, samples) for rel, problem in found]
+    return report
+
+
+def _published_batch_samples(store: Any, batch: str) -> list[str]:
+    ids: set[str] = set()
+    for name in SAMPLE_TABLES:
+        try:
+            table = store.read_shard(batch, name, columns=["sample_id"])
+        except StoreError:
+            continue
+        if table is not None:
+            ids.update(table.column("sample_id").to_pylist())
+    return sorted(i for i in ids if i is not None)

@@ -22,13 +22,13 @@ from vzero_core.image_io import probe_image
 from vzero_core.sample import Sample
 from vzero_data.store.layout import StoreError, clean_stale_tmp, write_batch
 from vzero_data.store.locking import store_lock
-from vzero_data.store.schema import TABLES, VIEW_KINDS
+from vzero_data.store.schema import FINGERPRINT_SUBJECTS, TABLES, VIEW_KINDS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SHARD_MAX_BYTES = 256 << 20
 # Tables whose rows belong to one sample (keyed by sample_id and config_hash).
-PER_SAMPLE = ("samples", "regions", "views", "rejects")
+PER_SAMPLE = ("samples", "regions", "views", "rejects", "fingerprints")
 
 
 def _json(value: Any) -> str:
@@ -74,6 +74,7 @@ class StoreWriter:
         *,
         shard_max_bytes: int = DEFAULT_SHARD_MAX_BYTES,
         on_flush: Any = None,
+        fingerprinted_images: set[str] | None = None,
     ) -> None:
         if not run_id or not config_hash:
             raise StoreError("writer needs a non-empty run_id and config_hash")
@@ -84,6 +85,7 @@ class StoreWriter:
         self.config_hash = config_hash
         self.shard_max_bytes = shard_max_bytes
         self._stored_images = stored_images
+        self._fingerprinted_images = fingerprinted_images if fingerprinted_images is not None else set()
         self._pending: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
         self._batch: dict[str, list[pa.Table]] = defaultdict(list)
         self._batch_bytes = 0
@@ -104,6 +106,28 @@ class StoreWriter:
         row = {"sha256": sha256, "format": fmt.lower(), "width": width, "height": height, "bytes": data}
         self._add_to_batch("images", _to_table("images", [row], f"image {sha256}"))
         self._stored_images.add(sha256)
+        return True
+
+    def add_fingerprint(self, row: Mapping[str, Any]) -> bool:
+        """A ``fingerprints`` row (:func:`vzero_data.fingerprints.fingerprint_row`). An image's is
+        stored once, like the image (returns False when it already is); a view's belongs to its
+        sample and is committed with it."""
+        self._check_open()
+        subject = row.get("subject")
+        if subject not in FINGERPRINT_SUBJECTS:
+            raise StoreError(f"fingerprint: subject must be one of {FINGERPRINT_SUBJECTS}, got {subject!r}")
+        if subject == "view":
+            if not row.get("sample_id"):
+                raise StoreError(f"fingerprint of view {row.get('subject_id')}: sample_id is required")
+            self._pending[row["sample_id"]]["fingerprints"].append({**row, "config_hash": self.config_hash})
+            return True
+        sha = row.get("subject_id")
+        if sha in self._fingerprinted_images:
+            return False
+        self._add_to_batch(
+            "fingerprints", _to_table("fingerprints", [dict(row)], f"fingerprint of image {sha}")
+        )
+        self._fingerprinted_images.add(sha)
         return True
 
     def add_sample(self, sample: Sample) -> None:
@@ -225,6 +249,7 @@ class StoreWriter:
         ids = pa.chunked_array(
             [tables[t].column("sample_id") for t in PER_SAMPLE if t in tables], type=pa.string()
         ).unique()
+        ids = ids.filter(pc.is_valid(ids))
         shas = tables["images"].column("sha256") if "images" in tables else pa.chunked_array([], pa.string())
         con = catalog.connect(self.root)
         try:
@@ -257,9 +282,9 @@ class StoreWriter:
         for name, table in tables.items():
             key, stored = ("sha256", stored_shas) if name == "images" else ("sample_id", stored_ids)
             if len(stored):
-                table = table.filter(
-                    pc.invert(pc.is_in(table.column(key), value_set=stored.combine_chunks()))
-                )
+                # A null key (an image's fingerprint has no sample) is never another writer's sample.
+                taken = pc.fill_null(pc.is_in(table.column(key), value_set=stored.combine_chunks()), False)
+                table = table.filter(pc.invert(taken))
             if table.num_rows:
                 out[name] = table
         return out

@@ -2,16 +2,20 @@
 
 Worlds: ``clutter`` (:mod:`.clutter`, the default: many small shapes, a target of unique colour) and
 ``shared_colour`` (:mod:`.shared_colour`: every option colour on several objects, the target named by
-shape). :func:`write_scenes` writes a set as PNGs plus a JSONL manifest (:mod:`.manifest`);
+shape) and ``big_small`` (:mod:`.big_small`: a big target and a small distractor in two quadrants,
+the world a tiny student learns from full images). :func:`write_scenes` writes a set as PNGs plus a JSONL manifest (:mod:`.manifest`);
 :mod:`.shortcut` measures how far counting colours answers without finding the target.
 """
 
+from vzero_data.synth.big_small import WORLD_NAME as BIG_SMALL_WORLD
+from vzero_data.synth.big_small import BigSmallKnobs, make_big_small_scene
 from vzero_data.synth.clutter import WORLD_NAME as CLUTTER_WORLD
 from vzero_data.synth.clutter import make_scene
 from vzero_data.synth.manifest import (
     IMAGES_DIRNAME,
     MANIFEST_NAME,
     SOURCE_NAME,
+    WORLDS,
     read_manifest,
     scene_record,
     summarize,
@@ -23,6 +27,10 @@ from vzero_data.synth.shared_colour import SharedColourKnobs, make_shared_colour
 from vzero_data.synth.shortcut import rarest_colour_accuracy, rarest_colour_choice
 
 __all__ = [
+    "BIG_SMALL_WORLD",
+    "BigSmallKnobs",
+    "WORLDS",
+    "make_big_small_scene",
     "CLUTTER_WORLD",
     "IMAGES_DIRNAME",
     "MANIFEST_NAME",

@@ -1,21 +1,24 @@
 """Writing and reading a synthetic set: PNGs under ``images/`` plus ``manifest.jsonl`` in the generic
-JSONL ingest format, for the ``clutter`` and ``shared_colour`` worlds."""
+JSONL ingest format, for every world (:data:`WORLDS`)."""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vzero_core.boxes import Box
+from vzero_data.synth.big_small import WORLD_NAME as BIG_SMALL_WORLD
+from vzero_data.synth.big_small import BigSmallKnobs, make_big_small_scene
 from vzero_data.synth.clutter import WORLD_NAME as CLUTTER_WORLD
 from vzero_data.synth.clutter import make_scene
 from vzero_data.synth.scene import PALETTE, Scene
-from vzero_data.synth.shared_colour import WORLD_NAME, SharedColourKnobs, make_shared_colour_scene
+from vzero_data.synth.shared_colour import WORLD_NAME as SHARED_COLOUR_WORLD
+from vzero_data.synth.shared_colour import SharedColourKnobs, make_shared_colour_scene
 
 SOURCE_NAME = "synthetic"
 MANIFEST_NAME = "manifest.jsonl"
@@ -47,6 +50,32 @@ def scene_record(scene: Scene, image_relpath: str, scene_id: str, seed: int, ind
     }
 
 
+KNOBS = {SHARED_COLOUR_WORLD: SharedColourKnobs, BIG_SMALL_WORLD: BigSmallKnobs}
+WORLDS = (CLUTTER_WORLD, *KNOBS)
+
+
+def scene_maker(
+    world: str,
+    *,
+    size: int = 1024,
+    text: bool = False,
+    knobs: SharedColourKnobs | BigSmallKnobs | None = None,
+) -> Callable[[int, int], Scene]:
+    """``make(seed, index) -> Scene`` of ``world``; knobs of another world are an error, not ignored."""
+    if world not in WORLDS:
+        raise ValueError(f"unknown synthetic world {world!r}; known: {', '.join(WORLDS)}")
+    if world == CLUTTER_WORLD:
+        if knobs is not None:
+            raise ValueError(f"difficulty knobs apply to the {', '.join(KNOBS)} worlds, not {world!r}")
+        return lambda seed, index: make_scene(seed, index, size, text=text)
+    if knobs is not None and not isinstance(knobs, KNOBS[world]):
+        raise ValueError(f"{type(knobs).__name__} are not knobs of the {world} world")
+    knobs = knobs or KNOBS[world]()
+    if world == SHARED_COLOUR_WORLD:
+        return lambda seed, index: make_shared_colour_scene(seed, index, knobs)
+    return lambda seed, index: make_big_small_scene(seed, index, knobs)
+
+
 def write_scenes(
     out_dir: str | os.PathLike[str],
     n: int,
@@ -56,13 +85,14 @@ def write_scenes(
     text: bool = False,
     progress: bool = True,
     world: str = CLUTTER_WORLD,
-    knobs: SharedColourKnobs | None = None,
+    knobs: SharedColourKnobs | BigSmallKnobs | None = None,
 ) -> Path:
     """Write ``n`` scenes as PNGs under ``out_dir/images`` plus ``out_dir/manifest.jsonl``.
 
     ``world`` picks the generator: ``clutter`` (the default: many small shapes, a target of unique
-    colour; ``size`` and ``text`` apply) or ``shared_colour`` (every colour on several objects, the
-    target singled out by shape; ``knobs`` set its size and difficulty). The manifest is written
+    colour; ``size`` and ``text`` apply), ``shared_colour`` (every colour on several objects, the
+    target singled out by shape) or ``big_small`` (a big target and a small distractor in two
+    quadrants); ``knobs`` set the size and difficulty of the last two. The manifest is written
     last, through a temporary file and a rename, so a manifest on disk always lists images that
     exist. Returns the manifest path.
     """
@@ -70,20 +100,15 @@ def write_scenes(
 
     if n < 1:
         raise ValueError(f"--n must be at least 1, got {n}")
-    if world not in (CLUTTER_WORLD, WORLD_NAME):
-        raise ValueError(f"unknown synthetic world {world!r}; known: {CLUTTER_WORLD}, {WORLD_NAME}")
-    if knobs is not None and world != WORLD_NAME:
-        raise ValueError(f"difficulty knobs apply to the {WORLD_NAME} world only, not {world!r}")
+    make = scene_maker(world, size=size, text=text, knobs=knobs)
     out = Path(out_dir)
     (out / IMAGES_DIRNAME).mkdir(parents=True, exist_ok=True)
     records = []
     for index in progress_bar(range(n), desc="synth", unit="img", enabled=progress):
-        if world == CLUTTER_WORLD:
-            scene = make_scene(seed, index, size, text=text)
-            scene_id = f"synth-s{seed}-{index:06d}"
-        else:
-            scene = make_shared_colour_scene(seed, index, knobs or SharedColourKnobs())
-            scene_id = f"synth-{WORLD_NAME}-s{seed}-{index:06d}"
+        scene = make(seed, index)
+        scene_id = (
+            f"synth-s{seed}-{index:06d}" if world == CLUTTER_WORLD else f"synth-{world}-s{seed}-{index:06d}"
+        )
         relpath = f"{IMAGES_DIRNAME}/{scene_id}.png"
         scene.image.save(out / relpath, format="PNG")
         record = scene_record(scene, relpath, scene_id, seed, index)

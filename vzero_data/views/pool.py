@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from vzero_core.file_hash import file_sha256
 from vzero_data.views.encoding import check_rgb, decode_rgb
 from vzero_data.views.view import pixels_digest
 
@@ -54,14 +55,6 @@ class InMemoryImagePool:
     def sample_other(self, exclude_sha256: str | None, rng: np.random.Generator) -> tuple[str, np.ndarray]:
         key = self._keys[_draw_key(self._keys, exclude_sha256, rng)]
         return key, self._images[key]
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # How many of a folder's images a pool draws from, and the longer side they are kept at: together

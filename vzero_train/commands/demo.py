@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="skip the quick evidence sandbox (about 3 minutes) that ends the demo",
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="redraw the scenes and the preview already in --out"
+    )
 
 
 def moved_paths(section: dict[str, Any], out: str, prefix: str = "") -> dict[str, str]:
@@ -89,13 +92,16 @@ def run(args: argparse.Namespace) -> int:
 
     from vzero_core.cli_support import CommandError
     from vzero_core.recipes import shipped_recipes
+    from vzero_core.stage_times import StageTimes
     from vzero_data.cli import main as data_main
     from vzero_train.config import RecipeError, load_train_config
 
-    data_args = ["demo", "--out", args.out, "--n", str(args.n)] + (
-        ["--no-progress"] if args.no_progress else []
-    )
-    code = data_main(data_args)
+    times = StageTimes()
+    data_args = ["demo", "--out", args.out, "--n", str(args.n)]
+    data_args += ["--no-progress"] if args.no_progress else []
+    data_args += ["--overwrite"] if args.overwrite else []
+    with times.stage("curation demo", show=False):
+        code = data_main(data_args)
     if code:
         return code
 
@@ -112,15 +118,20 @@ def run(args: argparse.Namespace) -> int:
 
     teacher = config.teacher.path or config.teacher.kind
     print(f"\n== training: {config.student} from {teacher} on {config.store} ==", flush=True)
-    result = train(config, steps=args.steps)
+    with times.stage("training", show=False):
+        result = train(config, steps=args.steps)
     print(f"\n== training summary ({result.output_dir}) ==")
     if result.already_done:
         print(f"  already at step {result.step} of {args.steps or config.steps}: nothing trained")
     print(last_metrics(result.history, result.output_dir / METRICS_FILE))
     print(f"  checkpoint: {result.checkpoint}\n  metrics:    {result.output_dir / 'metrics.jsonl'}")
+    if not result.already_done:
+        print(f"  {result.times.format()}")
     if args.sandbox:
-        sandbox_summary(Path(args.out) / "sandbox")
+        with times.stage("sandbox", show=False):
+            sandbox_summary(Path(args.out) / "sandbox")
     print(f"\nfull demo finished: outputs under {args.out}/")
+    print(times.format())
     return 0
 
 
@@ -138,12 +149,19 @@ def sandbox_summary(out: Path) -> None:
     print("  teacher, trained here from scratch on full image + positive crop:")
     for view, label in (
         ("positive", "with the positive crop"),
-        ("downsampled_distractor", "with downsampled_distractor"),
+        ("distractor", "with a distractor crop"),
         ("none", "with no crop"),
     ):
         if view in views:
             print(f"    {label:<32} {views[view]['accuracy']:6.1%}")
     print("  students (full image only):")
     for name, arm in report["arms"].items():
-        print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]")
+        flag = "  (collapsed: one answer for most items)" if arm["answers"].get("collapsed") else ""
+        print(f"    {name:<30} {arm['accuracy']:6.1%}  [{arm['ci_low']:.1%}, {arm['ci_high']:.1%}]{flag}")
+    base = report["arms"].get("base")
+    for name, arm in report["arms"].items():
+        if base is not None and name != "base":
+            lift = 100 * (arm["accuracy"] - base["accuracy"])
+            how = "labelled SFT, reads answers" if name == "sft" else "no answer read"
+            print(f"  {name} vs the base student: {lift:+.1f} points ({how})")
     print(f"  report: {out / 'report.md'} (what the figures mean: docs/sandbox.md)")

@@ -2,16 +2,24 @@
 
 The model sees the full image through the student template (as in training), with the options
 and an answer instruction appended; decoding is greedy and batched. Formats (detected from the
-source unless --format is given): store, vstar, hrbench, mme_realworld, synthetic.
+source unless --format is given): store, vstar, hrbench, mme_realworld, mme_realworld_lite,
+treebench, zoombench, visualprobe, synthetic.
 
 Writes OUT/results.json, OUT/report.md, OUT/predictions/<checkpoint>/<benchmark>.jsonl (every
 response, streamed as produced) and, for several checkpoints, OUT/accuracy_vs_step.png.
+
+--zoom-gap answers each question twice instead: on the full image, and with the evidence crop added
+through the teacher template (the crop the benchmark ships, the store's positive view, or its boxes
+cut with curation's positive-crop policy); items with neither are skipped. Writes OUT/zoom_gap.json
+and OUT/zoom_gap.md: both accuracies with 95% Wilson intervals and the paired difference with its
+95% bootstrap interval.
 
 examples:
   vzero-train eval --model Qwen/Qwen2.5-VL-3B-Instruct --data vstar_bench/ --out eval_out
   vzero-train eval --model runs/a/checkpoint-20 --model runs/a/checkpoint-40 \\
       --data HR-Bench/hr_bench_4k.tsv --data MME-RealWorld/MME_RealWorld.json --out eval_out
   vzero-train eval --model tiny/ --data demo_out/synth --format synthetic --limit 16 --out eval_out
+  vzero-train eval --zoom-gap --model Qwen/Qwen2.5-VL-3B-Instruct --data vstar_bench/ --out gap_out
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from vzero_core.cli_support import CommandError
 
 if TYPE_CHECKING:
+    from vzero_core.stage_times import StageTimes
     from vzero_core.vlm.prompts import PromptTemplates
     from vzero_data.benchmarks import Benchmark
     from vzero_train.evaluate.judge import Judge
@@ -96,6 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="environment variable holding the judge's API key",
     )
     parser.add_argument("--no-plot", action="store_true", help="do not draw the accuracy-vs-step plot")
+    parser.add_argument(
+        "--zoom-gap",
+        action="store_true",
+        help="answer each question on the full image and again with the evidence crop added; "
+        "report both and their paired difference (benchmarks with boxes or crops)",
+    )
 
 
 def _per_data(values: list[str] | None, n: int, flag: str) -> list[str | None]:
@@ -133,6 +148,7 @@ def _model_sources(models: list[str]) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vzero_core.stage_times import StageTimes
     from vzero_core.vlm.prompts import DEFAULT_STUDENT_TEMPLATE, PromptTemplates, TemplateError
     from vzero_data.benchmarks import open_benchmark
     from vzero_data.benchmarks.items import EvalDataError
@@ -194,6 +210,8 @@ def run(args: argparse.Namespace) -> int:
         "dtype": args.dtype,
     }
     bench_info = [{"name": b.name, "format": b.format, "src": str(b.src)} for b in benchmarks]
+    if args.zoom_gap:
+        return _run_zoom_gap(args, benchmarks, templates, judge, settings)
     sources = _model_sources(args.model)
     # a training checkpoint is named by its step_N folder, not by its model/ subfolder
     names = [str(src.checkpoint) if src.checkpoint else m for m, src in zip(args.model, sources, strict=True)]
@@ -202,15 +220,18 @@ def run(args: argparse.Namespace) -> int:
     ]
     checkpoints = []
     paths: dict[str, Path] = {}
+    times = StageTimes()
     for model, label, step in zip(args.model, _labels(names), steps, strict=True):
-        results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge)
+        results = _evaluate_checkpoint(args, model, label, benchmarks, templates, judge, times)
         checkpoints.append(checkpoint_entry(label, model, results, step=step))
         report = build_report(checkpoints, settings=settings, benchmarks=bench_info)
         # Rewritten after every checkpoint: an interrupted comparison keeps what finished.
-        paths = write_report(report, args.out, plot=not args.no_plot)
+        with times.stage("reports"):
+            paths = write_report(report, args.out, plot=not args.no_plot)
     print(comparison_table(report))
     for kind, path in paths.items():
         print(f"{kind}: {path}")
+    print(times.format())
     return 0
 
 
@@ -221,19 +242,16 @@ def _evaluate_checkpoint(
     benchmarks: list[Benchmark],
     templates: PromptTemplates,
     judge: Judge | None,
+    times: StageTimes,
 ) -> dict[str, EvalResult]:
-    """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL."""
-    from vzero_core.vlm.models import load_vlm
+    """Load one checkpoint, run every benchmark through it, streaming predictions to JSONL; the
+    time each takes goes into ``times`` (loading, and each benchmark by name, summed over models)."""
     from vzero_data.benchmarks.items import EvalDataError
     from vzero_train.evaluate.report import prediction_writer, safe_name
     from vzero_train.evaluate.runner import evaluate_model
 
-    try:
-        vlm = load_vlm(model, device=args.device, dtype=args.dtype)
-    except FileNotFoundError as exc:
-        raise CommandError(str(exc)) from exc
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"cannot load model {model!r}: {exc}") from exc
+    with times.stage("load models"):
+        vlm = _load_model(args, model)
     logger.info("evaluating %s (%s) on %s", label, model, ", ".join(b.name for b in benchmarks))
     results = {}
     pred_dir = args.out / "predictions" / label
@@ -243,7 +261,10 @@ def _evaluate_checkpoint(
             items = bench.items()
             if args.limit is not None:
                 items = islice(items, args.limit)
-            with prediction_writer(pred_dir / f"{safe_name(bench.name)}.jsonl") as write:
+            with (
+                prediction_writer(pred_dir / f"{safe_name(bench.name)}.jsonl") as write,
+                times.stage(f"answer {bench.name}", show=False),
+            ):
                 try:
                     results[bench.name] = evaluate_model(
                         vlm,
@@ -263,6 +284,72 @@ def _evaluate_checkpoint(
         gc.collect()
         _empty_cuda_cache()
     return results
+
+
+def _load_model(args: argparse.Namespace, model: str) -> Any:
+    """The checkpoint loaded for evaluation; a missing or unloadable one is a one-line error."""
+    from vzero_core.vlm.models import load_vlm
+
+    try:
+        return load_vlm(model, device=args.device, dtype=args.dtype)
+    except FileNotFoundError as exc:
+        raise CommandError(str(exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"cannot load model {model!r}: {exc}") from exc
+
+
+def _run_zoom_gap(
+    args: argparse.Namespace,
+    benchmarks: list[Benchmark],
+    templates: PromptTemplates,
+    judge: Judge | None,
+    settings: dict[str, Any],
+) -> int:
+    """Every checkpoint on every benchmark, full image and with the crop; OUT/zoom_gap.{json,md}."""
+    import json
+
+    from vzero_core.atomic_text import write_text_atomic
+    from vzero_data.benchmarks.items import EvalDataError
+    from vzero_train.evaluate.zoom_gap import evaluate_zoom_gap, zoom_gap_table
+
+    names = [
+        str(src.checkpoint) if src.checkpoint else m
+        for m, src in zip(args.model, _model_sources(args.model), strict=True)
+    ]
+    summaries = []
+    for model, label in zip(args.model, _labels(names), strict=True):
+        vlm = _load_model(args, model)
+        try:
+            for bench in benchmarks:
+                items = bench.items()
+                if args.limit is not None:
+                    items = islice(items, args.limit)
+                try:
+                    result = evaluate_zoom_gap(
+                        vlm,
+                        items,
+                        batch_size=args.batch_size,
+                        max_new_tokens=args.max_new_tokens,
+                        templates=templates,
+                        judge=judge,
+                        name=bench.name,
+                        progress=not args.no_progress,
+                    )
+                except EvalDataError as exc:
+                    raise CommandError(str(exc)) from exc
+                summaries.append({"checkpoint": label, "model": model, **result.summary()})
+        finally:
+            del vlm
+            gc.collect()
+            _empty_cuda_cache()
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"settings": {**settings, "teacher_template": templates.teacher}, "zoom_gap": summaries}
+    write_text_atomic(args.out / "zoom_gap.json", json.dumps(report, indent=2, default=str) + "\n")
+    table = zoom_gap_table(summaries)
+    write_text_atomic(args.out / "zoom_gap.md", "# Zooming gap\n\n" + table + "\n")
+    print(table)
+    print(f"zoom gap: {args.out / 'zoom_gap.json'}, {args.out / 'zoom_gap.md'}")
+    return 0
 
 
 def _empty_cuda_cache() -> None:

@@ -42,7 +42,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="override a train field (dotted key, YAML value), e.g. --set micro_batch_size=1",
+        help="override a recipe field by its path in the recipe (YAML value), e.g. --set "
+        "train.micro_batch_size=1; the train. prefix may be left out",
     )
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")
 

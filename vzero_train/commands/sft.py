@@ -7,8 +7,9 @@ teacher template (a teacher that reads the crop). Checkpoints have the trainer's
 `vzero-train eval --model OUTPUT_DIR/checkpoints/step_N/model` evaluates them; a rerun resumes.
 
 examples:
-  vzero-train sft recipes/sandbox.yaml --store runs/world/student_store --output-dir runs/student
-  vzero-train sft recipe.yaml --steps 200 --set optim.lr=1e-3 --set inputs=full_and_positive
+  vzero-train sft sandbox --store runs/world/student_store --output-dir runs/student
+  vzero-train sft recipe.yaml --steps 200 --set sft.optim.lr=1e-3 --set sft.inputs=full_and_positive
+  vzero-train sft sandbox --store runs/world/student_store --print-config
 """
 
 from __future__ import annotations
@@ -26,14 +27,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vzero_core.cli_support import CommandError
-    from vzero_train.commands.train import recipe_overrides
-    from vzero_train.config import RecipeError
-    from vzero_train.sft_config import load_sft_config
+    from vzero_core.recipes import resolve_recipe
+    from vzero_train.commands.train import check_run_inputs, load_config
+    from vzero_train.trackers import TrackerError
 
-    try:
-        config = load_sft_config(args.recipe, recipe_overrides(args))
-    except RecipeError as exc:
-        raise CommandError(str(exc)) from None
+    config = load_config(args, "sft")
+    if config is None:  # --print-config
+        return 0
+    check_run_inputs(
+        resolve_recipe(args.recipe).name, "sft", config.store, {"model": config.model}, config.report_to
+    )
+    if args.dry_run:
+        print(
+            f"checked: recipe, store {config.store}, model {config.model}\n"
+            f"would train to step {args.steps or config.steps} in {config.output_dir}; nothing was run"
+        )
+        return 0
 
     from vzero_train.sft import train_sft
 
@@ -44,11 +53,12 @@ def run(args: argparse.Namespace) -> int:
             resume=not args.no_resume,
             progress=not getattr(args, "no_progress", False),
         )
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, TrackerError) as exc:
         raise CommandError(str(exc)) from exc
     last = result.history[-1]["loss/sft"] if result.history else float("nan")
     print(
         f"trained {result.step} SFT steps (last loss {last:.4f}); checkpoint {result.checkpoint}; "
         f"metrics {result.output_dir / 'metrics.jsonl'}"
     )
+    print(result.times.format())
     return 0

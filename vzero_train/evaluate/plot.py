@@ -16,6 +16,13 @@ class PlotUnavailableError(RuntimeError):
     """matplotlib is not installed."""
 
 
+def integer_ticks(axis: Any) -> None:
+    """Ticks only at whole numbers on ``axis`` (training steps: no 2.5)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot_accuracy_vs_step(report: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
     """Draw the report's checkpoints as accuracy (%) against step into a PNG at ``path``."""
     try:
@@ -56,7 +63,9 @@ def plot_accuracy_vs_step(report: Mapping[str, Any], path: str | os.PathLike[str
         avg = [(x, c["average"]) for x, c in zip(xs, checkpoints, strict=True) if c["average"] is not None]
         if avg:
             ax.plot([x for x, _ in avg], [100 * a for _, a in avg], "k--", marker="s", label="average")
-    if not by_step:
+    if by_step:
+        integer_ticks(ax.xaxis)
+    else:
         ax.set_xticks(xs, [c["label"] for c in checkpoints], rotation=30, ha="right")
     ax.set_xlabel("training step" if by_step else "checkpoint")
     ax.set_ylabel("accuracy % (95% Wilson CI)")

@@ -104,13 +104,19 @@ def with_common_average(checkpoints: Sequence[Mapping[str, Any]]) -> tuple[list[
     return out, common
 
 
+def by_step(checkpoints: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Checkpoints in training order: by step, those without a known step after them in the order
+    given (so merged runs read top to bottom as training went, whatever the argument order)."""
+    return sorted(checkpoints, key=lambda c: (c["step"] is None, c["step"] or 0))
+
+
 def build_report(
     checkpoints: Sequence[dict[str, Any]],
     *,
     settings: Mapping[str, Any],
     benchmarks: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
-    checkpoints, common = with_common_average(checkpoints)
+    checkpoints, common = with_common_average(by_step(checkpoints))
     return {
         "format_version": FORMAT_VERSION,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

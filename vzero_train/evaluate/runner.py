@@ -108,10 +108,12 @@ def generate_responses(
     *,
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
 ) -> list[str]:
-    """Greedy responses to ``prompts``, one full image each, in one batched ``generate``."""
+    """Greedy responses to ``prompts`` in one batched ``generate``; each prompt has one image, or a
+    list of images in the order of its template's image tags (the full image, then a crop)."""
     import torch
 
-    batch = encode_prompts(vlm.processor, prompts, [[img] for img in images], nested_images=vlm.nested_images)
+    lists = [list(img) if isinstance(img, (list, tuple)) else [img] for img in images]
+    batch = encode_prompts(vlm.processor, prompts, lists, nested_images=vlm.nested_images)
     model = vlm.model
     dtype = next(model.parameters()).dtype
     inputs = {

@@ -1,7 +1,7 @@
 """How many processes a run has and what FSDP shards, from the accelerate config its recipe names.
 
-A recipe's header says how to launch it (``accelerate launch --config_file F -m vzero_train.cli
-train NAME``, or ``--num_processes N``). The config file is accelerate's own YAML
+A recipe's header says how to launch it (``vzero-train launch NAME --accelerate-config F``, or
+``--num-processes N``). The config file is accelerate's own YAML
 (``distributed_type``, ``num_processes``, ``fsdp_config``); its ``fsdp_config`` says what is
 divided over the processes:
 
@@ -18,7 +18,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from vzero_core.recipes import ACCELERATE_DIR, shipped_accelerate_configs
+from vzero_core.recipes import resolve_accelerate_config
 
 # FSDP1 sharding strategies by name and by accelerate's legacy numbers
 _STRATEGIES = {
@@ -52,35 +52,34 @@ class Parallelism:
         return f"{count}{kind}; from {self.source}"
 
 
+# the launch options a recipe header may carry: vzero-train launch's and accelerate launch's spelling
+_HEADER_OPTIONS = {
+    "--accelerate-config": "config_file",
+    "--config_file": "config_file",
+    "--num-processes": "num_processes",
+    "--num_processes": "num_processes",
+}
+_LAUNCHERS = ("vzero-train launch", "accelerate launch")
+
+
 def launch_options(recipe: Path) -> dict[str, str]:
-    """``--config_file`` and ``--num_processes`` of the ``accelerate launch`` command in the recipe's
-    header comment (empty when the header launches no accelerate command)."""
+    """``config_file`` and ``num_processes`` of the launch command in the recipe's header comment
+    (``vzero-train launch NAME --accelerate-config F --num-processes N``, or accelerate's own
+    ``accelerate launch --config_file F --num_processes N``); empty when it launches nothing."""
     for line in recipe.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
         text = line.removeprefix("#").strip()
-        if "accelerate launch" not in text:
+        launcher = next((name for name in _LAUNCHERS if name in text), None)
+        if launcher is None:
             continue
-        words = shlex.split(text[text.index("accelerate launch") :])
-        out = {}
-        for i, word in enumerate(words[:-1]):
-            if word in ("--config_file", "--num_processes"):
-                out[word.removeprefix("--")] = words[i + 1]
-        return out
+        words = shlex.split(text[text.index(launcher) :])
+        return {
+            _HEADER_OPTIONS[word]: words[i + 1]
+            for i, word in enumerate(words[:-1])
+            if word in _HEADER_OPTIONS
+        }
     return {}
-
-
-def find_accelerate_config(name: str, recipe: Path | None = None) -> Path:
-    """``name`` as a path, else next to the recipe, else the one shipped with vzero of that file name."""
-    candidates = [Path(name)]
-    if recipe is not None:
-        candidates.append(recipe.parent / name)
-    candidates.append(ACCELERATE_DIR / Path(name).name)
-    for path in candidates:
-        if path.is_file():
-            return path
-    shipped = ", ".join(p.name for p in shipped_accelerate_configs().values())
-    raise FileNotFoundError(f"{name}: no such accelerate config file (shipped with vzero: {shipped})")
 
 
 def read_accelerate_config(path: Path, num_processes: int | None = None) -> Parallelism:
@@ -127,7 +126,7 @@ def plan_parallelism(
         int(header["num_processes"]) if re.fullmatch(r"\d+", header.get("num_processes", "")) else None
     )
     if name:
-        return read_accelerate_config(find_accelerate_config(name, recipe), count)
+        return read_accelerate_config(resolve_accelerate_config(name, recipe), count)
     source = (
         "--num-processes"
         if num_processes

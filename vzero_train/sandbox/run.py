@@ -2,11 +2,13 @@
 
 Every stage leaves its result on disk and is skipped when rerun (SFT and OPD runs resume from their
 newest checkpoints, evaluations with a ``results.json`` are kept), so an interrupted sandbox picks up
-where it stopped. Progress is printed per stage and arm, with the time each took.
+where it stopped. Each stage says what it does when it starts, long stages print progress (a line
+every 10 s when not on a terminal), and the report ends with the time each stage took.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -16,11 +18,14 @@ from typing import Any
 
 import yaml
 
-from vzero_train.sandbox.arms import BASE, arm, opd_records
+from vzero_core.stage_times import StageTimes
+from vzero_train.sandbox.arms import BASE, PLAIN, arm, opd_records
 from vzero_train.sandbox.config import SandboxConfig, Sizes, load_sandbox_config
 from vzero_train.sandbox.world import build_world
 
 TEACHER_VIEWS_FILE = "teacher_views.json"
+# The localisation-free rule each world is measured against (vzero_data.synth.shortcut).
+SHORTCUT_RULES = {"shared_colour": "rarest", "big_small": "commonest"}
 
 
 def load_recipe(path: Path) -> tuple[dict[str, Any], SandboxConfig]:
@@ -39,12 +44,19 @@ def stored_strategies(store: Path, config_hash: str) -> list[str]:
     return table.column(0).to_pylist()
 
 
-def store_source(store: Path, strategies: list[str] | None, config_hash: str, limit: int | None = None):
+def store_source(
+    store: Path,
+    strategies: list[str] | None,
+    config_hash: str,
+    limit: int | None = None,
+    *,
+    require_all: bool = True,
+):
     from vzero_data.store import open_store
 
     def records():
         return open_store(store).iter_training_records(
-            strategies=strategies or [], config_hash=config_hash, limit=limit, require_all=True
+            strategies=strategies or [], config_hash=config_hash, limit=limit, require_all=require_all
         )
 
     return records
@@ -77,7 +89,7 @@ def run_sft(
         },
     )
     t0 = time.perf_counter()
-    result = train_sft(config, progress=False)
+    result = train_sft(config, progress=True)
     done = f"last loss {result.history[-1]['loss/sft']:.4f}" if result.history else "done earlier"
     log(f"  {role}: {result.step} SFT steps, {done}, {time.perf_counter() - t0:.0f}s")
     return final_model(out / "runs" / role)
@@ -86,6 +98,9 @@ def run_sft(
 def teacher_check(
     out: Path, teacher: Path, strategies: list[str], config_hash: str, limit: int
 ) -> dict[str, Any]:
+    """The teacher's option accuracy on the test split with the positive crop, each stored negative
+    view and no crop (kept in ``teacher_views.json``). A sample lacking a view is left out of that
+    view's count only."""
     from vzero_core.vlm.models import load_vlm
     from vzero_train.sandbox.teacher_eval import NO_CROP, POSITIVE, teacher_view_scores
 
@@ -93,8 +108,8 @@ def teacher_check(
     if path.is_file():
         return json.loads(path.read_text())
     vlm = load_vlm(teacher, device="cpu", dtype="float32")
-    records = list(store_source(out / "stores" / "test", strategies, config_hash, limit)())
-    scores = teacher_view_scores(vlm, records, [POSITIVE, *strategies, NO_CROP])
+    records = store_source(out / "stores" / "test", strategies, config_hash, limit, require_all=False)
+    scores = teacher_view_scores(vlm, records(), [POSITIVE, *strategies, NO_CROP], total=limit)
     path.write_text(json.dumps(scores, indent=2) + "\n")
     return scores
 
@@ -113,11 +128,13 @@ def run_arm(
     from vzero_train.trainer import train
 
     a = arm(name, strategies)
+    if a.sft:
+        return run_ceiling_sft(recipe, out, seed, sizes, models["student"], config_hash)
     overrides = {
+        "teacher": {"kind": "external", "path": str(models["teacher"])},
         **(a.overrides or {}),
         "student": str(models["student"]),
-        "teacher": {"kind": "external", "path": str(models["teacher"])},
-        "output_dir": str(out / "runs" / "arms" / name / f"seed{seed}"),
+        "output_dir": str(arm_dir(out, name, seed)),
         "steps": sizes.arm_steps,
         "save_every": sizes.arm_save_every,
         "seed": seed,
@@ -127,24 +144,50 @@ def run_arm(
     return train(config, records=opd_records(source, a, seed))
 
 
-def evaluate_checkpoint(out_dir: Path, model: Path, test_dir: Path, limit: int | None) -> Path:
-    """``vzero-train eval`` of one checkpoint on the test split (kept when already done)."""
+def run_ceiling_sft(recipe: Path, out: Path, seed: int, sizes: Sizes, student: Path, config_hash: str):
+    """The ``sft`` arm: labelled SFT of the base student on the OPD split, with the OPD arms' batch
+    (prompts per step), steps, learning rate and schedule: what the same scenes teach with answers."""
+    from vzero_train.config import load_train_config
+    from vzero_train.sft import train_sft
+    from vzero_train.sft_config import load_sft_config
+
+    opd = load_train_config(recipe, {"student": str(student), "teacher": {"kind": "frozen_self"}})
+    config = load_sft_config(
+        recipe,
+        {
+            "model": str(student),
+            "store": str(out / "stores" / "opd"),
+            "output_dir": str(arm_dir(out, "sft", seed)),
+            "inputs": "full",
+            "steps": sizes.arm_steps,
+            "batch_size": opd.prompts_per_step,
+            "optim": opd.optim.model_dump(),
+            "save_every": sizes.arm_save_every,
+            "keep_last": None,
+            "seed": seed,
+            "data.config_hash": config_hash,
+        },
+    )
+    return train_sft(config, progress=True)
+
+
+def arm_dir(out: Path, name: str, seed: int) -> Path:
+    return out / "runs" / "arms" / name / f"seed{seed}"
+
+
+def evaluate_checkpoint(out_dir: Path, model: Path, test_store: Path, limit: int | None) -> Path:
+    """``vzero-train eval`` of one checkpoint on the test split's store, which asks each question as
+    training does (options in the order fixed by the sample id); kept when already done."""
+    from vzero_core.progress import progress_allowed
     from vzero_train.cli import main
 
     results = out_dir / "results.json"
     if results.is_file():
         return out_dir
-    args = ["eval", "--model", str(model), "--data", str(test_dir), "--format", "synthetic", "--name", "test"]
-    args += [
-        "--out",
-        str(out_dir),
-        "--max-new-tokens",
-        "6",
-        "--batch-size",
-        "16",
-        "--no-plot",
-        "--no-progress",
-    ]
+    args = ["eval", "--model", str(model), "--data", str(test_store), "--format", "store", "--name", "test"]
+    args += ["--out", str(out_dir), "--max-new-tokens", "6", "--batch-size", "16", "--no-plot"]
+    if not progress_allowed():
+        args.append("--no-progress")
     if limit:
         args += ["--limit", str(limit)]
     code = main(args)
@@ -155,15 +198,9 @@ def evaluate_checkpoint(out_dir: Path, model: Path, test_dir: Path, limit: int |
 
 def read_outcomes(eval_dir: Path) -> dict[str, bool]:
     """Item id -> correct, from an eval folder's predictions."""
-    files = sorted((eval_dir / "predictions").glob("*/test.jsonl"))
-    if len(files) != 1:
-        raise FileNotFoundError(f"{eval_dir}: expected one predictions/*/test.jsonl, found {len(files)}")
-    out = {}
-    with open(files[0], encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            out[row["item_id"]] = bool(row["correct"])
-    return out
+    from vzero_train.sandbox.answers import read_rows
+
+    return {row["item_id"]: bool(row["correct"]) for row in read_rows(eval_dir)}
 
 
 def gate_summary(run_dir: Path) -> dict[str, float]:
@@ -194,7 +231,8 @@ def machine() -> dict[str, Any]:
 @dataclass
 class SandboxRun:
     """What the phases of one sandbox run share: where it writes, the recipe resolved with this run's
-    sizes (what ``sft`` and ``train`` read), the sizes, and what the world phase found."""
+    sizes (what ``sft`` and ``train`` read), the sizes, what the world phase found, and the time
+    each stage took."""
 
     out: Path
     recipe: Path
@@ -203,10 +241,15 @@ class SandboxRun:
     log: Callable[[str], None]
     hashes: dict[str, str] = field(default_factory=dict)
     strategies: list[str] = field(default_factory=list)
+    times: StageTimes = field(default_factory=StageTimes)
 
     @property
     def opd_arms(self) -> list[str]:
         return [a for a in self.sizes.arms if a != BASE]
+
+    def stage(self, name: str, *, show: bool = False) -> contextlib.AbstractContextManager:
+        """Time a stage; ``show``: a periodic progress line for a stage with none of its own."""
+        return self.times.stage(name, show=show)
 
 
 def prepare(
@@ -216,24 +259,45 @@ def prepare(
     doc, config = load_recipe(recipe)
     sizes = config.quick if quick else config.full
     if seeds is not None:
-        sizes = sizes.model_copy(update={"seeds": seeds})
+        sizes = sizes.model_copy(update={"seeds": seeds, "main_seeds": None})
     if arms:
-        sizes = sizes.model_copy(update={"arms": arms})
+        sizes = sizes.model_copy(
+            update={"arms": arms, "main_arms": [a for a in sizes.main_arms if a in arms]}
+        )
     out.mkdir(parents=True, exist_ok=True)
     resolved = out / "recipe.yaml"
     resolved.write_text(yaml.safe_dump(doc, sort_keys=False))
     return SandboxRun(out, resolved, config, sizes, log)
 
 
-def world_phase(run: SandboxRun) -> dict[str, Any]:
-    """Synthesize and curate every split; measure the colour-counting shortcut on the test split."""
+def shortcut(run: SandboxRun) -> dict[str, Any]:
+    """The world's localisation-free colour rule on the test split (no model)."""
     from PIL import Image
 
     from vzero_data.synth import rarest_colour_accuracy, read_manifest
 
+    rule = SHORTCUT_RULES[run.config.world.name]
+    manifest = run.out / "world" / "test" / "manifest.jsonl"
+    triples = (
+        (Image.open(manifest.parent / r["image"]).convert("RGB"), r["options"], r["answer"])
+        for r in read_manifest(manifest)
+    )
+    correct, n = rarest_colour_accuracy(triples, rule)
+    return {
+        "rule": f"{rule} option colour by pixels",
+        "accuracy": correct / n,
+        "n": n,
+        "chance": 1 / run.config.world.n_options,
+    }
+
+
+def world_phase(run: SandboxRun) -> dict[str, Any]:
+    """Synthesize and curate every split; measure the world's colour-counting shortcut on the test split."""
     sizes, out = run.sizes, run.out
     run.log(
-        f"[1/6] world: {', '.join(f'{k} {v}' for k, v in sizes.split_n.items())} scenes into {out / 'world'}"
+        f"[1/6] world ({run.config.world.name}): "
+        f"{', '.join(f'{k} {v}' for k, v in sizes.split_n.items())} scenes into {out / 'world'}, curated into "
+        f"{out / 'stores'}"
     )
     t0 = time.perf_counter()
     doc = yaml.safe_load(run.recipe.read_text(encoding="utf-8"))
@@ -242,17 +306,10 @@ def world_phase(run: SandboxRun) -> dict[str, Any]:
     run.strategies = stored_strategies(out / "stores" / "opd", run.hashes["opd"])
     for name in sizes.arms:
         arm(name, run.strategies)  # unknown arms fail before any training
-    test_manifest = out / "world" / "test" / "manifest.jsonl"
-    triples = (
-        (Image.open(test_manifest.parent / r["image"]).convert("RGB"), r["options"], r["answer"])
-        for r in read_manifest(test_manifest)
-    )
-    correct, n = rarest_colour_accuracy(triples)
-    chance = 1 / run.config.world.n_options
-    world["shortcut"] = {"rule": "rarest option colour", "accuracy": correct / n, "n": n, "chance": chance}
+    world["shortcut"] = sc = shortcut(run)
     run.log(
-        f"  splits disjoint by id and image; rarest-colour rule on test: {correct / n:.3f} "
-        f"(chance {chance:.2f}); {time.perf_counter() - t0:.0f}s"
+        f"  splits disjoint by id and image; the {sc['rule']} rule on test: {sc['accuracy']:.3f} "
+        f"(chance {sc['chance']:.2f}); {time.perf_counter() - t0:.0f}s"
     )
     return world
 
@@ -261,9 +318,11 @@ def teacher_phase(run: SandboxRun) -> tuple[Path, dict[str, Any]]:
     """SFT the teacher on full image + positive crop, then score it with each view."""
     sizes = run.sizes
     run.log(f"[2/6] teacher: SFT on full image + positive crop, {sizes.teacher_steps} steps")
-    teacher = run_sft(run.recipe, run.out, "teacher", sizes.teacher_steps, run.hashes["teacher"], run.log)
+    with run.stage("teacher SFT"):
+        teacher = run_sft(run.recipe, run.out, "teacher", sizes.teacher_steps, run.hashes["teacher"], run.log)
     run.log("[3/6] teacher check: accuracy with the positive crop, each negative view, and no crop")
-    views = teacher_check(run.out, teacher, run.strategies, run.hashes["test"], sizes.split_n["test"])
+    with run.stage("teacher check"):
+        views = teacher_check(run.out, teacher, run.strategies, run.hashes["test"], sizes.split_n["test"])
     for view, s in views.items():
         run.log(
             f"  {view:<24} accuracy {s['accuracy']:.3f}  answer log-prob {s['correct_logprob']:.3f}  (n={s['n']})"
@@ -275,91 +334,103 @@ def student_phase(run: SandboxRun) -> Path:
     """SFT the base student on full images."""
     steps = run.sizes.student_steps
     run.log(f"[4/6] base student: SFT on full images, {steps} steps")
-    return run_sft(run.recipe, run.out, "student", steps, run.hashes["student"], run.log)
+    with run.stage("student SFT"):
+        return run_sft(run.recipe, run.out, "student", steps, run.hashes["student"], run.log)
 
 
 def arms_phase(run: SandboxRun, models: dict[str, Path]) -> None:
-    """Every OPD arm for every seed, from the base student (each resumes from its checkpoints)."""
+    """Every OPD arm for each of its seeds, from the base student (each resumes from its checkpoints)."""
     sizes = run.sizes
-    run.log(
-        f"[5/6] arms: {', '.join(run.opd_arms) or 'none'} x {sizes.seeds} seed(s), {sizes.arm_steps} OPD steps each"
-    )
-    for seed in range(sizes.seeds):
-        for name in run.opd_arms:
-            t0 = time.perf_counter()
-            result = run_arm(
-                run.recipe, run.out, name, seed, sizes, models, run.strategies, run.hashes["opd"]
-            )
-            run.log(f"  {name} seed {seed}: step {result.step}, {time.perf_counter() - t0:.0f}s")
+    plan = ", ".join(f"{a} x{sizes.seeds_of(a)}" for a in run.opd_arms) or "none"
+    run.log(f"[5/6] arms (seeds): {plan}; {sizes.arm_steps} OPD steps each")
+    with run.stage("OPD arms"):
+        for seed in range(max((sizes.seeds_of(a) for a in run.opd_arms), default=0)):
+            for name in run.opd_arms:
+                if seed >= sizes.seeds_of(name):
+                    continue
+                t0 = time.perf_counter()
+                result = run_arm(
+                    run.recipe, run.out, name, seed, sizes, models, run.strategies, run.hashes["opd"]
+                )
+                run.log(f"  {name} seed {seed}: step {result.step}, {time.perf_counter() - t0:.0f}s")
 
 
 def arm_checkpoints(run: SandboxRun, name: str, seed: int, student: Path) -> list[tuple[int, Path]]:
-    """``(step, checkpoint)`` of one arm and seed; the base arm is the student itself, at step 0."""
+    """``(step, checkpoint)`` of one arm and seed, from the base student at step 0."""
     from vzero_train.checkpoint import list_checkpoints
 
-    if name == BASE:
-        return [(0, student.parent)]
-    return list_checkpoints(run.out / "runs" / "arms" / name / f"seed{seed}")
+    base = [(0, student.parent)]
+    return base if name == BASE else base + list_checkpoints(arm_dir(run.out, name, seed))
 
 
 def evaluation_phase(
     run: SandboxRun, student: Path
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[tuple[int, str], bool]]]:
-    """Every checkpoint of every arm on the test split; per arm its accuracy, accuracy by step and
-    gate statistics, and the final checkpoints' outcomes per (seed, item) for the paired tests."""
+    """Every checkpoint of every arm on the test split; per arm its accuracy, accuracy by step (with
+    CIs), answer distribution and gate statistics, and the final checkpoints' outcomes per
+    (seed, item) for the paired tests. The base student is one model: its accuracy counts each test
+    item once, and its answers pair with every seed of an arm."""
+    from vzero_train.sandbox.answers import answer_profile, read_rows
     from vzero_train.sandbox.stats import accuracy
 
-    run.log("[6/6] evaluation on the test split with vzero-train eval")
-    test_dir = run.out / "world" / "test"
+    run.log("[6/6] evaluation on the test split's store with vzero-train eval")
+    test_store = run.out / "stores" / "test"
+    max_seeds = max((run.sizes.seeds_of(a) for a in run.opd_arms), default=1)
     per_arm: dict[str, dict[str, Any]] = {}
     outcomes: dict[str, dict[tuple[int, str], bool]] = {}
-    for name in run.sizes.arms:
-        t0 = time.perf_counter()
-        by_step: dict[int, dict[tuple[int, str], bool]] = {}
-        finals: list[str] = []
-        gate: dict[str, list[float]] = {}
-        for seed in range(run.sizes.seeds):
-            ckpts = arm_checkpoints(run, name, seed, student)
-            if name != BASE:
-                for k, v in gate_summary(run.out / "runs" / "arms" / name / f"seed{seed}").items():
-                    gate.setdefault(k, []).append(v)
-            for step, ckpt in ckpts:
-                label = "base" if name == BASE else f"{name}/seed{seed}/step_{step}"
-                eval_dir = evaluate_checkpoint(run.out / "eval" / label, ckpt / "model", test_dir, None)
-                for item, ok in read_outcomes(eval_dir).items():
-                    by_step.setdefault(step, {})[(seed, item)] = ok
-            finals.append(str(ckpts[-1][1] / "model"))
-        final_step = max(by_step)
-        outcomes[name] = by_step[final_step]
-        # the base student is one model: its accuracy counts each test item once, while paired
-        # differences pair every seed of an arm with the same base answers
-        own = {k: v for k, v in outcomes[name].items() if name != BASE or k[0] == 0}
-        per_arm[name] = {
-            **accuracy(own),
-            "seeds": 1 if name == BASE else run.sizes.seeds,
-            "final_step": final_step,
-            "checkpoints": sorted(set(finals)),
-            "by_step": {str(s): accuracy(o)["accuracy"] for s, o in sorted(by_step.items())},
-            "gate": {k: sum(v) / len(v) for k, v in gate.items()},
-        }
-        a = per_arm[name]
-        run.log(
-            f"  {name:<28} accuracy {a['accuracy']:.3f} [{a['ci_low']:.3f}, {a['ci_high']:.3f}] "
-            f"n={a['n']}; {time.perf_counter() - t0:.0f}s"
-        )
+    with run.stage("evaluation"):
+        for name in run.sizes.arms:
+            t0 = time.perf_counter()
+            seeds = 1 if name == BASE else run.sizes.seeds_of(name)
+            by_step: dict[int, dict[tuple[int, str], bool]] = {}
+            finals: list[str] = []
+            final_rows: list[dict[str, Any]] = []
+            gate: dict[str, list[float]] = {}
+            for seed in range(seeds):
+                ckpts = arm_checkpoints(run, name, seed, student)
+                if name != BASE:
+                    for k, v in gate_summary(arm_dir(run.out, name, seed)).items():
+                        gate.setdefault(k, []).append(v)
+                for step, ckpt in ckpts:
+                    label = "base" if step == 0 else f"{name}/seed{seed}/step_{step}"
+                    eval_dir = evaluate_checkpoint(run.out / "eval" / label, ckpt / "model", test_store, None)
+                    for item, ok in read_outcomes(eval_dir).items():
+                        by_step.setdefault(step, {})[(seed, item)] = ok
+                    if (step, ckpt) == ckpts[-1]:
+                        final_rows += read_rows(eval_dir)
+                finals.append(str(ckpts[-1][1] / "model"))
+            final_step = max(by_step)
+            own = by_step[final_step]
+            outcomes[name] = (
+                {(s, item): ok for s in range(max_seeds) for (_, item), ok in own.items()}
+                if name == BASE
+                else own
+            )
+            per_arm[name] = {
+                **accuracy(own),
+                "seeds": seeds,
+                "final_step": final_step,
+                "checkpoints": sorted(set(finals)),
+                "by_step": {str(s): accuracy(o) for s, o in sorted(by_step.items())},
+                "gate": {k: sum(v) / len(v) for k, v in gate.items()},
+                "answers": answer_profile(final_rows),
+            }
+            a = per_arm[name]
+            flag = "  COLLAPSED: one answer for most items" if a["answers"]["collapsed"] else ""
+            run.log(
+                f"  {name:<28} accuracy {a['accuracy']:.3f} [{a['ci_low']:.3f}, {a['ci_high']:.3f}] "
+                f"n={a['n']}; {time.perf_counter() - t0:.0f}s{flag}"
+            )
     return per_arm, outcomes
 
 
 def paired_comparisons(outcomes: dict[str, dict[tuple[int, str], bool]]) -> list[dict[str, Any]]:
-    """Every pair of arms, later minus earlier, on the items (and seeds) both answered."""
+    """Every OPD arm against the base student, and every other arm against plain OPD."""
     from vzero_train.sandbox.stats import paired_difference
 
-    names = list(outcomes)
-    return [
-        {"a": b, "b": a, **paired_difference(outcomes[b], outcomes[a])}
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    ]
+    pairs = [(name, BASE) for name in outcomes if name != BASE and BASE in outcomes]
+    pairs += [(name, PLAIN) for name in outcomes if name not in (BASE, PLAIN) and PLAIN in outcomes]
+    return [{"a": a, "b": b, **paired_difference(outcomes[a], outcomes[b])} for a, b in pairs]
 
 
 def run_sandbox(
@@ -381,7 +452,8 @@ def run_sandbox(
 
     t_start = time.perf_counter()
     run = prepare(out, recipe, quick, seeds, arms, log)
-    world = world_phase(run)
+    with run.stage("world", show=True):
+        world = world_phase(run)
     teacher, views = teacher_phase(run)
     student = student_phase(run)
     arms_phase(run, {"teacher": teacher, "student": student})
@@ -390,7 +462,7 @@ def run_sandbox(
     report = {
         "command": command,
         "quick": quick,
-        "seeds": sizes.seeds,
+        "seeds": {name: (1 if name == BASE else sizes.seeds_of(name)) for name in sizes.arms},
         "arms_run": sizes.arms,
         "steps": {"teacher": sizes.teacher_steps, "student": sizes.student_steps, "arm": sizes.arm_steps},
         "world": world,
@@ -404,9 +476,11 @@ def run_sandbox(
         "student": {"checkpoint": str(student)},
         "arms": per_arm,
         "paired": paired_comparisons(outcomes),
+        "stages": run.times.seconds,
         "wall_time_s": time.perf_counter() - t_start,
         "machine": machine(),
     }
     paths = report_mod.write(report, out)
+    log(run.times.format())
     log(f"report: {paths['markdown']} ({report['wall_time_s']:.0f}s in this invocation)")
     return report

@@ -37,13 +37,21 @@ def option_logprobs(vlm: Any, prompt: str, images: list[Any], options: Sequence[
 
 
 def teacher_view_scores(
-    vlm: Any, records: Iterable[Any], views: Sequence[str], templates: PromptTemplates | None = None
+    vlm: Any,
+    records: Iterable[Any],
+    views: Sequence[str],
+    templates: PromptTemplates | None = None,
+    *,
+    total: int | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Per view: ``accuracy``, ``n`` and ``correct_logprob`` (mean log-prob of the right option)."""
+    """Per view: ``accuracy``, ``n`` and ``correct_logprob`` (mean log-prob of the right option).
+    Shows progress over the records (``total`` of them, when known)."""
+    from vzero_core.progress import progress_bar
+
     templates = templates or PromptTemplates()
     tallies = {v: {"correct": 0, "n": 0, "logprob": 0.0} for v in views}
     vlm.model.eval()
-    for record in records:
+    for record in progress_bar(records, total=total, desc="teacher check", unit="sample"):
         options = sample_options(record.eval_options, record.sample_id)
         if not options:
             raise ValueError(f"sample {record.sample_id}: the teacher check needs multiple-choice records")

@@ -1,4 +1,4 @@
-"""The sandbox's world: shared-colour scenes in five splits disjoint by seed, each curated into a store.
+"""The sandbox's world: synthetic scenes in five splits disjoint by seed, each curated into a store.
 
 Splits: ``teacher`` (the teacher's SFT), ``student`` (the base student's SFT), ``opd`` (the arms'
 on-policy data: its answers are never read), ``val`` and ``test`` (held out; every reported number
@@ -22,8 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from vzero_data.synth import MANIFEST_NAME, SharedColourKnobs, read_manifest, write_scenes
-from vzero_data.synth import SHARED_COLOUR_WORLD as WORLD_NAME
+from vzero_data.synth import MANIFEST_NAME, BigSmallKnobs, SharedColourKnobs, read_manifest, write_scenes
 from vzero_train.sandbox.config import SPLIT_NAMES, SandboxConfig
 
 SPLIT_TOKEN = "SPLIT"
@@ -34,8 +33,16 @@ class WorldError(ValueError):
     """A world folder that does not match the run's sizes, or splits that overlap."""
 
 
-def knobs(config: SandboxConfig) -> SharedColourKnobs:
+def knobs(config: SandboxConfig) -> BigSmallKnobs | SharedColourKnobs:
+    """The generator knobs of the recipe's world."""
     w = config.world
+    if w.name == "big_small":
+        return BigSmallKnobs(
+            size=w.size,
+            n_options=w.n_options,
+            target_side=tuple(w.target_side),
+            distractor_side=tuple(w.distractor_side),
+        )
     return SharedColourKnobs(
         size=w.size,
         n_options=w.n_options,
@@ -45,7 +52,9 @@ def knobs(config: SandboxConfig) -> SharedColourKnobs:
     )
 
 
-def write_split(out: Path, split: str, seed: int, n: int, world: SharedColourKnobs) -> Path:
+def write_split(
+    out: Path, split: str, seed: int, n: int, world: str, world_knobs: BigSmallKnobs | SharedColourKnobs
+) -> Path:
     """Scenes of one split under ``out/world/<split>`` (kept when already written with ``n`` scenes)."""
     folder = out / "world" / split
     manifest = folder / MANIFEST_NAME
@@ -54,7 +63,7 @@ def write_split(out: Path, split: str, seed: int, n: int, world: SharedColourKno
         if have != n:
             raise WorldError(f"{folder} holds {have} scenes, this run needs {n}: use another --out")
         return manifest
-    return write_scenes(folder, n, seed=seed, world=WORLD_NAME, knobs=world, progress=False)
+    return write_scenes(folder, n, seed=seed, world=world, knobs=world_knobs, progress=False)
 
 
 def image_digests(manifest: Path) -> dict[str, str]:
@@ -85,11 +94,17 @@ def check_disjoint(manifests: dict[str, Path]) -> dict[str, int]:
     return sizes
 
 
-def curation_recipe(doc: dict[str, Any], out: Path, split: str):
-    """The recipe's curation sections for one split (``SPLIT`` paths resolved under ``out``)."""
+SFT_SPLITS = ("teacher", "student")
+
+
+def curation_recipe(doc: dict[str, Any], out: Path, split: str, sft_negatives: list[str] | None = None):
+    """The recipe's curation sections for one split (``SPLIT`` paths resolved under ``out``); the
+    SFT splits keep only ``sft_negatives`` (their training reads the positive crop alone)."""
     from vzero_data.pipeline import recipe_from_mapping
 
     data = {k: copy.deepcopy(v) for k, v in doc.items() if k not in ("sandbox", "sft", "train")}
+    if split in SFT_SPLITS and sft_negatives:
+        data["negatives"] = [n for n in data.get("negatives", []) if n["strategy"] in sft_negatives]
     resolve = lambda p: str(out / p.replace(SPLIT_TOKEN, split))  # noqa: E731
     data["source"]["path"] = resolve(data["source"]["path"])
     for neg in data.get("negatives", []):
@@ -150,13 +165,13 @@ def build_world(
 
     world = knobs(config)
     manifests = {
-        split: write_split(out, split, config.split_seeds[split], split_n[split], world)
+        split: write_split(out, split, config.split_seeds[split], split_n[split], config.world.name, world)
         for split in SPLIT_NAMES
     }
     sizes = check_disjoint(manifests)
     curated = {}
     for split in SPLIT_NAMES:
-        recipe = curation_recipe(doc, out, split)
+        recipe = curation_recipe(doc, out, split, config.sft_split_negatives)
         current, earlier = config_hash(recipe), earlier_hash(out, split)
         if earlier is not None and earlier != current:
             log(
@@ -172,5 +187,10 @@ def build_world(
             "config_hash": outcome.summary.config_hash,
             "nothing_to_do": outcome.nothing_to_do,
         }
-    facts = {"sizes": sizes, "curation": curated, "knobs": json.loads(json.dumps(world.__dict__))}
+    facts = {
+        "name": config.world.name,
+        "sizes": sizes,
+        "curation": curated,
+        "knobs": json.loads(json.dumps(world.__dict__)),
+    }
     return facts

@@ -148,11 +148,59 @@ def test_audited_by_keeps_only_the_views_the_audit_accepted(curated_store):
     assert len(list(iter_raw_records(curated_store, None, None, require_all=False))) == 4
 
 
-def test_a_store_made_before_audits_existed_gets_the_table_on_open(curated_store):
+def test_a_store_made_before_audits_existed_reads_an_empty_audits_table(curated_store):
     (curated_store.root / SHARDS / SCHEMA_BATCH / "audits.parquet").unlink()
-    (curated_store.root / "catalog.duckdb").unlink()
+    (curated_store.root / "catalog.duckdb").unlink()  # built before the table existed
     store = open_store(curated_store.root)
-    assert (store.root / SHARDS / f"{SCHEMA_BATCH}-audits" / "audits.parquet").is_file()
     assert store.query("SELECT count(*) FROM audits").column(0)[0].as_py() == 0
-    open_store(curated_store.root)  # once
-    assert len(list((store.root / SHARDS).glob("*/audits.parquet"))) == 1
+    assert list(iter_raw_records(store, None, None, require_all=False))  # records read as before
+    with pytest.raises(StoreError, match="no audit by teacher step_5"):
+        resolve_audit(store, "step_5")
+
+
+def test_a_published_store_serves_its_audits_and_refuses_a_new_audit(curated_store):
+    """Audits travel with `vzero-data sync`: `--audited-by` readers of the URI keep what they keep
+    locally; auditing needs a local store (a published one is read-only)."""
+    import uuid
+
+    from vzero_data.audit import AuditConfig, run_audit
+    from vzero_data.store.sync import sync_store
+
+    views = views_of(curated_store)
+    sids = sorted(views)
+    with AuditWriter(curated_store.root, "run", TEACHER, "h1") as w:
+        w.add(result(sids[0], views[sids[0]], rejected=views[sids[0]]["negative"]))
+        w.add(result(sids[1], views[sids[1]]))
+    uri = f"memory://audited-{uuid.uuid4().hex[:8]}/store"
+    sync_store(curated_store, uri, progress=False)
+    published = open_store(uri)
+
+    def kept(store):
+        counts = RecordCounts()
+        records = iter_raw_records(store, None, None, require_all=False, counts=counts, audited_by="h1")
+        return {r.sample["sample_id"]: sorted(r.negative_bytes) for r in records}, counts.as_dict()
+
+    assert kept(published) == kept(curated_store)
+    assert kept(published)[0] == {sids[0]: [], sids[1]: []}
+    with pytest.raises(StoreError, match="published store is read-only"):
+        run_audit(uri, AuditConfig(teacher="runs/t/step_5"))
+
+
+@pytest.mark.parametrize("fmt", ["swift", "trl", "vision_opd"])
+def test_the_trainer_exports_write_only_what_the_audit_accepted(curated_store, tmp_path, fmt):
+    """Sample 0: its negative rejected (not written: the export needs one); 1 has no negative;
+    2: accepted; 3: not audited."""
+    import importlib
+
+    export = getattr(importlib.import_module(f"vzero_data.store.export_{fmt}"), f"export_{fmt}")
+    views = views_of(curated_store)
+    sids = sorted(views)
+    with AuditWriter(curated_store.root, "run", TEACHER, "h1") as w:
+        w.add(result(sids[0], views[sids[0]], rejected=views[sids[0]]["negative"]))
+        w.add(result(sids[2], views[sids[2]]))
+    summary = export(curated_store, tmp_path / fmt, progress=False, audited_by="h1").as_dict()
+    assert summary["written"] == 1
+    assert (summary["skipped_not_audited"], summary["audit_rejected_negatives"]) == (2, {"corner": 1})
+    with pytest.raises(StoreError, match="no audit by"):
+        export(curated_store, tmp_path / "other", progress=False, audited_by="someone-else")
+    assert not (tmp_path / "other").exists()

@@ -45,7 +45,7 @@ def test_detect_format(layouts, relpath, fmt):
         (
             "notes.txt",
             "coco",
-            "unknown benchmark format 'coco'; known: hrbench, mme_realworld, store, synthetic, vstar",
+            "unknown benchmark format 'coco'; known: hrbench, mme_realworld, mme_realworld_lite, store, synthetic, treebench, visualprobe, vstar, zoombench",
         ),
     ],
 )

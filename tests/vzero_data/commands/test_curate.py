@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -136,30 +137,36 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@pytest.mark.e2e
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
-def test_sigkill_of_the_main_process_leaves_no_workers_and_the_next_run_marks_it_interrupted(tmp_path):
+def start_run_with_workers(
+    tmp_path: Path, n: int, **popen: Any
+) -> tuple[subprocess.Popen, Path, Path, set[int]]:
+    """A curate run of ``n`` scenes with two workers, once it has published a batch and its helper
+    processes are up: ``(process, recipe, store, helper pids)``."""
     scenes = tmp_path / "scenes"
-    write_scenes(scenes, 12, size=640, seed=3, progress=False)
+    write_scenes(scenes, n, size=640, seed=3, progress=False)
     data = recipe_data(
         scenes, "store.shard_max_mb=0.000001", "execution.workers=2", "execution.samples_per_task=1"
     )
     recipe = write_recipe(tmp_path / "r.yaml", data)
     store = tmp_path / "store"
     proc = subprocess.Popen(
-        curate_cmd(recipe, store, "--no-progress"),
-        env=ENV,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        curate_cmd(recipe, store, "--no-progress"), env=ENV, stdout=subprocess.DEVNULL, **popen
     )
     deadline = time.monotonic() + 120
     helpers: set[int] = set()
     # The fork server, the resource tracker and both workers (children of the fork server).
     while (_data_batches(store) < 1 or len(helpers) < 4) and time.monotonic() < deadline:
-        assert proc.poll() is None, "the run finished before it could be killed"
+        assert proc.poll() is None, "the run finished before it could be stopped"
         helpers = _descendants(proc.pid)
         time.sleep(0.05)
     assert len(helpers) >= 4, helpers
+    return proc, recipe, store, helpers
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_sigkill_of_the_main_process_leaves_no_workers_and_the_next_run_marks_it_interrupted(tmp_path):
+    proc, recipe, store, helpers = start_run_with_workers(tmp_path, 12, stderr=subprocess.DEVNULL)
     os.kill(proc.pid, signal.SIGKILL)  # the main process only, as the OOM killer does
     proc.wait()
     deadline = time.monotonic() + 30
@@ -175,6 +182,26 @@ def test_sigkill_of_the_main_process_leaves_no_workers_and_the_next_run_marks_it
     assert resumed.returncode == 0, resumed.stderr
     statuses = sorted(open_store(store).query("SELECT status FROM runs").column("status").to_pylist())
     assert statuses == ["finished", "interrupted"]
+
+
+@pytest.mark.e2e
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc")
+def test_ctrl_c_stops_the_run_with_one_line_and_no_worker_output(tmp_path):
+    """Ctrl-C goes to the whole process group: the run, its fork server and its workers. Only the
+    run may answer it (`interrupted`, exit 130); a worker printing `Process ForkServerProcess-1:` and
+    its KeyboardInterrupt traceback is what a user saw before."""
+    proc, _, _, _ = start_run_with_workers(
+        tmp_path,
+        24,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job has
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err == "vzero-data curate: interrupted\n"
 
 
 def _scenes_with_rejects(root: Path) -> Path:
@@ -253,3 +280,41 @@ def test_launches_started_together_on_a_new_store_leave_the_store_of_one_run(sce
         "SELECT sample_id, config_hash FROM samples GROUP BY ALL HAVING count(*) > 1"
     )
     assert twice.num_rows == 0
+
+
+def test_print_config_shows_the_recipe_as_it_would_run_and_touches_nothing(scenes, tmp_path, capsys):
+    from vzero_data.cli import main
+
+    recipe = write_recipe(tmp_path / "r.yaml", recipe_data(scenes))
+    argv = ["curate", str(recipe), "--out", str(tmp_path / "store"), "--set", "execution.workers=3"]
+    assert main([*argv, "--print-config"]) == 0
+    printed = capsys.readouterr().out
+    first = printed.splitlines()[0]
+    assert first.startswith("# r.yaml as it would run (defaults filled in, --set applied); config hash ")
+    data = yaml.safe_load(printed)
+    assert data["execution"]["workers"] == 3 and data["crop"]["margin_ratio"] is not None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.yaml"]
+
+
+def test_dry_run_checks_what_curate_checks_and_writes_nothing(scenes, tmp_path, capsys):
+    from vzero_data.cli import main
+    from vzero_data.store import open_store
+
+    recipe = write_recipe(tmp_path / "r.yaml", recipe_data(scenes))
+    store = tmp_path / "store"
+    assert main(["curate", str(recipe), "--out", str(store), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert f"checked: recipe, source {scenes} ({N_ROWS} rows)" in out
+    assert f"store {store} would be created" in out and "nothing was run" in out
+    assert not store.exists()
+    open_store(store, create=True)
+    assert main(["curate", str(recipe), "--out", str(store), "--dry-run"]) == 0
+    assert f"store {store} holds 0 samples already curated under it" in capsys.readouterr().out
+    missing = write_recipe(tmp_path / "m.yaml", recipe_data(tmp_path / "nowhere"))
+    assert main(["curate", str(missing), "--out", str(store), "--dry-run"]) == 2
+    assert "m.yaml: source.path:" in capsys.readouterr().err
+    no_teacher = write_recipe(
+        tmp_path / "a.yaml", {**recipe_data(scenes), "audit": {"teacher": str(tmp_path / "no-teacher")}}
+    )
+    assert main(["curate", str(no_teacher), "--out", str(store), "--dry-run"]) == 2
+    assert "audit.teacher:" in capsys.readouterr().err

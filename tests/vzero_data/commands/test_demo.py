@@ -14,5 +14,16 @@ def test_demo_runs_end_to_end_then_resumes(tmp_path, capsys):
     assert (tmp_path / "preview" / "contact_sheet.png").stat().st_size > 0
     assert (tmp_path / "preview" / "gallery.html").is_file()
 
+    written = {p: p.stat().st_mtime_ns for p in tmp_path.glob("[sp][yr]*/**/*") if p.is_file()}
+    assert any(p.parent.name == "images" for p in written) and any(p.name == "gallery.html" for p in written)
+
     assert main(argv) == 0
-    assert "nothing to do: 3 samples already curated" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "nothing to do: 3 samples already curated" in out
+    assert "found the 3 scenes already written there" in out and "(kept; --overwrite redraws them)" in out
+    assert {p: p.stat().st_mtime_ns for p in written} == written, "a rerun replaces no scene and no preview"
+
+    other = ["demo", "--out", str(tmp_path), "--n", "2", "--workers", "0", "--no-progress"]
+    assert main(other) == 2
+    assert "holds other scenes than the demo's 2 of seed 0; pass --overwrite" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in written} == written

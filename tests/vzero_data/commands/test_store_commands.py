@@ -105,3 +105,12 @@ def test_cli_end_to_end_in_a_subprocess(tmp_path):
     out = run("ingest", "--format", "synthetic", str(tmp_path / "syn"), "--out", str(tmp_path / "store"))
     assert "ingested 2 samples" in out
     assert "samples by source: synthetic: 2" in run("stats", str(tmp_path / "store"))
+
+
+def test_query_table_shows_sql_nulls_as_null(curated, capsys):
+    capsys.readouterr()
+    assert main(["query", str(curated), "DESCRIBE samples"]) == 0
+    table = capsys.readouterr().out
+    assert "NaN" not in table and "NULL" in table
+    assert main(["query", str(curated), "SELECT 1::INTEGER AS n, NULL::INTEGER AS m"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split() == ["1", "NULL"], "an integer stays an integer"

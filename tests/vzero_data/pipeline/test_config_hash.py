@@ -106,11 +106,14 @@ def _changed(path: str, ann: typing.Any, default: typing.Any) -> Recipe:
 
 LEAVES = _leaves(Recipe)
 OUTPUT_FIELDS = [leaf for leaf in LEAVES if not _is_execution_only(leaf[0])]
-# pool and synthesize take folders or adapter-bound values a generated change cannot make valid.
+# pool, synthesize and benchmark_overlap.against take folders or adapter-bound values a generated change cannot make valid.
 EXECUTION_FIELDS = [
     leaf
     for leaf in LEAVES
-    if _is_execution_only(leaf[0]) and "pool" not in leaf[0] and "synthesize" not in leaf[0]
+    if _is_execution_only(leaf[0])
+    and "pool" not in leaf[0]
+    and "synthesize" not in leaf[0]
+    and "against" not in leaf[0]
 ]
 
 
@@ -126,6 +129,7 @@ REVIEWED_EXECUTION_ONLY = {
     "negatives[].pool": "where the pool is: hashed by its content instead",
     "source.synthesize": "how missing scenes are made: the rows follow from the scenes' content",
     "train": "read by vzero-train only",
+    "checks.benchmark_overlap.against": "where the benchmarks are: hashed by their content instead",
     "audit": "the evidence audit: its own table under its own hash (its rejects are extra rows)",
 }
 

@@ -129,7 +129,7 @@ def test_unparseable_files(tmp_path, text, message):
 
 
 def test_missing_file_is_named(tmp_path):
-    with pytest.raises(RecipeError, match="nope.yaml: cannot read recipe"):
+    with pytest.raises(RecipeError, match="nope.yaml: no such recipe file"):
         load_recipe(tmp_path / "nope.yaml")
 
 
@@ -155,3 +155,8 @@ def test_every_shipped_recipe_exists():
 def test_synthesize_is_for_synthetic_sources(tmp_path, source, message):
     with pytest.raises(RecipeError, match=message):
         load_recipe(write(tmp_path, {**GOOD, "source": source}))
+
+
+def test_a_shipped_recipe_loads_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert load_recipe("demo", ["execution.workers=3"]).execution.workers == 3

@@ -248,3 +248,30 @@ def test_the_source_location_is_not_part_of_the_hash(tmp_path, monkeypatch):
         "SELECT sample_id FROM rejects WHERE reason = 'malformed_row'"
     )
     assert keys.column("sample_id").to_pylist() == ["manifest.jsonl:11"]
+
+
+def test_images_under_a_remote_root_curate_to_the_same_rows(make_recipe, scenes, tmp_path):
+    """The source's images copied to object storage (fsspec's memory:// here) and read through
+    ``source.image_root``: the same samples and views as from the folder, keyed by content; the
+    missing image is an ``image_unreachable`` reject instead of ``image_missing``."""
+    import uuid
+
+    import fsspec
+
+    root = f"memory://pool-{uuid.uuid4().hex[:8]}"
+    memory = fsspec.filesystem("memory")
+    for image in (scenes / "images").iterdir():
+        memory.pipe_file(f"{root.removeprefix('memory:/')}/images/{image.name}", image.read_bytes())
+    cache = f"execution.fetch.cache_dir={tmp_path / 'cache'}"
+    remote = curate(make_recipe(f"source.image_root={root}", cache), tmp_path / "remote")
+    local = curate(make_recipe(), tmp_path / "local")
+    assert remote.summary.config_hash == local.summary.config_hash  # where images live is not hashed
+    assert remote.summary.rejected == Counter(
+        {("ingest", "image_unreachable"): 1, ("grounding", "no_box"): 1}
+    )
+    a, b = snapshot(tmp_path / "remote"), snapshot(tmp_path / "local")
+    for table in ("images", "regions", "views"):
+        assert a[table] == b[table]
+    assert [r["sample_id"] for r in a["samples"]] == [r["sample_id"] for r in b["samples"]]
+    (unreachable,) = [r for r in a["rejects"] if r["reason"] == "image_unreachable"]
+    assert f"cannot fetch {root}/images/nope.png: not found (1 attempt)" in unreachable["detail"]

@@ -2,7 +2,18 @@ import pytest
 
 from vzero_data.sources import SOURCES, SourceError, get_source
 
-EXPECTED = {"jsonl", "csv", "hf", "vstar", "visual_cot", "treebench", "coco", "synthetic"}
+EXPECTED = {
+    "jsonl",
+    "csv",
+    "hf",
+    "vstar",
+    "visual_cot",
+    "treebench",
+    "coco",
+    "synthetic",
+    "vision_opd",
+    "zwz",
+}
 
 
 def test_every_format_is_registered_with_a_description():

@@ -49,3 +49,25 @@ def test_catalog_is_read_only_for_queries(curated_store):
 
     with pytest.raises(duckdb.Error):
         curated_store.query("CREATE TABLE evil AS SELECT 1")
+
+
+def test_a_table_newer_than_the_store_reads_empty_until_its_first_batch(tmp_path):
+    """A store made before the ``fingerprints`` table existed has no file of it: its view is empty
+    with the table's columns, and a catalog built then is not trusted once a batch holds the table."""
+    import pyarrow as pa
+
+    from vzero_data.store import open_store
+    from vzero_data.store.layout import write_batch
+    from vzero_data.store.schema import FINGERPRINTS
+
+    store = open_store(tmp_path / "s", create=True)
+    for path in (tmp_path / "s" / "shards").glob("*/fingerprints.parquet"):
+        path.unlink()
+    store.rebuild_catalog()
+    empty = store.query("SELECT * FROM fingerprints")
+    assert empty.num_rows == 0 and empty.column_names == FINGERPRINTS.names
+    row = {name: None for name in FINGERPRINTS.names} | {"subject": "image", "subject_id": "abc", "phash": 7}
+    write_batch(store.root, {"fingerprints": pa.Table.from_pylist([row], schema=FINGERPRINTS)})
+    assert store.query("SELECT subject_id, phash FROM fingerprints").to_pylist() == [
+        {"subject_id": "abc", "phash": 7}
+    ]

@@ -11,7 +11,7 @@ from vzero_data.pipeline import recipe_from_mapping
 from vzero_data.pipeline.runner import curate
 from vzero_data.store import compact as compact_module
 from vzero_data.store import open_store
-from vzero_data.store.compact import LOCK_FILE, _exclusive, plan_groups
+from vzero_data.store.compact import LOCK_FILE, compaction_lock, plan_groups
 from vzero_data.store.layout import SCHEMA_BATCH, STAGING, StoreError
 from vzero_data.store.records import iter_raw_records
 
@@ -109,7 +109,7 @@ def test_a_compaction_killed_before_publishing_changes_nothing(resumed_store, mo
 
 
 def test_one_compaction_at_a_time(resumed_store):
-    with _exclusive(resumed_store.root), pytest.raises(StoreError, match="another compaction is running"):
+    with compaction_lock(resumed_store.root), pytest.raises(StoreError, match="another compaction or sync"):
         resumed_store.compact()
     assert (resumed_store.root / LOCK_FILE).exists()
 

@@ -181,3 +181,21 @@ def test_verl_only_flags_are_refused_for_hf(curated_store, tmp_path, capsys):
         ]
     )
     assert code != 0 and "--options-in-prompt applies to --format verl only" in capsys.readouterr().err
+
+
+def test_several_negatives_default_to_the_one_training_uses(ingested_store, tmp_path):
+    """A demo-style store holds every strategy: like training, the export takes downsampled_distractor."""
+    from vzero_data.store.export_hf import export_hf
+
+    curate(ingested_store, extra_negative="downsampled_distractor")
+    verl = export_verl(ingested_store, tmp_path / "t.parquet", progress=False)
+    hf = export_hf(ingested_store, tmp_path / "hf", progress=False)
+    assert verl.negative_strategy == hf.negative_strategy == "downsampled_distractor"
+    assert verl.written == hf.written == 4
+
+
+@pytest.mark.parametrize("out, written", [("t.parquet", "t.parquet"), ("verl", "verl/train.parquet")])
+def test_verl_out_is_a_parquet_file_or_a_folder(curated_store, tmp_path, out, written):
+    summary = export_verl(curated_store, tmp_path / out, progress=False)
+    assert summary.out == str(tmp_path / written)
+    assert pq.read_table(tmp_path / written).num_rows == summary.written > 0

@@ -43,3 +43,19 @@ def test_stats_sizes_come_from_parquet_footers_not_blobs(curated_store, monkeypa
     assert views <= totals["view_bytes"] <= views * 1.02 + 4096
     assert not [q for q in sql if "bytes" in q], "stats must never read an image or view blob"
     assert f"({totals['image_bytes'] / 1e6:.1f} MB)" in format_stats(store_stats(curated_store))
+
+
+def test_boxes_from_the_data_set_show_their_grounder_alone(ingested_store):
+    """The annotated grounder has no model: "annotated", not "annotated (?)"."""
+    with ingested_store.writer("r", "c") as w:
+        for i, model in enumerate([None, None, "IDEA-Research/grounding-dino-tiny"]):
+            grounder = "annotated" if model is None else "grounding_dino"
+            region = {"rank": 0, "box": [0.0, 0.0, 4.0, 4.0], "score": 1.0, "phrase": "x"}
+            w.add_region(
+                f"s{i}", {**region, "grounder": grounder, "model": model, "params": {}, "selected": True}
+            )
+            w.commit_sample(f"s{i}")
+    assert store_stats(ingested_store)["regions_by_grounder"] == {
+        "annotated": 2,
+        "grounding_dino (IDEA-Research/grounding-dino-tiny)": 1,
+    }

@@ -69,6 +69,8 @@ def test_eval_end_to_end_on_synthetic_scenes(tmp_path):
         assert ckpt["average"] == overall["accuracy"]
         assert f"| {ckpt['label']} | {ckpt['step']} | {100 * overall['accuracy']:.1f} [" in markdown
     assert "| checkpoint | step | synth | average |" in proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("time per stage: load models ") and "answer synth " in last, last
 
 
 @pytest.mark.parametrize(

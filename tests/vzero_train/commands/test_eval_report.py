@@ -44,7 +44,7 @@ def test_eval_report_merges_runs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| checkpoint-20 | 20 | 75.0 [" in out and "| checkpoint-0 | 0 | 25.0 [" in out
     merged = json.loads((tmp_path / "all" / "results.json").read_text())
-    assert [c["step"] for c in merged["checkpoints"]] == [20, 0]
+    assert [c["step"] for c in merged["checkpoints"]] == [0, 20], "rows follow training, not argument order"
     assert (tmp_path / "all" / "accuracy_vs_step.png").is_file() and (
         tmp_path / "all" / "report.md"
     ).is_file()

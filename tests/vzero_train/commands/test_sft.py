@@ -2,20 +2,14 @@ import json
 
 import pytest
 
-from tests.store_builder import curate
-from vzero_data.ingest import ingest
-from vzero_data.store import open_store
-from vzero_data.synth import write_scenes
+from tests.store_builder import synthetic_store
 from vzero_train.cli import main
 from vzero_train.metrics import read_metrics
 
 
 @pytest.mark.e2e
-def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
-    write_scenes(tmp_path / "synth", 3, size=192, seed=3, progress=False)
-    store = open_store(tmp_path / "store", create=True)
-    ingest(str(tmp_path / "synth"), "synthetic", store, progress=False)
-    curate(store, positive_margin=0.5)
+def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm, capsys):
+    synthetic_store(tmp_path, 3)
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(
         f"store: {tmp_path / 'store'}\n"
@@ -27,7 +21,8 @@ def test_sft_trains_on_a_curated_store(tmp_path, tiny_vlm):
         "  steps: 2\n"
         "  device: cpu\n"
     )
-    assert main(["sft", str(recipe), "--no-progress", "--set", "optim.lr=1e-3"]) == 0
+    assert main(["sft", str(recipe), "--no-progress", "--set", "sft.optim.lr=1e-3"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].startswith("time per stage: load model ")
     assert [r["step"] for r in read_metrics(tmp_path / "run")] == [2]
     model = tmp_path / "run" / "checkpoints" / "step_2" / "model"
     state = json.loads((model.parent / "trainer_state.json").read_text())

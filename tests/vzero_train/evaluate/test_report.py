@@ -184,3 +184,11 @@ def test_markdown_names_the_protocol_and_shows_the_cycle_score():
     text = render_markdown(report)
     assert "Protocol: HR-Bench TSV." in text
     assert "Cycle score" in text and "over 2 base questions" in text and ": 75.0." in text
+
+
+def test_merged_rows_follow_training_steps_whatever_the_argument_order():
+    runs = [_report(steps=(60,)), _report(steps=(None,)), _report(steps=(20,)), _report(steps=(40,))]
+    merged = merge_reports(runs)
+    assert [c["step"] for c in merged["checkpoints"]] == [20, 40, 60, None]
+    rows = comparison_table(merged).splitlines()[2:]
+    assert [row.split(" | ")[1] for row in rows] == ["20", "40", "60", ""]

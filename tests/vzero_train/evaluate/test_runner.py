@@ -114,3 +114,26 @@ def test_families_taking_nested_image_lists(tmp_path):
     items = [EvalItem(f"q{i}", "b", "What colour?", "A", _blank, ("red", "blue")) for i in range(3)]
     result = evaluate_model(vlm, items, batch_size=2, max_new_tokens=3, progress=False)
     assert [r.item_id for r in result.results] == ["q0", "q1", "q2"]
+
+
+def test_the_last_progress_line_shows_the_final_score(tiny_vlm, monkeypatch):
+    """Off a terminal the last line `vzero-train eval` leaves is the result's, not the first batch's."""
+    import io
+
+    from vzero_core.progress import PlainProgress
+
+    class LogFile(io.StringIO):
+        def isatty(self):
+            return False
+
+    batches = iter([["A", "A"], ["no idea", "B"]])  # the first batch all right, then worse
+    monkeypatch.setattr("vzero_train.evaluate.runner.generate_responses", lambda *a, **k: next(batches))
+    monkeypatch.setattr(PlainProgress, "interval", 0.0)
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    log = LogFile()
+    monkeypatch.setattr("sys.stderr", log)
+    items = [EvalItem(f"q{i}", "b", "Q?", "A", _blank, ("x", "y")) for i in range(4)]
+    result = evaluate_model(tiny_vlm, items, batch_size=2, name="b", progress=True)
+    summary = result.summary().overall
+    assert (summary.correct, summary.unparseable) == (2, 1)
+    assert log.getvalue().splitlines()[-1].endswith("acc=0.500, unparsed=1")

@@ -118,5 +118,5 @@ def test_bad_configs_name_the_file_and_field(tmp_path, text, message):
 
 
 def test_a_missing_config_file_lists_the_shipped_ones():
-    with pytest.raises(FileNotFoundError, match="shipped with vzero: fsdp_8gpu.yaml"):
+    with pytest.raises(FileNotFoundError, match="no such accelerate config file.*; shipped: fsdp_8gpu"):
         plan_parallelism(resolve_recipe("demo"), config_file="nope.yaml")

@@ -49,6 +49,31 @@ def labelled(n=4):
             ("downsampled_distractor",),
         ),
         ("random_crop", {"gate.enabled": True, "data.negative": RANDOM_WINDOW}, ("random_positive",)),
+        (
+            "self_frozen",
+            {"gate.enabled": False, "data.negative": "distractor", "teacher": {"kind": "frozen_self"}},
+            ("distractor",),
+        ),
+        (
+            "self_ema",
+            {"gate.enabled": False, "data.negative": "distractor", "teacher": {"kind": "ema", "decay": 0.95}},
+            ("distractor",),
+        ),
+        ("degraded_student", {"gate.enabled": False, "data.negative": "distractor"}, ("distractor",)),
+        ("sft", {}, ()),
+        (
+            "paper_k1",
+            {
+                "gate.enabled": True,
+                "data.negative": "distractor",
+                "loss.estimator": "k1",
+                "rollout.group_size": 4,
+                "num_mini_batches": 2,
+                "optim.warmup_steps": 0,
+                "optim.schedule": "constant",
+            },
+            ("distractor",),
+        ),
     ],
 )
 def test_arms_are_variants_of_the_train_section(name, overrides, strategies):
@@ -58,7 +83,9 @@ def test_arms_are_variants_of_the_train_section(name, overrides, strategies):
 
 def test_an_unknown_arm_lists_the_known_ones():
     with pytest.raises(
-        ValueError, match="unknown arm 'gate_masked'; known: base, plain, random_crop, gate_distractor"
+        ValueError,
+        match="unknown arm 'gate_masked'; known: base, sft, plain, paper_k1, random_crop, self_frozen, "
+        "self_ema, degraded_student, gate_distractor",
     ):
         arm("gate_masked", STRATEGIES)
 
@@ -86,13 +113,27 @@ def test_the_random_crop_arm_uses_random_windows_as_both_views():
     assert window.tobytes() == again.tobytes()  # seeded by (seed, sample id)
 
 
+def test_the_degraded_student_arm_shows_the_student_a_blurred_image_and_the_teacher_the_clean_one():
+    from vzero_train.data import to_prompt_item
+
+    record = labelled(1)[0]
+    opd = to_opd_record(record, arm("degraded_student", STRATEGIES), seed=0)
+    item = to_prompt_item(opd, 0, negative="distractor", requested=None, seed=0)
+    assert item.image is record.image and item.student_image.size == record.image.size
+    assert item.student_image.tobytes() != record.image.tobytes()
+    plain = to_prompt_item(
+        to_opd_record(record, arm("plain", STRATEGIES), 0), 0, negative="distractor", requested=None, seed=0
+    )
+    assert plain.student_image is plain.image
+
+
 def _weights(result):
     from safetensors.torch import load_file
 
     return load_file(str(result.checkpoint / "model" / "model.safetensors"))
 
 
-@pytest.mark.parametrize("name", ["plain", "gate_downsampled_distractor", "random_crop"])
+@pytest.mark.parametrize("name", ["plain", "gate_downsampled_distractor", "random_crop", "degraded_student"])
 def test_no_opd_arm_reads_an_answer(tmp_path, train_config, name):
     """Blanking every answer (and the answer's option would change the question) leaves training
     bit-identical: the arm's records never carry the answer to the trainer."""

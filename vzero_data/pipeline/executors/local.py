@@ -45,14 +45,50 @@ def _pool_context(preload: tuple[str, ...] = ()) -> multiprocessing.context.Base
     return ctx
 
 
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ctrl-C (SIGINT) ignored in this process while it starts helper processes, which keep that
+    for good (an ignored signal survives exec): Ctrl-C then reaches the run alone, which stops its
+    workers itself, and no helper prints a traceback or a stray ``Process ForkServerProcess-1:``."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """A Ctrl-C arriving in the block is held until its end: a worker process is never left half
+    started (forked, not yet registered with its pool) when the run stops."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def start_fork_server(preload: tuple[str, ...]) -> None:
     """Start the fork server now (where there is one), so that it imports ``preload`` while this
-    process does its own set-up; worker pools made later fork their workers from it."""
+    process does its own set-up; worker pools made later fork their workers from it. It and the
+    workers it forks ignore Ctrl-C (:func:`_interrupts_ignored`)."""
     ctx = _pool_context(preload)
     if ctx.get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
-        forkserver.ensure_running()
+        with _interrupts_ignored():
+            forkserver.ensure_running()
 
 
 def _exit_when_parent_dies(alive: Any) -> None:
@@ -69,9 +105,12 @@ def _exit_when_parent_dies(alive: Any) -> None:
 
 
 def _worker_init(alive: Any, initializer: Callable[..., Any] | None, initargs: tuple) -> None:
-    """Every pool worker's initializer: watch the parent, die with the fork server, then the user's."""
+    """Every pool worker's initializer: ignore Ctrl-C (the run stops its workers), watch the parent,
+    die with the fork server, then the user's."""
+    import signal
     import threading
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_when_parent_dies, args=(alive,), daemon=True).start()
     _die_with_parent_process()
     if initializer is not None:
@@ -125,6 +164,7 @@ class LocalExecutor:
 
     def __enter__(self) -> LocalExecutor:
         if self.workers > 0:
+            start_fork_server(self.preload)
             ctx = _pool_context(self.preload)
             # Only this process holds the send end: workers read EOF the moment it dies.
             alive_recv, self._alive_send = ctx.Pipe(duplex=False)
@@ -140,8 +180,12 @@ class LocalExecutor:
 
     def __exit__(self, *exc_info: object) -> None:
         if self._pool is not None:
-            # On an error or interrupt do not wait for queued chunks: their results would be discarded.
-            self._pool.shutdown(wait=exc_info[0] is None, cancel_futures=True)
+            if exc_info[0] is not None:
+                # An error or Ctrl-C: no chunk's result is wanted. Stop the workers (SIGTERM: no
+                # traceback, even from one still starting up) before the pool's queues go away.
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._alive_send.close()
 
@@ -154,7 +198,8 @@ class LocalExecutor:
             return
         pending: deque[Future] = deque()
         for chunk in chunks:
-            pending.append(self._pool.submit(fn, chunk))
+            with _interrupts_deferred():  # a submit may start a worker process
+                pending.append(self._pool.submit(fn, chunk))
             while len(pending) >= self.max_in_flight:
                 yield from pending.popleft().result()
         while pending:

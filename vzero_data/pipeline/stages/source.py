@@ -27,11 +27,13 @@ class SkipIds:
 
 def source_options(recipe: Recipe) -> Any:
     """The adapter options the recipe's ``source`` section gives."""
+    from vzero_core.uris import is_uri
     from vzero_data.sources import SourceOptions
 
     cfg = recipe.source
+    root = cfg.image_root
     return SourceOptions(
-        image_root=Path(cfg.image_root) if cfg.image_root else None,
+        image_root=(root if is_uri(root) else Path(root)) if root else None,
         split=cfg.split,
         max_pixels=cfg.max_pixels,
         field_map=dict(cfg.field_map),
@@ -56,11 +58,17 @@ def build_source_items(recipe: Recipe, raw: Iterable[Any], skip: SkipIds | None 
 
     Only image headers are read here (size, format, pixel limit): each image is decoded once, by the
     view worker that needs its pixels, which also rejects corrupt data (:func:`decode_source`).
+    Remote images are fetched here, ahead of the stream, as ``execution.fetch`` says.
     """
     from vzero_data.sources import build_items, get_source
     from vzero_data.sources.base import default_root
 
     root = default_root(recipe.source.path, source_options(recipe), get_source(recipe.source.adapter))
     return build_items(
-        raw, root, max_pixels=recipe.source.max_pixels, skip_ids=skip or frozenset(), decode=False
+        raw,
+        root,
+        max_pixels=recipe.source.max_pixels,
+        skip_ids=skip or frozenset(),
+        decode=False,
+        fetch=recipe.execution.fetch,
     )

@@ -65,6 +65,13 @@ def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
     failure = view_failure(positive, checks)
     if failure is not None:
         return rejected(sample, "checks", failure[0], f"positive: {failure[1]}", regions=item.regions)
+    prints = sample_fingerprints(image, positive)
+    flags: list[Reject] = []
+    overlap = benchmark_overlap(item, recipe, image, positive, prints)
+    if overlap is not None:
+        if checks.benchmark_overlap.action == "reject":
+            return rejected(sample, "checks", "benchmark_overlap", overlap, regions=item.regions)
+        flags.append(Reject("checks", "benchmark_overlap", overlap))
 
     views = [positive]
     seen = {view_key(positive)}
@@ -102,11 +109,63 @@ def _build_views(item: Grounded, recipe: Recipe) -> SampleResult:
         more = f" (and {len(dropped) - 1} more)" if len(dropped) > 1 else ""
         return rejected(sample, first.stage, first.reason, first.detail + more, regions=item.regions)
     fmt, quality = recipe.store.image_format, recipe.store.quality
+    rows = [v.to_row(sid, image_format=fmt, quality=quality) for v in views]
     return SampleResult(
         sid,
         sample,
         regions=item.regions,
-        views=[v.to_row(sid, image_format=fmt, quality=quality) for v in views],
+        views=rows,
         image=stored_image(item),
-        dropped=dropped,
+        dropped=dropped + flags,
+        fingerprints=fingerprint_rows(sample, rows[0], positive, prints),
     )
+
+
+def sample_fingerprints(image, positive) -> tuple:
+    """Fingerprints of the sample's image and of its positive crop (:mod:`vzero_data.fingerprints`)."""
+    from vzero_data.fingerprints.compute import CROP_FEATURES, fingerprint
+
+    return fingerprint(image), fingerprint(positive.pixels, features=CROP_FEATURES)
+
+
+def fingerprint_rows(sample, positive_row, positive, prints) -> list[dict]:
+    """The ``fingerprints`` rows of the image and the positive crop (the store adds the config hash)."""
+    from vzero_data.fingerprints.rows import fingerprint_row
+
+    image_fp, crop_fp = prints
+    return [
+        fingerprint_row(image_fp, "image", sample.image_sha256, image_sha256=sample.image_sha256),
+        fingerprint_row(
+            crop_fp,
+            "view",
+            positive_row["view_id"],
+            image_sha256=sample.image_sha256,
+            sample_id=sample.sample_id,
+            box=positive.box.to_list(),
+        ),
+    ]
+
+
+def benchmark_overlap(item: Grounded, recipe: Recipe, image, positive, prints) -> str | None:
+    """``checks.benchmark_overlap``: the detail of the sample's first finding in the recipe's
+    benchmarks, or None (also when the check is off)."""
+    cfg = recipe.checks.benchmark_overlap
+    if not cfg.against:
+        return None
+    from vzero_data.fingerprints.compute import grey
+    from vzero_data.fingerprints.overlap import describe, sample_overlap
+
+    image_fp, crop_fp = prints
+    finding = sample_overlap(
+        cfg.against,
+        sample_id=item.sample_id,
+        image_sha256=item.sample.image_sha256,
+        image_fp=image_fp,
+        image_gray=grey(image),
+        crop_fp=crop_fp,
+        crop_gray=grey(positive.pixels),
+        crop_box=positive.box,
+        max_distance=cfg.max_distance,
+        regions=cfg.regions,
+    )
+    return None if finding is None else describe(finding)

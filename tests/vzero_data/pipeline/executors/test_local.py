@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,23 @@ def test_preloaded_modules_are_imported_once_in_the_fork_server_before_any_work(
 )
 def test_chunks_in_flight_default_to_two_queued_per_worker(workers, given, in_flight):
     assert LocalExecutor(workers, max_in_flight=given).max_in_flight == in_flight
+
+
+def interrupt_disposition(chunk):
+    import signal
+
+    return [signal.getsignal(signal.SIGINT) is signal.SIG_IGN for _ in chunk]
+
+
+def test_workers_and_their_fork_server_leave_ctrl_c_to_the_run():
+    """Ctrl-C reaches the whole process group; a worker that took it as KeyboardInterrupt printed
+    `Process ForkServerProcess-1:` (and its traceback) after the run had said `interrupted`."""
+    from multiprocessing import forkserver
+
+    with LocalExecutor(2, chunk_size=1) as ex:
+        assert all(ex.map_ordered(interrupt_disposition, range(4)))
+        status = Path(f"/proc/{forkserver._forkserver._forkserver_pid}/status")
+        text = status.read_text() if status.exists() else None
+    if text is not None:  # Linux: the fork server ignores SIGINT (bit 2 of SigIgn) from its start
+        ignored = int(next(line for line in text.splitlines() if line.startswith("SigIgn:")).split()[1], 16)
+        assert ignored & (1 << 1)
