@@ -33,6 +33,7 @@ MODEL_FIXTURES = frozenset(
         "models",
         "two_checkpoints",
         "tiny_vlm_pair",
+        "trained_teacher",
     }
 )
 TIER_TIMEOUT = {"quick": 60, "model": 300, "e2e": 900}

@@ -27,6 +27,7 @@ COMMANDS = {
     "eval-grounding": "vzero_data.commands.eval_grounding",
     "preview": "vzero_data.commands.preview",
     "curate": "vzero_data.commands.curate",
+    "audit": "vzero_data.commands.audit",
     "recipes": "vzero_data.commands.recipes",
 }
 

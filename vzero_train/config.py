@@ -22,6 +22,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from vzero_core.gate_settings import GateSettings
 from vzero_core.prompt_text import DEFAULT_STUDENT_TEMPLATE, DEFAULT_TEACHER_TEMPLATE
 from vzero_core.recipe_base import RecipeError, Section, apply_overrides, scoped_overrides
 
@@ -96,6 +97,9 @@ class DataConfig(Section):
         None, description="positive view strategy (None: the store's first)"
     )
     config_hash: str | None = None
+    audited_by: str | None = Field(
+        None, description="only views this evidence audit accepted (teacher id, name or path, or audit hash)"
+    )
     limit: int | None = Field(None, ge=1)
     shuffle_buffer: int = Field(256, ge=1, description="streaming shuffle buffer (1 keeps store order)")
 
@@ -119,19 +123,8 @@ class RolloutConfig(Section):
     vllm: dict[str, Any] = Field(default_factory=dict, description="extra vllm.LLM arguments")
 
 
-class GateConfig(Section):
+class GateConfig(GateSettings):
     enabled: bool = Field(True, description="False: plain OPD (w = 1), no negative replay")
-    gamma: float = 1.0
-    alpha: float = 0.5
-    w_min: float = 0.0
-    w_max: float = 2.0
-    eps: float = 1e-6
-
-    @model_validator(mode="after")
-    def _bounds(self) -> GateConfig:
-        if self.w_min > self.w_max:
-            raise ValueError(f"gate.w_min ({self.w_min}) must not exceed gate.w_max ({self.w_max})")
-        return self
 
 
 class LossConfig(Section):

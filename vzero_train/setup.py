@@ -153,6 +153,8 @@ def store_records(config: TrainConfig) -> RecordSource:
     strategies = data.strategies or (None if computed else [data.negative])
 
     extra = {"positive_strategy": data.positive_strategy} if data.positive_strategy else {}
+    if data.audited_by:
+        extra["audited_by"] = data.audited_by
 
     def records() -> Iterator[StoredRecord]:
         store = open_store(config.store)

@@ -14,25 +14,9 @@ from typing import Any
 
 import torch
 
+from vzero_core.vlm.option_scoring import answer_token_ids  # shared with the evidence audit
 from vzero_core.vlm.prompts import encode_prompts
 from vzero_core.vlm.replay import response_logprobs
-
-
-def answer_token_ids(tokenizer: Any, answers: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-padded ids (B, T) of each answer followed by the end-of-turn token, and their mask."""
-    if tokenizer.eos_token_id is None:
-        raise ValueError("the tokenizer has no end-of-sequence token to close an answer with")
-    rows = [
-        list(tokenizer(a, add_special_tokens=False)["input_ids"]) + [tokenizer.eos_token_id] for a in answers
-    ]
-    width = max((len(r) for r in rows), default=0)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.float32)
-    for i, row in enumerate(rows):
-        ids[i, : len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[i, : len(row)] = 1.0
-    return ids, mask
 
 
 def answer_nll(

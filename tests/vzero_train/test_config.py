@@ -60,7 +60,7 @@ def test_a_file_that_is_only_the_train_section(tmp_path):
         ("train: {student: s, teacher: {kind: external}}", "train.teacher: .*needs teacher.path"),
         (
             "train: {student: s, teacher: {path: t}, gate: {gamma2: 1}}",
-            "train.gate.gamma2: unknown field \\(allowed: enabled",
+            "train.gate.gamma2: unknown field \\(allowed: gamma, alpha, w_min, w_max, eps, enabled",
         ),
         ("train: {student: s, teacher: {path: t}, gate: {w_min: 3}}", "w_min \\(3.0\\) must not exceed"),
         ("train: {student: s, teacher: {path: t}, prompts_per_step: 3}", "divisible by num_mini_batches"),

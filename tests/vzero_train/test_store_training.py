@@ -144,3 +144,33 @@ def test_only_this_process_share_is_decoded(tmp_path, monkeypatch, negative, neg
         name, _, sample = where.split(": ")[-1].partition(" view of ")
         assert name in allowed and name == item.negative_strategy and sample == item.sample_id
     assert (item.negative is None) == (negative == "relative")
+
+
+def test_training_can_require_views_an_audit_accepted(tmp_path):
+    """``data.audited_by``: samples the audit did not score or rejected, and negatives it rejected,
+    never reach training; ``vzero-train train --audited-by`` sets it."""
+    import argparse
+
+    from tests.vzero_data.audit.test_writer import TEACHER, result, views_of
+    from vzero_data.audit.writer import AuditWriter
+    from vzero_train.commands.train import add_arguments, recipe_overrides
+    from vzero_train.config import TrainConfig
+    from vzero_train.trainer import store_records
+
+    store = _curated_store(tmp_path)
+    views = views_of(open_store(store))
+    sids = sorted(views)
+    with AuditWriter(open_store(store).root, "run", TEACHER, "h1") as w:
+        w.add(result(sids[0], views[sids[0]]))
+        w.add(result(sids[1], views[sids[1]], rejected=views[sids[1]]["negative"]))
+    config = TrainConfig(
+        store=str(store),
+        student="s",
+        teacher={"kind": "frozen_self"},
+        data={"negative": "corner", "audited_by": TEACHER.id},
+    )
+    assert [r.sample_id for r in store_records(config)()] == [sids[0]]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["recipe.yaml", "--audited-by", TEACHER.id])
+    assert ("data.audited_by", TEACHER.id) in recipe_overrides(args)

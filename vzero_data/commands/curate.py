@@ -147,7 +147,12 @@ def report_outcome(outcome, store_path, source: str, *, as_json: bool = False) -
     if as_json:
         print(
             json.dumps(
-                {**summary.to_dict(), "nothing_to_do": outcome.nothing_to_do, "store": str(store_path)}
+                {
+                    **summary.to_dict(),
+                    "nothing_to_do": outcome.nothing_to_do,
+                    "store": str(store_path),
+                    **({"audit": outcome.audit.as_dict()} if outcome.audit is not None else {}),
+                }
             )
         )
     elif outcome.nothing_to_do and outcome.already_curated:
@@ -159,6 +164,8 @@ def report_outcome(outcome, store_path, source: str, *, as_json: bool = False) -
     elif summary.seen:
         print(summary.format())
         print(f"store: {store_path}")
+    if outcome.audit is not None and not as_json:
+        print(outcome.audit.format())
     by_reason = summary.rejected_by_reason()
     warning = rejection_warning(by_reason, summary.processed)
     problem = empty_run_problem(

@@ -16,7 +16,9 @@ instruction), except in the verl export, which keeps its own --options-in-prompt
 The negative strategy is --negative-strategy, else the store's only one, else the paper's default
 (downsampled_distractor, the one training uses) when the store has it. Samples lacking it are
 skipped and counted in the summary. --format verl --out takes a .parquet file or a folder (which
-gets train.parquet).
+gets train.parquet). With --audited-by (any format), only views that evidence audit scored and
+accepted are exported (teacher-verified negatives); samples it did not audit or rejected are
+skipped and counted too.
 
 data_source: upstream computes a monitoring reward from data_source on every rollout and stops on a
 name it does not know, so the verl export writes one it accepts (--data-source, default zwz_vqa), not
@@ -28,6 +30,7 @@ examples:
   vzero-data export data/store --format hf --out data/hf_export
   vzero-data export data/store --format swift --out data/swift_export --negative-strategy masked
   vzero-data export data/store --format verl --out data/verl        # data/verl/train.parquet
+  vzero-data export data/store --format verl --out train.parquet --audited-by runs/teacher/step_100/model
 """
 
 from __future__ import annotations
@@ -86,6 +89,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only records curated under this config hash (needed when the store has several)",
     )
     parser.add_argument("--limit", type=int, help="export at most this many records")
+    parser.add_argument(
+        "--audited-by",
+        metavar="TEACHER",
+        help="only views this evidence audit scored and accepted (a teacher id, name or path, or an audit hash; "
+        "see `vzero-data audit`)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "--overwrite",
@@ -132,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
         positive_strategy=args.positive_strategy,
         config_hash=args.config_hash,
         limit=args.limit,
+        audited_by=args.audited_by,
     )
     try:
         store = open_store(args.store)

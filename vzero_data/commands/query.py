@@ -1,6 +1,7 @@
-"""Run SQL over a store. Tables: samples, images, regions, views, rejects, runs, fingerprints (DuckDB views over
-the Parquet shards). Binary columns print as their size. Queries are read-only (SELECT, EXPLAIN)
-and can read the store's shards and no other file (DuckDB's external access is disabled).
+"""Run SQL over a store. Tables: samples, images, regions, views, rejects, runs, fingerprints, audits
+(DuckDB views over the Parquet shards). Binary columns print as their size. Queries are read-only
+(SELECT, EXPLAIN) and can read the store's shards and no other file (DuckDB's external access is
+disabled).
 
 examples:
   vzero-data query data/store "SELECT source, count(*) FROM samples GROUP BY 1"

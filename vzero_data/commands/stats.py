@@ -1,5 +1,5 @@
-"""Summarize a store: counts by source, config, grounder and view strategy, rejects by reason, and the
-distribution of box area relative to image area.
+"""Summarize a store: counts by source, config, grounder and view strategy, rejects by reason, samples
+audited per teacher (evidence audits), and the distribution of box area relative to image area.
 
 example:
   vzero-data stats data/store

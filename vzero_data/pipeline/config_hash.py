@@ -40,6 +40,7 @@ EXECUTION_ONLY_FIELDS: tuple[str, ...] = (
     "source.image_root",
     "negatives[].pool",  # replaced by the pool's content digest
     "train",  # read by vzero-train; never changes curated rows
+    "audit",  # the audit writes its own table, keyed by its own hash; never changes curated rows
     "source.synthesize",  # how missing scenes are made; the rows follow from the scenes themselves
     "checks.benchmark_overlap.against",  # replaced by the benchmarks' content digests
 )

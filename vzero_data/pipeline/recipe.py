@@ -1,7 +1,7 @@
 """Recipe files: one YAML document that says what to curate and how, validated before any work.
 
 A recipe has the sections ``source``, ``grounding``, ``crop``, ``negatives``, ``checks``, ``store``
-and ``execution``. Every section is a strict pydantic model (unknown keys are errors), and the
+and ``execution``, and optionally ``audit`` (the evidence audit run after curation) and ``train``. Every section is a strict pydantic model (unknown keys are errors), and the
 plugin-specific parts (the source adapter, the grounding backend, each negative strategy and its
 params) are checked against their registries, so a typo fails at load time with a located message
 such as ``recipe.yaml: negatives[2].params.k: expected an integer >= 2, got 'x'``.
@@ -19,6 +19,7 @@ from pydantic import Field, field_validator
 
 from vzero_core.image_io import DEFAULT_MAX_PIXELS
 from vzero_core.recipe_base import Section
+from vzero_data.audit.config import AuditConfig
 from vzero_data.grounding.selection import SelectionPolicy
 from vzero_data.grounding.tiling import TilingConfig
 from vzero_data.sources.fetch import FetchPolicy
@@ -187,6 +188,11 @@ class Recipe(Section):
     checks: ChecksConfig = Field(default_factory=ChecksConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    audit: AuditConfig | None = Field(
+        None,
+        description="the evidence audit `curate` runs after curation (vzero_data.audit): a teacher scores "
+        "every view; with `reject:` failing views become rejects",
+    )
     train: dict[str, Any] | None = Field(
         None,
         description="the training section, validated and read by `vzero-train train` (vzero_train.config); "

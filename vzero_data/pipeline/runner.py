@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from vzero_data.pipeline.results import SampleResult, error_reason, rejected
 from vzero_data.pipeline.sharding import ALL, ShardSpec
 from vzero_data.pipeline.stages import SkipIds, StagePlan, build_source_items, open_source
 from vzero_data.pipeline.summary import RunSummary
+from vzero_data.store.layout import new_run_id
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,7 @@ class CurateOutcome:
     nothing_to_do: bool
     already_curated: int
     run_id: str | None
-
-
-def new_run_id() -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{uuid.uuid4().hex[:8]}"
+    audit: Any = None  # the AuditOutcome of the recipe's audit: section, when it has one
 
 
 def location_free_key(key: str, source_path: str) -> str:
@@ -214,12 +210,17 @@ class CurationCheck:
 
 
 def check_curation(recipe: Recipe, store_path: str | os.PathLike[str]) -> CurationCheck:
-    """Every check :func:`curate` makes before it writes (grounding model, source, pools), and what
-    it would start from, without writing anything (no scenes synthesized, no store created)."""
+    """Every check :func:`curate` makes before it writes (grounding model, source, pools, the audit's
+    teacher), and what it would start from, without writing anything (no scenes synthesized, no
+    store created)."""
     from vzero_data.store import open_store
     from vzero_data.synth import MANIFEST_NAME
 
     check_grounding_model(recipe)
+    if recipe.audit is not None:
+        from vzero_data.audit.runner import check_teacher
+
+        check_teacher(recipe.audit)
     spec, folder = recipe.source.synthesize, Path(recipe.source.path)
     pending_scenes = spec is not None and not (folder / MANIFEST_NAME).is_file() and not folder.is_file()
     synthesize = spec.n if pending_scenes else None
@@ -235,11 +236,28 @@ def check_curation(recipe: Recipe, store_path: str | os.PathLike[str]) -> Curati
 
 
 def curate(recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL) -> CurateOutcome:
-    """Curate ``recipe``'s source into the store at ``store_path``; see the module docstring.
+    """Curate ``recipe``'s source into the store at ``store_path``, then run its ``audit:`` section
+    (if any) on the views of this config; see the module docstring.
 
     Raises :class:`RecipeError` or ``SourceError`` before touching the store when the recipe's
-    files are missing; per-sample problems never raise, they become rejects.
+    files (or its audit's teacher) are missing; per-sample problems never raise, they become rejects.
     """
+    if recipe.audit is None:
+        return curate_views(recipe, store_path, shard=shard)
+    from vzero_data.audit.runner import check_teacher, run_audit
+
+    check_teacher(recipe.audit)
+    outcome = curate_views(recipe, store_path, shard=shard)
+    if outcome.summary.kept or outcome.already_curated:
+        audit = recipe.audit.model_copy(update={"config_hash": outcome.summary.config_hash})
+        outcome.audit = run_audit(store_path, audit, shard=shard)
+    return outcome
+
+
+def curate_views(
+    recipe: Recipe, store_path: str | os.PathLike[str], *, shard: ShardSpec = ALL
+) -> CurateOutcome:
+    """The curation itself: source, grounding, views and checks into the store."""
     from vzero_data.store import open_store
 
     check_grounding_model(recipe)

@@ -21,7 +21,7 @@ from vzero_data.store.damage import damaged_shard
 from vzero_data.store.layout import CATALOG, SHARDS, StoreError, batch_dirs, glob_escape, table_glob
 from vzero_data.store.schema import TABLES
 
-CATALOG_VERSION = 1
+CATALOG_VERSION = 2  # 2: the audits table
 
 
 def _sql_str(value: str) -> str:

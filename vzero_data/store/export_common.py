@@ -22,6 +22,7 @@ __all__ = [
     "choose_strategy",
     "count_uncurated",
     "decoded_records",
+    "export_views",
     "has_placeholder",
     "open_records",
     "run_folder_export",
@@ -42,6 +43,24 @@ def view_strategies(store: Store, kind: str, config_hash: str | None = None) -> 
         sql += " AND config_hash = ?"
         params.append(config_hash)
     return sorted(store.query(sql + " ORDER BY 1", params).column("strategy").to_pylist())
+
+
+def export_views(
+    store: Store, negative: str | None, positive: str | None, config_hash: str | None, audited_by: str | None
+) -> tuple[str, str | None]:
+    """The negative and positive strategies an export writes (:func:`choose_strategy`), after the
+    checks that must pass before anything is written: one config in scope, and the audit
+    ``audited_by`` names (if any) in the store."""
+    from vzero_data.store.audited import resolve_audit
+
+    require_one_config(store, config_hash)
+    chosen = (
+        choose_strategy(store, "negative", negative, config_hash),
+        choose_strategy(store, "positive", positive, config_hash),
+    )
+    if audited_by is not None:
+        resolve_audit(store, audited_by)
+    return chosen
 
 
 def choose_strategy(store: Store, kind: str, requested: str | None, config_hash: str | None) -> str | None:
@@ -216,15 +235,21 @@ def open_records(
     positive_strategy: str | None,
     config_hash: str | None,
     limit: int | None,
+    audited_by: str | None = None,
 ) -> tuple[ExportSummary, Iterator[RawRecord]]:
     """The summary of an export to ``out`` and its records (images decoded before they are yielded),
-    after the strategies are chosen and the store is checked to hold one config."""
-    require_one_config(store, config_hash)
-    negative = choose_strategy(store, "negative", negative_strategy, config_hash)
-    positive = choose_strategy(store, "positive", positive_strategy, config_hash)
+    after the strategies are chosen and the store is checked (:func:`export_views`). With
+    ``audited_by``, only views that audit accepted are written."""
+    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
     summary = ExportSummary(fmt, out, positive, negative)
     records = iter_raw_records(
-        store, [negative], config_hash, limit, counts=summary.counts, positive_strategy=positive
+        store,
+        [negative],
+        config_hash,
+        limit,
+        counts=summary.counts,
+        positive_strategy=positive,
+        audited_by=audited_by,
     )
     return summary, decoded_records(records, store)
 
@@ -259,6 +284,7 @@ def run_folder_export(
     config_hash: str | None = None,
     limit: int | None = None,
     progress: bool = True,
+    audited_by: str | None = None,
 ) -> ExportSummary:
     """An export whose output is one folder: ``write(records, folder, negative_strategy)`` fills
     ``folder`` and returns the rows written. Records whose question holds an image tag are skipped
@@ -274,6 +300,7 @@ def run_folder_export(
         positive_strategy=positive_strategy,
         config_hash=config_hash,
         limit=limit,
+        audited_by=audited_by,
     )
 
     def kept(records: Iterator[RawRecord]) -> Iterator[RawRecord]:

@@ -146,6 +146,7 @@ def export_hf(
     positive_strategy: str | None = None,
     config_hash: str | None = None,
     limit: int | None = None,
+    audited_by: str | None = None,
     progress: bool = True,
 ) -> ExportSummary:
     """Write a ``datasets`` dataset folder at ``out`` (built beside it, then renamed into place)."""
@@ -157,6 +158,7 @@ def export_hf(
         positive_strategy=positive_strategy,
         config_hash=config_hash,
         limit=limit,
+        audited_by=audited_by,
     )
     with staged_folder(Path(out)) as folder:
         write_dataset_folder(_rows(records, summary.negative_strategy, summary, progress), folder)

@@ -38,10 +38,9 @@ from vzero_core.prompt_text import (
 )
 from vzero_data.store.export_common import (
     ExportSummary,
-    choose_strategy,
     count_uncurated,
     decoded_records,
-    require_one_config,
+    export_views,
     shown_question,
 )
 from vzero_data.store.records import RawRecord, iter_raw_records
@@ -150,6 +149,7 @@ def export_verl(
     random_strategy: str | None = None,
     config_hash: str | None = None,
     limit: int | None = None,
+    audited_by: str | None = None,
     progress: bool = True,
     data_source: str = DEFAULT_DATA_SOURCE,
     options_in_prompt: bool = False,
@@ -160,9 +160,7 @@ def export_verl(
     from vzero_core.progress import progress_bar
 
     out = verl_output_file(out)
-    require_one_config(store, config_hash)
-    negative = choose_strategy(store, "negative", negative_strategy, config_hash)
-    positive = choose_strategy(store, "positive", positive_strategy, config_hash)
+    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
     summary = ExportSummary("verl", str(out), positive, negative)
     schema = verl_schema(random_strategy is not None)
     records = iter_raw_records(
@@ -173,6 +171,7 @@ def export_verl(
         counts=summary.counts,
         positive_strategy=positive,
         extra_strategies=[random_strategy] if random_strategy else None,
+        audited_by=audited_by,
     )
     records = decoded_records(records, store)
     out.parent.mkdir(parents=True, exist_ok=True)

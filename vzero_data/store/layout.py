@@ -22,6 +22,7 @@ import secrets
 import shutil
 import socket
 import time
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -62,6 +63,12 @@ def new_batch_id() -> str:
     now = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     host = "".join(c if c.isalnum() else "_" for c in socket.gethostname())[:40] or "host"
     return f"{now}-{host}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def new_run_id() -> str:
+    """A run's id: its start time (UTC, to the second) and a random suffix."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{uuid.uuid4().hex[:8]}"
 
 
 def glob_escape(path: str) -> str:

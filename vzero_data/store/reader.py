@@ -50,7 +50,7 @@ class StoreReader:
         raise NotImplementedError
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run SQL over the views ``samples, images, regions, views, rejects, runs, fingerprints``; an Arrow table."""
+        """Run SQL over the views ``samples, images, regions, views, rejects, runs, fingerprints, audits``; an Arrow table."""
         con = self.connect()
         try:
             rel = con.sql(sql, params=params or None)

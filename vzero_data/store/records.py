@@ -51,6 +51,11 @@ class RecordCounts:
     missing_positive: int = 0
     missing_strategy: Counter = field(default_factory=Counter)
     missing_image: int = 0
+    not_audited: int = 0  # audited_by: the audit has no rows of the sample (or of its positive)
+    audit_rejected: int = 0  # audited_by: the audit rejected the sample
+    audit_rejected_views: Counter = field(
+        default_factory=Counter
+    )  # negatives the audit rejected, by strategy
     removed_duplicate: int = 0  # removed by `vzero-data dedup` (a rejects row at stage dedup)
 
     @property
@@ -59,17 +64,26 @@ class RecordCounts:
             self.missing_positive
             + sum(self.missing_strategy.values())
             + self.missing_image
+            + self.not_audited
+            + self.audit_rejected
             + self.removed_duplicate
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "yielded": self.yielded,
             "skipped_missing_positive": self.missing_positive,
             "skipped_missing_negative": dict(self.missing_strategy),
             "skipped_missing_image": self.missing_image,
             "skipped_removed_duplicate": self.removed_duplicate,
         }
+        if self.not_audited or self.audit_rejected or self.audit_rejected_views:
+            out.update(
+                skipped_not_audited=self.not_audited,
+                skipped_audit_rejected=self.audit_rejected,
+                audit_rejected_negatives=dict(self.audit_rejected_views),
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -85,6 +99,8 @@ class RawRecord:
     negative_bytes: dict[str, bytes]
     negative_boxes: dict[str, list[float] | None]
     extra_bytes: dict[str, bytes] = field(default_factory=dict)
+    positive_view_id: str | None = None
+    negative_view_ids: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -135,14 +151,21 @@ def iter_raw_records(
     counts: RecordCounts | None = None,
     positive_strategy: str | None = None,
     extra_strategies: list[str] | None = None,
+    audited_by: str | None = None,
 ) -> Iterator[RawRecord]:
     """Raw (encoded) training records, batch by batch; see :func:`iter_training_records`.
 
     The positive is the first valid positive view written for the sample, or the one of
     ``positive_strategy``. ``extra_strategies`` are looked up among views of any kind (e.g. the
     random-crop ablation) and are required: a sample lacking one is skipped and counted.
+    ``audited_by`` names an evidence audit (:func:`vzero_data.store.audited.resolve_audit`): only
+    views it scored and accepted are used, and a sample it did not audit or rejected is skipped and
+    counted.
     """
+    from vzero_data.store.audited import audit_verdicts, resolve_audit
+
     counts = counts if counts is not None else RecordCounts()
+    audit = resolve_audit(store, audited_by) if audited_by is not None else None
     wanted = list(dict.fromkeys(strategies)) if strategies else None
     extras = list(dict.fromkeys(extra_strategies or []))
     seen: set[tuple[str, str]] = set()
@@ -164,6 +187,7 @@ def iter_raw_records(
             )
             entry[row["kind"]].setdefault(row["strategy"], row)
         del views
+        verdicts = audit_verdicts(store, *audit, sorted({k[0] for k in by_key})) if audit else None
         samples = _sample_rows(store, batch, {k[0] for k in by_key})
         images = _images_for(
             store, batch, {samples[sid]["image_sha256"] for sid, _ in by_key if sid in samples}
@@ -184,6 +208,19 @@ def iter_raw_records(
             if pos is None:
                 counts.missing_positive += 1
                 continue
+            if verdicts is not None:
+                verdict = verdicts.get(key[0])
+                if verdict is None or not verdict.get(pos["view_id"], False):
+                    # never scored (or another positive was): not audited; failed or refused: rejected
+                    unscored = verdict is None or (verdict and pos["view_id"] not in verdict)
+                    if unscored:
+                        counts.not_audited += 1
+                    else:
+                        counts.audit_rejected += 1
+                    continue
+                refused = [s for s, v in negatives.items() if not verdict.get(v["view_id"], False)]
+                counts.audit_rejected_views.update(refused)
+                negatives = {s: v for s, v in negatives.items() if s not in refused}
             sample = samples.get(key[0])
             if sample is None or sample["image_sha256"] not in images:
                 counts.missing_image += 1
@@ -206,6 +243,8 @@ def iter_raw_records(
                 negative_bytes={s: v["image_bytes"] for s, v in chosen.items()},
                 negative_boxes={s: v["box"] for s, v in chosen.items()},
                 extra_bytes={s: (negatives.get(s) or positives[s])["image_bytes"] for s in extras},
+                positive_view_id=pos["view_id"],
+                negative_view_ids={s: v["view_id"] for s, v in chosen.items()},
             )
             if limit is not None and counts.yielded >= limit:
                 return

@@ -127,6 +127,39 @@ FINGERPRINTS = pa.schema(
 )
 FINGERPRINT_SUBJECTS = ("image", "view")
 
+# The evidence audit (vzero_data.audit): one row per (sample, context) a teacher scored. Keyed by the
+# teacher's identity and the audit's config hash, so audits by several teachers coexist; joins
+# ``views`` on ``view_id`` (the view in the crop slot) and ``samples`` on ``sample_id``.
+AUDITS = pa.schema(
+    [
+        ("sample_id", pa.string()),
+        ("config_hash", pa.string()),  # the curation config of the scored views
+        ("view_id", pa.string()),  # null for full_image and text_only
+        ("context", pa.string()),  # positive, negative, full_image, crop_only, text_only
+        ("strategy", pa.string()),  # the view's strategy; null for full_image and text_only
+        ("teacher", pa.string()),  # the teacher as named: a folder or a hub id
+        ("teacher_revision", pa.string()),  # hub commit, or sha256 of the weight files
+        ("teacher_id", pa.string()),  # name@revision: the key
+        ("audit_hash", pa.string()),
+        ("mode", pa.string()),  # labelled or label_free
+        ("reference", pa.string()),  # the answer scored as the reference
+        ("reference_index", pa.int32()),  # its index among candidates
+        ("candidates", pa.list_(pa.string())),  # the answers scored, options in the order shown
+        ("logprob", pa.float64()),  # summed log-prob of the reference (end of turn included)
+        ("tokens", pa.int32()),  # the reference's token count
+        ("candidate_logprobs", pa.list_(pa.float64())),
+        ("correct", pa.bool_()),  # the most likely candidate is the reference; null for open questions
+        ("gap", pa.float64()),  # negatives and text_only: logprob under positive minus here
+        ("gate_weight", pa.float64()),  # negatives: the trainer's weight of the reference
+        ("gate_weights", pa.list_(pa.float64())),  # negatives: the weight of every candidate
+        ("score_std", pa.float64()),  # negatives: spread of the candidates' evidence scores
+        ("flags", pa.list_(pa.string())),
+        ("flag_details", pa.string()),  # JSON {flag: why}
+        ("accepted", pa.bool_()),  # false: this audit rejected the view (a rejects row says why)
+        ("run_id", pa.string()),
+    ]
+)
+
 TABLES: dict[str, pa.Schema] = {
     "samples": SAMPLES,
     "images": IMAGES,
@@ -135,6 +168,7 @@ TABLES: dict[str, pa.Schema] = {
     "rejects": REJECTS,
     "runs": RUNS,
     "fingerprints": FINGERPRINTS,
+    "audits": AUDITS,
 }
 
 VIEW_KINDS = ("positive", "negative")

@@ -47,7 +47,8 @@ def stored_bytes(store: Store, table: str, column: str) -> int:
 
 
 def store_stats(store: Store) -> dict[str, Any]:
-    """Counts by source, config, grounder and strategy, rejects by reason, and box-area distributions.
+    """Counts by source, config, grounder and strategy, rejects by reason, samples audited per teacher
+    and audit, and box-area distributions.
 
     Only narrow columns and Parquet footers are read, never an image or view blob, so memory stays
     flat as the store grows; sizes are the bytes the encoded images and views take in the shards.
@@ -60,7 +61,8 @@ def store_stats(store: Store) -> dict[str, Any]:
                   (SELECT count(*) FROM regions) AS regions,
                   (SELECT count(*) FROM views) AS views,
                   (SELECT count(*) FROM rejects) AS rejects,
-                  (SELECT count(*) FROM runs) AS runs"""
+                  (SELECT count(*) FROM runs) AS runs,
+                  (SELECT count(*) FROM audits) AS audit_rows"""
     ).to_pylist()[0]
     totals["batches"] = len(store.batches())
     totals["image_bytes"] = stored_bytes(store, "images", "bytes")
@@ -87,6 +89,11 @@ def store_stats(store: Store) -> dict[str, Any]:
         ),
         "rejects_by_reason": _pairs(
             store, "SELECT stage || '/' || reason AS k, count(*) AS n FROM rejects GROUP BY 1 ORDER BY 2 DESC"
+        ),
+        "audits_by_teacher": _pairs(
+            store,
+            """SELECT teacher_id || ' (audit ' || audit_hash || ')' AS k, count(DISTINCT sample_id) AS n
+               FROM audits GROUP BY 1 ORDER BY 1""",
         ),
         "sample_box_area": _area_distribution(
             store,
@@ -116,6 +123,7 @@ def format_stats(stats: dict[str, Any]) -> str:
         ("regions_by_grounder", "regions by grounder (model)"),
         ("views_by_strategy", "views by kind/strategy"),
         ("rejects_by_reason", "rejects by stage/reason"),
+        ("audits_by_teacher", "samples audited by teacher"),
     ):
         items = stats[key]
         lines.append(f"  {title}: " + (", ".join(f"{k}: {v}" for k, v in items.items()) if items else "none"))

@@ -4,7 +4,8 @@ Every published Parquet file is read in full with page checksum verification (wr
 checksums were switched on; older files are checked for readability only), and every stored image
 and view is decoded. A damaged file's whole batch is moved to ``STORE/quarantine/`` (shards are
 never edited in place), outside every reader's glob: the store is then consistent again, and since a
-batch holds whole samples only, rerunning curate regenerates exactly the quarantined samples.
+batch holds whole samples only, rerunning curate regenerates exactly the quarantined samples (and
+rerunning an evidence audit re-audits exactly the samples of a quarantined audit batch).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ import pyarrow.parquet as pq
 from vzero_core.image_io import ImageDecodeError, decode_image
 from vzero_data.store.layout import SHARDS, StoreError, batch_dirs, init_layout
 from vzero_data.store.writer import PER_SAMPLE
+
+# Tables whose rows name a sample: a damaged batch's samples are read from them. An audit's batch
+# holds audits (and rejects): rerunning the audit redoes exactly its samples.
+SAMPLE_TABLES = (*PER_SAMPLE, "audits")
 
 QUARANTINE = "quarantine"
 # Encoded images to decode per table: (bytes column, id column that names the image or view).
@@ -88,7 +93,7 @@ class VerifyReport:
             n = len({s for d in self.damage for s in d.samples})
             lines.append(
                 f"quarantined {len(self.quarantined)} batch(es) into {Path(self.root) / QUARANTINE}; "
-                f"rerun curate to regenerate their {n} sample(s)"
+                f"rerun curate (or the audit) to regenerate their {n} sample(s)"
             )
         else:
             lines.append("run again with --repair to quarantine the damaged batches")
@@ -132,7 +137,7 @@ def _check_file(source: Any, table: str, report: VerifyReport) -> list[str]:
 def _batch_samples(batch: Path) -> list[str]:
     """Sample ids held by ``batch``, from whichever of its per-sample files are readable."""
     ids: set[str] = set()
-    for name in PER_SAMPLE:
+    for name in SAMPLE_TABLES:
         path = batch / f"{name}.parquet"
         if not path.exists():
             continue
@@ -230,7 +235,7 @@ def verify_published(store: Any) -> VerifyReport:
 
 def _published_batch_samples(store: Any, batch: str) -> list[str]:
     ids: set[str] = set()
-    for name in PER_SAMPLE:
+    for name in SAMPLE_TABLES:
         try:
             table = store.read_shard(batch, name, columns=["sample_id"])
         except StoreError:

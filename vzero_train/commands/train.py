@@ -21,6 +21,11 @@ HELP = "train a student VLM with gated on-policy distillation (recipe's train: s
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser, "train", "2e-6")
+    parser.add_argument(
+        "--audited-by",
+        metavar="TEACHER",
+        help="train only on views this evidence audit accepted (sets data.audited_by; see `vzero-data audit`)",
+    )
 
 
 def add_run_arguments(parser: argparse.ArgumentParser, section: str, example_lr: str) -> None:
@@ -144,6 +149,8 @@ def recipe_overrides(args: argparse.Namespace) -> list:
         overrides.append(("output_dir", args.output_dir))
     if args.store:
         overrides.append(("store", args.store))
+    if getattr(args, "audited_by", None):
+        overrides.append(("data.audited_by", args.audited_by))
     return overrides
 
 

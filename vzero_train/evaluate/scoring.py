@@ -9,38 +9,16 @@ test instead, stays inside [0, 1], and has close to nominal coverage even for sm
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
+from vzero_core.intervals import CONFIDENCE, wilson_interval
 from vzero_data.benchmarks.items import EvalItem
 from vzero_train.evaluate.answers import extract_choice, match_open
 
 if TYPE_CHECKING:
     from vzero_train.evaluate.judge import Judge
-
-CONFIDENCE = 0.95
-
-
-def wilson_interval(correct: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
-    """Wilson score interval for ``correct`` successes in ``n`` trials."""
-    if n <= 0:
-        raise ValueError(f"need at least one trial, got n={n}")
-    if not 0 <= correct <= n:
-        raise ValueError(f"correct must lie in [0, n={n}], got {correct}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = correct / n
-    denom = 1 + z * z / n
-    center = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # At 0/n and n/n the bound is exactly 0 or 1 in theory; float error would leave 3e-17.
-    low = 0.0 if correct == 0 else max(0.0, center - half)
-    high = 1.0 if correct == n else min(1.0, center + half)
-    return low, high
 
 
 @dataclass(frozen=True)

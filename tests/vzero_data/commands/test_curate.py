@@ -313,3 +313,8 @@ def test_dry_run_checks_what_curate_checks_and_writes_nothing(scenes, tmp_path, 
     missing = write_recipe(tmp_path / "m.yaml", recipe_data(tmp_path / "nowhere"))
     assert main(["curate", str(missing), "--out", str(store), "--dry-run"]) == 2
     assert "m.yaml: source.path:" in capsys.readouterr().err
+    no_teacher = write_recipe(
+        tmp_path / "a.yaml", {**recipe_data(scenes), "audit": {"teacher": str(tmp_path / "no-teacher")}}
+    )
+    assert main(["curate", str(no_teacher), "--out", str(store), "--dry-run"]) == 2
+    assert "audit.teacher:" in capsys.readouterr().err

@@ -31,6 +31,7 @@ NAMED_VALUES = {
     "grounding.backend": ["owlv2"],
     "negatives[0].strategy": ["shuffled"],
     "execution.device": ["cpu"],
+    "audit": [{"teacher": "some/teacher"}],
 }
 
 
@@ -129,6 +130,7 @@ REVIEWED_EXECUTION_ONLY = {
     "source.synthesize": "how missing scenes are made: the rows follow from the scenes' content",
     "train": "read by vzero-train only",
     "checks.benchmark_overlap.against": "where the benchmarks are: hashed by their content instead",
+    "audit": "the evidence audit: its own table under its own hash (its rejects are extra rows)",
 }
 
 
