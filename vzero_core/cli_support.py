@@ -69,6 +69,11 @@ def read_error_file(path: str | os.PathLike[str]) -> list[tuple[int, str]]:
     return out
 
 
+def add_set_option(parser: argparse.ArgumentParser, help: str, dest: str = "set") -> None:
+    """The repeatable ``--set KEY=VALUE`` override every recipe-reading command takes."""
+    parser.add_argument("--set", dest=dest, action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
 def add_common_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """``-q``, ``-v`` and ``--no-progress``. On subcommands (``suppress``) they have no default, so the
     same option given before the subcommand is not reset by the subcommand's parser."""

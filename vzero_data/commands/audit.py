@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 
+from vzero_core.cli_support import add_set_option
+
 HELP = "score every view with a teacher: evidence gaps, gate weights, flags (audits table)"
 
 # flag -> (audit field it sets, argparse keyword arguments)
@@ -75,13 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reject-no-gate-signal", action="store_true", help="record samples without gate signal as rejects"
     )
-    parser.add_argument(
-        "--set",
+    add_set_option(
+        parser,
+        "override an audit field, e.g. --set thresholds.min_score_std=0.02 (repeatable)",
         dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override an audit field, e.g. --set thresholds.min_score_std=0.02 (repeatable)",
     )
     parser.add_argument("--report", metavar="DIR", help="write report.md, report.json and gaps.png here")
     parser.add_argument(

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 
+from vzero_core.cli_support import add_set_option
+
 HELP = "run a curation recipe into a store (resumable, parallel, shardable)"
 
 
@@ -30,13 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, help="worker processes for decode/crop/encode (0: none)")
     parser.add_argument("--shard", default="0/1", help="process only shard i of N, written i/N (default 0/1)")
     parser.add_argument("--executor", choices=("local", "ray"), help="where stages run (default: recipe)")
-    parser.add_argument(
-        "--set",
+    add_set_option(
+        parser,
+        "override a recipe field, e.g. --set execution.device=cuda (repeatable; YAML values)",
         dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe field, e.g. --set execution.device=cuda (repeatable; YAML values)",
     )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(

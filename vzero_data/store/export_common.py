@@ -236,10 +236,12 @@ def open_records(
     config_hash: str | None,
     limit: int | None,
     audited_by: str | None = None,
+    extra_strategies: list[str] | None = None,
 ) -> tuple[ExportSummary, Iterator[RawRecord]]:
     """The summary of an export to ``out`` and its records (images decoded before they are yielded),
     after the strategies are chosen and the store is checked (:func:`export_views`). With
-    ``audited_by``, only views that audit accepted are written."""
+    ``audited_by``, only views that audit accepted are written; ``extra_strategies`` are read beside
+    the chosen negative (a sample lacking one is still written)."""
     negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
     summary = ExportSummary(fmt, out, positive, negative)
     records = iter_raw_records(
@@ -249,6 +251,7 @@ def open_records(
         limit,
         counts=summary.counts,
         positive_strategy=positive,
+        extra_strategies=extra_strategies,
         audited_by=audited_by,
     )
     return summary, decoded_records(records, store)

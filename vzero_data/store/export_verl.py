@@ -39,11 +39,10 @@ from vzero_core.prompt_text import (
 from vzero_data.store.export_common import (
     ExportSummary,
     count_uncurated,
-    decoded_records,
-    export_views,
+    open_records,
     shown_question,
 )
-from vzero_data.store.records import RawRecord, iter_raw_records
+from vzero_data.store.records import RawRecord
 from vzero_data.store.store import Store
 
 ROW_GROUP_ROWS = 64
@@ -160,20 +159,19 @@ def export_verl(
     from vzero_core.progress import progress_bar
 
     out = verl_output_file(out)
-    negative, positive = export_views(store, negative_strategy, positive_strategy, config_hash, audited_by)
-    summary = ExportSummary("verl", str(out), positive, negative)
-    schema = verl_schema(random_strategy is not None)
-    records = iter_raw_records(
+    summary, records = open_records(
         store,
-        [negative],
-        config_hash,
-        limit,
-        counts=summary.counts,
-        positive_strategy=positive,
-        extra_strategies=[random_strategy] if random_strategy else None,
+        "verl",
+        str(out),
+        negative_strategy=negative_strategy,
+        positive_strategy=positive_strategy,
+        config_hash=config_hash,
+        limit=limit,
         audited_by=audited_by,
+        extra_strategies=[random_strategy] if random_strategy else None,
     )
-    records = decoded_records(records, store)
+    negative = summary.negative_strategy
+    schema = verl_schema(random_strategy is not None)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     rows: list[dict[str, Any]] = []

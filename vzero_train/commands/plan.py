@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 
+from vzero_core.cli_support import add_set_option
+
 HELP = "per-process GPU memory of a training recipe, before launch (warns when over the device)"
 
 
@@ -37,12 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="text tokens per prompt (default: from the store's longest question, or 256 without one)",
     )
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a recipe field by its path in the recipe (YAML value), e.g. --set "
+    add_set_option(
+        parser,
+        "override a recipe field by its path in the recipe (YAML value), e.g. --set "
         "train.micro_batch_size=1; the train. prefix may be left out",
     )
     parser.add_argument("--json", action="store_true", help="print the plan as JSON")

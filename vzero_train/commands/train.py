@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from vzero_core.cli_support import add_set_option
+
 HELP = "train a student VLM with gated on-policy distillation (recipe's train: section)"
 
 
@@ -42,12 +44,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, section: str, example_lr:
     parser.add_argument("--output-dir", help=f"run folder (default: the recipe's {section}.output_dir)")
     parser.add_argument("--store", help="store to read (default: the recipe's)")
     parser.add_argument("--no-resume", action="store_true", help="ignore existing checkpoints")
-    parser.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help=f"override a recipe field by its path in the recipe (YAML value), e.g. --set "
+    add_set_option(
+        parser,
+        f"override a recipe field by its path in the recipe (YAML value), e.g. --set "
         f"{section}.optim.lr={example_lr}; the {section}. prefix may be left out",
     )
     parser.add_argument(
