@@ -51,7 +51,8 @@ def test_quick_sandbox_teacher_reads_the_crop_and_on_policy_distillation_teaches
     # on-policy distillation, reading no answer, lifts the base student (+9 points measured)
     assert report["arms"]["plain"]["accuracy"] > report["arms"]["base"]["accuracy"], report["arms"]
     assert (out / "eval" / "plain" / "seed0" / "step_30" / "results.json").is_file()
-    settings = json.loads((out / "eval_greedy" / "plain" / "results.json").read_text())["settings"]
+    greedy = out / "eval_greedy" / "plain" / "seed0" / "step_60" / "results.json"
+    settings = json.loads(greedy.read_text())["settings"]
     assert settings["scoring"] == "generate"
     # a final checkpoint evaluates with `vzero-train eval` as a user would run it
     final = report["arms"]["gate_distractor"]["checkpoints"][0]
