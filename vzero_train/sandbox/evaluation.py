@@ -3,6 +3,8 @@ per-arm accuracy, answers and gate statistics, and the paired comparisons betwee
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import time
 from pathlib import Path
@@ -34,7 +36,8 @@ def evaluate_checkpoint(
         args.append("--no-progress")
     if limit:
         args += ["--limit", str(limit)]
-    code = main(args)
+    with contextlib.redirect_stdout(io.StringIO()):  # its tables: the sandbox prints one line per arm
+        code = main(args)
     if code:
         raise RuntimeError(f"vzero-train eval failed for {model} (exit {code})")
     return out_dir
