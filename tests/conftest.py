@@ -24,6 +24,13 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+# Under pytest-xdist each worker would start one torch (OpenMP) thread per core: N workers x N threads
+# oversubscribe the CPU and slow torch several-fold. Each worker, and the processes its tests start,
+# gets its share of the cores instead (an explicit OMP_NUM_THREADS wins).
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+if _WORKERS > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // _WORKERS)))
+
 # Session fixtures that build or load models: a test using one is in the model tier.
 MODEL_FIXTURES = frozenset(
     {
