@@ -13,7 +13,6 @@ in ``metadata.teacher_image``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from vzero_core.fields import FieldError, option_answer
@@ -43,10 +42,6 @@ class VisionOpdSource:
             if not path.is_file():
                 raise SourceError(f"{src}: no {JSONL_NAME} (expected Vision-OPD-6K's data folder)")
         return self._items(iter_jsonl(path))
-
-    def image_root_for(self, src: str) -> Path:
-        path = Path(src)
-        return path if path.is_dir() else path.parent
 
     def _items(self, rows: Iterator[tuple[str, dict[str, Any]] | Rejected]) -> Iterator[RawItem | Rejected]:
         for n, entry in enumerate(rows):

@@ -71,12 +71,6 @@ class ZwzSource:
             path = path / "train.parquet"
         return self._items(iter_parquet(path))
 
-    def image_root_for(self, src: str) -> Any:
-        from pathlib import Path
-
-        path = Path(src)
-        return path if path.is_dir() else path.parent
-
     def _items(self, rows: Iterator[tuple[str, dict[str, Any]] | Rejected]) -> Iterator[RawItem | Rejected]:
         for n, entry in enumerate(rows):
             if isinstance(entry, Rejected):
