@@ -8,7 +8,7 @@ answers are stored as a letter (``A`` for the first option); open questions keep
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from PIL import Image
 
 from vzero_core.boxes import Box
 from vzero_core.choices import LETTERS  # one alphabet for ingest, export and evaluation
+from vzero_core.rows import Rejected, SourceError
 
 
 class EvalDataError(ValueError):
@@ -126,3 +127,27 @@ class Skipped:
     item_id: str
     benchmark: str
     reason: str
+
+
+def items_from_rows(
+    rows: Iterable[tuple[str, dict[str, Any]] | Rejected],
+    benchmark: str,
+    item_id: Callable[[dict[str, Any], str, int], str],
+    make: Callable[[dict[str, Any], str, str], EvalItem],
+) -> Iterator[EvalItem | Skipped]:
+    """The items of a published table: ``make(row, item_id, where)`` for each row. A row the reader
+    rejected, or one ``make`` refuses with :class:`EvalDataError`, becomes a :class:`Skipped` naming
+    it; a file the reader cannot read ends the pass as an :class:`EvalDataError`."""
+    try:
+        for n, entry in enumerate(rows):
+            if isinstance(entry, Rejected):
+                yield Skipped(entry.key, benchmark, entry.detail)
+                continue
+            where, row = entry
+            key = item_id(row, where, n)
+            try:
+                yield make(row, key, where)
+            except EvalDataError as exc:
+                yield Skipped(key, benchmark, str(exc))
+    except SourceError as exc:
+        raise EvalDataError(str(exc)) from exc

@@ -24,10 +24,17 @@ from typing import Any
 
 from vzero_core.choices import ChoiceError, label_letter
 from vzero_core.fields import FieldError, parse_options
-from vzero_core.rows import Rejected, SourceError, iter_csv, iter_parquet, read_json_file
+from vzero_core.rows import SourceError, iter_csv, iter_parquet, read_json_file
 from vzero_data.benchmarks import register_adapter
 from vzero_data.benchmarks.hrbench import tsv_header
-from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes, image_from_file
+from vzero_data.benchmarks.items import (
+    EvalDataError,
+    EvalItem,
+    Skipped,
+    image_from_bytes,
+    image_from_file,
+    items_from_rows,
+)
 
 _CHOICE_PREFIX = re.compile(r"^\s*\(?([A-Ea-e])\)\s*[.:]?\s*")
 REQUIRED = ("Question_id", "Image", "Text", "Answer choices", "Ground truth")
@@ -74,16 +81,12 @@ def read_mme_realworld(
             yield from _json_items(src, benchmark, image_root)
             return
         rows = iter_csv(src, delimiter="\t") if suffix == ".tsv" else iter_parquet(src)
-        for entry in rows:
-            if isinstance(entry, Rejected):
-                yield Skipped(entry.key, benchmark, entry.detail)
-                continue
-            where, row = entry
-            item_id = str(row.get("index", where))
-            try:
-                yield _base64_item(row, item_id, benchmark, where)
-            except EvalDataError as exc:
-                yield Skipped(item_id, benchmark, str(exc))
+        yield from items_from_rows(
+            rows,
+            benchmark,
+            lambda row, where, _: str(row.get("index", where)),
+            lambda row, item_id, where: _base64_item(row, item_id, benchmark, where),
+        )
     except SourceError as exc:
         raise EvalDataError(str(exc)) from exc
 

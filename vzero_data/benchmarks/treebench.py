@@ -16,10 +16,10 @@ from typing import Any
 from vzero_core.boxes import Box
 from vzero_core.choices import ChoiceError, label_letter
 from vzero_core.fields import FieldError, optional_str, parse_boxes
-from vzero_core.rows import Rejected, SourceError, iter_csv, iter_parquet
+from vzero_core.rows import iter_csv, iter_parquet
 from vzero_data.benchmarks import register_adapter
 from vzero_data.benchmarks.hrbench import tsv_header
-from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes, items_from_rows
 from vzero_data.sources.treebench import TSV_NAME, image_cell_bytes, row_options
 
 BOXES_COLUMN = "target_instances"
@@ -75,17 +75,10 @@ def read_treebench(
     src: Path, *, benchmark: str, image_root: Path | None = None
 ) -> Iterator[EvalItem | Skipped]:
     path = _file(src)
-    try:
-        rows = iter_csv(path, delimiter="\t") if path.suffix.lower() == ".tsv" else iter_parquet(path)
-        for entry in rows:
-            if isinstance(entry, Rejected):
-                yield Skipped(entry.key, benchmark, entry.detail)
-                continue
-            where, row = entry
-            item_id = str(row.get("index", where))
-            try:
-                yield _item(row, item_id, benchmark, where)
-            except EvalDataError as exc:
-                yield Skipped(item_id, benchmark, str(exc))
-    except SourceError as exc:
-        raise EvalDataError(str(exc)) from exc
+    rows = iter_csv(path, delimiter="\t") if path.suffix.lower() == ".tsv" else iter_parquet(path)
+    yield from items_from_rows(
+        rows,
+        benchmark,
+        lambda row, where, _: str(row.get("index", where)),
+        lambda row, item_id, where: _item(row, item_id, benchmark, where),
+    )

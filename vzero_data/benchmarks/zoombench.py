@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from vzero_core.choices import ChoiceError, label_letter, split_lettered
-from vzero_core.rows import Rejected, SourceError, iter_parquet
+from vzero_core.rows import iter_parquet
 from vzero_data.benchmarks import register_adapter
-from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes
+from vzero_data.benchmarks.items import EvalDataError, EvalItem, Skipped, image_from_bytes, items_from_rows
 
 QUESTION_KEYS = ("query", "prompt")
 ANSWER_KEYS = ("response", "answer")
@@ -102,16 +102,9 @@ def read_zoombench(
     path = _parquet(src)
     if path is None:
         raise EvalDataError(f"{src}: not a ZoomBench folder (no data/test.parquet)")
-    try:
-        for n, entry in enumerate(iter_parquet(path)):
-            if isinstance(entry, Rejected):
-                yield Skipped(entry.key, benchmark, entry.detail)
-                continue
-            where, row = entry
-            item_id = str(row.get("id") if row.get("id") not in (None, "") else n)
-            try:
-                yield _item(row, item_id, benchmark, where)
-            except EvalDataError as exc:
-                yield Skipped(item_id, benchmark, str(exc))
-    except SourceError as exc:
-        raise EvalDataError(str(exc)) from exc
+    yield from items_from_rows(
+        iter_parquet(path),
+        benchmark,
+        lambda row, _, n: str(row.get("id") if row.get("id") not in (None, "") else n),
+        lambda row, item_id, where: _item(row, item_id, benchmark, where),
+    )
