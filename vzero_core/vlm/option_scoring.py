@@ -55,6 +55,23 @@ def answer_token_ids(tokenizer: Any, answers: Sequence[str]) -> tuple[torch.Tens
     return ids, mask
 
 
+def answer_totals(
+    vlm: Any, prompts: Sequence[str], images: Sequence[Sequence[Any]], answers: Sequence[str]
+) -> torch.Tensor:
+    """Summed log-prob (N,) of each ``answers[i]`` (plus end of turn) after ``prompts[i]`` with the
+    images ``images[i]``, in one batched teacher-forced forward; no gradient. Multiple choice by
+    likelihood (evaluation, the sandbox's teacher check) scores each option as one such row."""
+    from vzero_core.vlm.replay import response_logprobs
+
+    enc = encode_prompts(
+        vlm.processor, list(prompts), [list(i) for i in images], nested_images=vlm.nested_images
+    ).to(_device(vlm))
+    ids, mask = answer_token_ids(vlm.tokenizer, answers)
+    with torch.no_grad():
+        logprobs = response_logprobs(vlm.model, enc, ids.to(enc["input_ids"].device))
+    return (logprobs.float().cpu() * mask).sum(dim=1)
+
+
 @dataclass(frozen=True)
 class ScoringItem:
     """One question to score: ``question`` fills the templates' ``{question}`` (render it with

@@ -13,15 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import torch
-
-from vzero_core.vlm.prompts import encode_prompts
-from vzero_core.vlm.replay import response_logprobs
+from vzero_core.vlm.option_scoring import answer_totals
 from vzero_data.benchmarks.items import LETTERS, EvalItem
-from vzero_train.sft_loss import answer_token_ids
 
 Scoring = Literal["generate", "option", "letter"]
-SCORINGS: tuple[str, ...] = ("generate", "option", "letter")
 
 
 def candidates(item: EvalItem, scoring: Scoring) -> list[str]:
@@ -48,12 +43,7 @@ def choose_by_likelihood(
             rows_images.append(list(image) if isinstance(image, (list, tuple)) else [image])
             rows_answers.append(answer)
             owners.append(k)
-    model = vlm.model
-    device = next(model.parameters()).device
-    enc = encode_prompts(vlm.processor, rows_prompts, rows_images, nested_images=vlm.nested_images).to(device)
-    ids, mask = answer_token_ids(vlm.tokenizer, rows_answers)
-    with torch.inference_mode():
-        totals = (response_logprobs(model, enc, ids.to(device)).float().cpu() * mask).sum(dim=1)
+    totals = answer_totals(vlm, rows_prompts, rows_images, rows_answers)
     best: dict[int, tuple[float, str]] = {}
     for owner, answer, total in zip(owners, rows_answers, totals.tolist(), strict=True):
         if owner not in best or total > best[owner][0]:

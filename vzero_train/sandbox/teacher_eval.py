@@ -15,25 +15,16 @@ from typing import Any
 import torch
 
 from vzero_core.prompt_text import sample_options, sample_question
-from vzero_core.vlm.prompts import PromptTemplates, build_messages, encode_prompts, render_prompt
-from vzero_core.vlm.replay import response_logprobs
+from vzero_core.vlm.option_scoring import answer_totals
+from vzero_core.vlm.prompts import PromptTemplates, build_messages, render_prompt
 from vzero_data.benchmarks.items import LETTERS, answer_letter
-from vzero_train.sft_loss import answer_token_ids
 
 POSITIVE, NO_CROP = "positive", "none"
 
 
 def option_logprobs(vlm: Any, prompt: str, images: list[Any], options: Sequence[str]) -> torch.Tensor:
     """Summed log-prob of each option's text (plus end of turn) after ``prompt`` with ``images``."""
-    enc = encode_prompts(
-        vlm.processor, [prompt] * len(options), [images] * len(options), nested_images=vlm.nested_images
-    )
-    ids, mask = answer_token_ids(vlm.tokenizer, list(options))
-    with torch.no_grad():
-        lp = response_logprobs(
-            vlm.model, enc.to(next(vlm.model.parameters()).device), ids.to(enc["input_ids"].device)
-        )
-    return (lp.float().cpu() * mask).sum(dim=1)
+    return answer_totals(vlm, [prompt] * len(options), [images] * len(options), list(options))
 
 
 def teacher_view_scores(
