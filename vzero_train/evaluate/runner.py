@@ -195,8 +195,10 @@ def _responses(
     max_new_tokens: int,
 ) -> list[str]:
     """Each item's response: generated, or for multiple choice under likelihood scoring, chosen."""
-    chosen = [k for k, (it, _) in enumerate(batch) if it.options and scoring != "generate"]
-    rest = [k for k in range(len(batch)) if k not in set(chosen)]
+    chosen: list[int] = []
+    rest: list[int] = []
+    for k, (item, _) in enumerate(batch):
+        (chosen if item.options and scoring != "generate" else rest).append(k)
     responses: list[str] = [""] * len(batch)
     if chosen:
         picks = choose_by_likelihood(
